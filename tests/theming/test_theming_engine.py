@@ -1,0 +1,140 @@
+"""The engine's own behaviour, with the hashing fake: placement, stability,
+bookkeeping and serialisation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import synthetic_comments
+
+from theming.embed import HashingEmbedder
+from theming.engine import ThemeEngine
+from theming.model import DISCARDED, UNASSIGNED, Comment, ThemingError
+
+
+def theme_of_prefix(engine: ThemeEngine) -> dict[str, set[str]]:
+    """Synthetic theme name -> set of engine theme ids its comments landed in."""
+    out: dict[str, set[str]] = {}
+    for cid in engine.comments:
+        out.setdefault(cid.split("-")[1], set()).add(engine.where(cid))
+    return out
+
+
+def accounted_once(engine: ThemeEngine) -> None:
+    snap = engine.snapshot()
+    listed = [c for t in snap["themes"] for c in t["members"]]
+    listed += snap["unassigned"] + [d["id"] for d in snap["discarded"]]
+    assert sorted(listed) == sorted(engine.comments)
+    engine.check()
+
+
+def test_retheme_finds_the_synthetic_themes(fake: HashingEmbedder) -> None:
+    engine = ThemeEngine(fake)
+    engine.add(synthetic_comments())
+    summary = engine.retheme()
+    assert summary["themes_after"] >= 3
+    for places in theme_of_prefix(engine).values():
+        assert UNASSIGNED not in places
+    # no engine theme mixes two synthetic themes
+    owner: dict[str, str] = {}
+    for cid in engine.comments:
+        owner.setdefault(engine.where(cid), cid.split("-")[1])
+        assert owner[engine.where(cid)] == cid.split("-")[1]
+    accounted_once(engine)
+
+
+def test_add_never_moves_existing_comments(fake: HashingEmbedder) -> None:
+    engine = ThemeEngine(fake)
+    engine.add(synthetic_comments(seed=1))
+    engine.retheme()
+    before = {cid: engine.where(cid) for cid in engine.comments}
+    versions = {tid: t.version for tid, t in engine.themes.items()}
+    summary = engine.add(synthetic_comments(per_theme=5, seed=2, prefix="new"))
+    assert summary["added"] == 15
+    assert {cid: engine.where(cid) for cid in before} == before
+    assert {tid: t.version for tid, t in engine.themes.items()} == versions
+    # new comments join the theme their vocabulary belongs to
+    for cid, place in summary["placed"].items():
+        theme_name = cid.split("-")[1]
+        old_places = {before[c] for c in before if c.split("-")[1] == theme_name}
+        assert place in old_places
+    accounted_once(engine)
+
+
+def test_new_comment_unlike_every_theme_waits_unassigned(fake: HashingEmbedder) -> None:
+    engine = ThemeEngine(fake)
+    engine.add(synthetic_comments())
+    engine.retheme()
+    engine.add([Comment("odd", "quantum chromodynamics lecture saxophone")])
+    assert engine.where("odd") == UNASSIGNED
+
+
+def test_resent_ids_are_ignored(fake: HashingEmbedder) -> None:
+    engine = ThemeEngine(fake)
+    batch = synthetic_comments(per_theme=3)
+    engine.add(batch)
+    summary = engine.add([*batch, batch[0]])
+    assert summary["added"] == 0 and summary["ignored_known_ids"] == len(batch) + 1
+    assert len(engine.comments) == len(batch)
+
+
+def test_duplicates_collapse_into_one_item_and_keep_every_id(fake: HashingEmbedder) -> None:
+    engine = ThemeEngine(fake)
+    comments = synthetic_comments()
+    copies = [
+        Comment("dup-1", comments[0].text.upper() + "!", table="9"),
+        Comment("dup-2", "  " + comments[0].text + " ", table="8"),
+    ]
+    engine.add(comments)
+    engine.retheme()
+    engine.add(copies)
+    theme = engine.where(comments[0].id)
+    assert engine.where("dup-1") == engine.where("dup-2") == theme
+    snap = engine.snapshot()
+    items = next(t["items"] for t in snap["themes"] if t["id"] == theme)
+    item = next(i for i in items if comments[0].id in i["ids"])
+    assert item["count"] == 3 and set(item["ids"]) == {comments[0].id, "dup-1", "dup-2"}
+    assert sum(i["count"] for i in items) == len(engine.members(theme))
+    accounted_once(engine)
+
+
+def test_retheme_keeps_ids_when_nothing_changed(fake: HashingEmbedder) -> None:
+    engine = ThemeEngine(fake)
+    engine.add(synthetic_comments())
+    engine.retheme()
+    before = {tid: set(engine.members(tid)) for tid in engine.themes}
+    labels = {tid: t.label for tid, t in engine.themes.items()}
+    engine.add(synthetic_comments(per_theme=4, seed=5, prefix="late"))
+    summary = engine.retheme()
+    assert summary["retired"] == [] and summary["new"] == []
+    for tid, members in before.items():
+        assert members <= set(engine.members(tid))
+        assert engine.themes[tid].label == labels[tid]
+
+
+def test_state_round_trips_through_json(fake: HashingEmbedder) -> None:
+    engine = ThemeEngine(fake)
+    engine.add(synthetic_comments())
+    engine.retheme()
+    some_theme = next(iter(engine.themes))
+    engine.rename(some_theme, "Shade and benches")
+    engine.discard(engine.members(some_theme)[0], "off topic")
+    data = json.loads(json.dumps(engine.to_dict()))
+    again = ThemeEngine.from_dict(data, fake)
+    assert again.to_dict() == engine.to_dict()
+    assert again.snapshot() == engine.snapshot()
+    assert DISCARDED in {again.where(c) for c in again.comments}
+
+
+def test_unknown_state_format_is_refused(fake: HashingEmbedder) -> None:
+    data = ThemeEngine(fake).to_dict()
+    data["format"] = 999
+    with pytest.raises(ThemingError, match="format"):
+        ThemeEngine.from_dict(data, fake)
+
+
+def test_empty_engine_rethemes_to_nothing(fake: HashingEmbedder) -> None:
+    engine = ThemeEngine(fake)
+    assert engine.retheme()["themes_after"] == 0
+    assert engine.snapshot()["themes"] == []

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import numpy as np
+
+from theming.labels import (
+    MAX_LABEL_WORDS,
+    Quote,
+    choose_quotes,
+    keywords_per_theme,
+    label_from_central_texts,
+    label_from_text,
+)
+
+
+def test_label_is_the_first_clause() -> None:
+    assert label_from_text("more parks, because kids need room to play") == "More parks"
+
+
+def test_long_label_stops_before_a_connective() -> None:
+    text = "The city should build many more protected bike lanes downtown because cars are fast"
+    assert label_from_text(text) == "The city should build many more protected bike lanes downtown"
+
+
+def test_long_label_without_break_is_cut_and_marked() -> None:
+    words = " ".join(f"w{i}" for i in range(30))
+    label = label_from_text(words)
+    assert label.endswith("…") and len(label.split()) == MAX_LABEL_WORDS + 1
+
+
+def test_keywords_favour_words_specific_to_a_theme() -> None:
+    themes = [
+        ["parks need more trees", "trees and shade in parks"],
+        ["buses run late", "more buses at night"],
+    ]
+    words = keywords_per_theme(themes, top=2)
+    assert "trees" in words[0] or "parks" in words[0]
+    assert "buses" in words[1]
+
+
+def test_keywords_of_stop_words_only_are_empty() -> None:
+    assert keywords_per_theme([["the and of"], ["it is"]]) == [[], []]
+
+
+def test_quotes_come_from_different_tables_first() -> None:
+    candidates = [
+        Quote("a", "alpha", "1"),
+        Quote("b", "beta", "1"),
+        Quote("c", "gamma", "2"),
+        Quote("d", "delta", "3"),
+    ]
+    chosen = choose_quotes(candidates, np.array([0.9, 0.8, 0.7, 0.1]), count=3)
+    assert [q.comment_id for q in chosen] == ["a", "c", "d"]
+
+
+def test_pinned_quote_leads_and_is_not_repeated() -> None:
+    candidates = [Quote("a", "alpha", None), Quote("b", "beta", None)]
+    chosen = choose_quotes(candidates, np.array([0.9, 0.8]), count=2, pinned=[candidates[1]])
+    assert [q.comment_id for q in chosen] == ["b", "a"]
+
+
+def test_central_label_skips_fragments_and_hard_cuts() -> None:
+    texts = [
+        "If the city would only listen, things would improve",
+        " ".join(f"w{i}" for i in range(30)),
+        "Fix the potholes on Main Street",
+    ]
+    assert label_from_central_texts(texts) == "Fix the potholes on Main Street"
+    assert label_from_central_texts(texts[:1]) == "If the city would only listen"

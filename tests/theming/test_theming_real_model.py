@@ -1,0 +1,145 @@
+"""Integration tests with the real all-MiniLM-L6-v2 model on real comments."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ARGKP, BOWLING_GREEN, read_csv
+
+from theming.cache import CachedEmbedder
+from theming.engine import ThemeEngine
+from theming.model import Comment
+from theming.suggest import suggest
+
+pytestmark = pytest.mark.model
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def bowling_green(limit: int = 120) -> list[Comment]:
+    return [
+        Comment(r["id"], r["text"], table=str(int(r["author_id"]) % 12))
+        for r in read_csv(BOWLING_GREEN, limit)
+    ]
+
+
+def accounted_once(engine: ThemeEngine) -> None:
+    engine.check()
+    snap = engine.snapshot()
+    listed = [c for t in snap["themes"] for c in t["members"]]
+    listed += snap["unassigned"] + [d["id"] for d in snap["discarded"]]
+    assert sorted(listed) == sorted(engine.comments)
+
+
+def test_model_vectors_are_unit_length(minilm: CachedEmbedder) -> None:
+    vectors = minilm.encode(["More bike lanes downtown", "Lower the rent"])
+    assert vectors.shape == (2, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-4)
+    assert float(vectors[0] @ vectors[1]) < 0.5
+
+
+def test_paraphrase_joins_its_theme_and_copies_collapse(minilm: CachedEmbedder) -> None:
+    engine = ThemeEngine(minilm)
+    comments = bowling_green()
+    engine.add(comments)
+    engine.retheme()
+    source = next(c for c in comments if engine.where(c.id) in engine.themes)
+    engine.add(
+        [
+            Comment("copy-1", source.text.lower() + "!!", table="99"),
+            Comment("copy-2", source.text + " ", table="98"),
+        ]
+    )
+    assert engine.where("copy-1") == engine.where("copy-2") == engine.where(source.id)
+    assert set(engine.duplicates_of(source.id)) == {source.id, "copy-1", "copy-2"}
+    accounted_once(engine)
+
+
+def test_off_topic_comment_fits_nowhere(minilm: CachedEmbedder) -> None:
+    engine = ThemeEngine(minilm)
+    engine.add([*bowling_green(), Comment("off", "My phone battery is almost empty")])
+    engine.retheme()
+    assert engine.where("off") == "_unassigned"
+    engine.add([Comment("off-2", "Is there more coffee in the back of the hall?")])
+    assert engine.where("off-2") == "_unassigned"
+
+
+def test_theme_ids_and_curation_survive_retheme_with_new_comments(
+    minilm: CachedEmbedder,
+) -> None:
+    engine = ThemeEngine(minilm)
+    comments = bowling_green(200)
+    engine.add(comments[:150])
+    engine.retheme()
+    before = {tid: set(engine.members(tid)) for tid in engine.themes}
+    assert len(before) >= 3
+
+    renamed, other = sorted(before, key=lambda t: -len(before[t]))[:2]
+    engine.rename(renamed, "Our renamed theme")
+    moved = next(iter(before[other]))
+    engine.move(moved, renamed)
+    discarded = next(c for c in before[other] if c != moved)
+    engine.discard(discarded, "duplicate of a printed handout")
+    locked_members = set(engine.members(renamed))
+
+    engine.add(comments[150:])
+    summary = engine.retheme()
+
+    assert engine.themes[renamed].label == "Our renamed theme"
+    assert locked_members <= set(engine.members(renamed))
+    assert engine.where(moved) == renamed
+    assert engine.where(discarded) == "_discarded"
+    # Most of the uncurated themes carry on under their old ids.
+    assert len(summary["kept"]) >= 0.6 * len(before)
+    for tid in summary["kept"]:
+        if tid in before and not engine.themes[tid].locked:
+            overlap = len(before[tid] & set(engine.members(tid))) / len(before[tid])
+            assert overlap >= 0.3
+    accounted_once(engine)
+
+
+def test_suggest_groups_argkp_better_than_chance(minilm: CachedEmbedder) -> None:
+    rows = read_csv(ARGKP)
+    topic = rows[0]["topic"], rows[0]["stance"]
+    group = [r for r in rows if (r["topic"], r["stance"]) == topic]
+    result = suggest([Comment(r["id"], r["text"]) for r in group], minilm)
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    place = {m: t["id"] for t in result["themes"] for m in t["members"]}
+    predicted = [place.get(r["id"], "single:" + r["id"]) for r in group]
+    assert adjusted_mutual_info_score([r["theme_id"] for r in group], predicted) > 0.05
+
+
+def test_cli_writes_the_contract_json(tmp_path: Path) -> None:
+    source = tmp_path / "comments.csv"
+    rows = read_csv(BOWLING_GREEN, 120)
+    rows.append({"id": "copy", "text": rows[0]["text"]})
+    source.write_text(
+        "id,text\n"
+        + "".join(f'{r["id"]},"{r["text"].replace(chr(34), 2 * chr(34))}"\n' for r in rows)
+    )
+    out = tmp_path / "themes.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "theming.suggest", str(source), str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    assert set(result) == {"themes", "unassigned"}
+    listed = [m for t in result["themes"] for m in t["members"]] + result["unassigned"]
+    assert sorted(listed) == sorted(r["id"] for r in rows)
+    assert 3 <= len(result["themes"]) <= 30
+    for theme in result["themes"]:
+        assert isinstance(theme["id"], str) and theme["label"].strip()
+    place = {m: t["id"] for t in result["themes"] for m in t["members"]}
+    assert place.get("copy", "u") == place.get(rows[0]["id"], "u")

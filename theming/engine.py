@@ -1,0 +1,220 @@
+"""The theming engine of one discussion question: arrival and re-theming.
+
+Comments arrive continuously (``add``: cheap, never disturbs existing
+themes); now and then the team asks for a full ``retheme`` that re-clusters
+whatever nobody has curated while keeping theme ids stable. Curation
+operations (``theming.curation``) and read-outs (``theming.snapshot``) are
+mixed in; the bookkeeping lives in ``theming.state``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from theming.arrivals import ArrivalIndex
+from theming.cluster import UNASSIGNED as NO_CLUSTER
+from theming.cluster import centroid, cluster
+from theming.curation import CurationMixin
+from theming.dedupe import same_text_key
+from theming.matching import match_clusters
+from theming.model import DISCARDED, UNASSIGNED, Comment
+from theming.snapshot import SnapshotMixin
+from theming.state import ASSIGN_SIMILARITY
+
+__all__ = ["ASSIGN_SIMILARITY", "ThemeEngine"]
+
+
+class ThemeEngine(CurationMixin, SnapshotMixin):
+    """All theming state for one question. Synchronous and CPU-bound: the
+    server must call it from a worker thread, never on the event loop, and
+    serialise calls on one engine (it is not thread-safe)."""
+
+    # -- incremental add -------------------------------------------------
+
+    def add(self, comments: Sequence[Comment], vectors: np.ndarray | None = None) -> dict[str, Any]:
+        """Place new comments without touching existing placements.
+
+        A near-duplicate of a known comment goes where that comment is; any
+        other comment joins the most similar theme if close enough, else
+        waits in unassigned for the next retheme. Ids already known are
+        ignored (a resend), so calling twice with the same batch is safe.
+        """
+        fresh: list[Comment] = []
+        seen: set[str] = set()
+        for comment in comments:
+            if comment.id in self.comments or comment.id in seen:
+                continue
+            seen.add(comment.id)
+            fresh.append(comment)
+        if vectors is None:
+            matrix = self.embedder.encode([c.text for c in fresh])
+        else:
+            if len(vectors) != len(comments):
+                raise ValueError("one vector per comment is needed")
+            first: dict[str, int] = {}
+            for i, comment in enumerate(comments):
+                first.setdefault(comment.id, i)
+            matrix = np.asarray(vectors, dtype=np.float32)[[first[c.id] for c in fresh]]
+        placed: dict[str, str] = {}
+        if fresh:
+            placed = self._place_new(fresh, matrix)
+            self.revision += 1
+            self._arrivals_revision = self.revision
+        return {
+            "op": "add",
+            "added": len(fresh),
+            "ignored_known_ids": len(comments) - len(fresh),
+            "placed": placed,
+        }
+
+    def _place_new(self, fresh: list[Comment], vectors: np.ndarray) -> dict[str, str]:
+        index = self._arrival_index()
+        placed: dict[str, str] = {}
+        for comment, vector in zip(fresh, vectors, strict=True):
+            self.comments[comment.id] = comment
+            self._vectors[comment.id] = vector
+            leader = self._text_leader.get(same_text_key(comment.text))
+            if leader is None:
+                nearest, similarity = index.nearest_leader(vector)
+                if similarity >= self.duplicate_similarity:
+                    leader = nearest
+            if leader is not None:
+                self._leader[comment.id] = leader
+                place = self._where[leader]
+                # A copy of a discarded comment waits for a person to decide.
+                place = UNASSIGNED if place == DISCARDED else place
+            else:
+                self._leader[comment.id] = comment.id
+                self._text_leader.setdefault(same_text_key(comment.text), comment.id)
+                index.add_leader(comment.id, vector)
+                theme_id, similarity = index.nearest_theme(vector)
+                place = UNASSIGNED
+                if theme_id is not None and similarity >= self.assign_similarity:
+                    place = theme_id
+            self._where[comment.id] = place
+            index.add_to_theme(place, vector)
+            placed[comment.id] = place
+        return placed
+
+    def _arrival_index(self) -> ArrivalIndex:
+        """The cached index if nothing but arrivals happened since it was built."""
+        if self._arrivals is None or self._arrivals_revision != self.revision:
+            self._arrivals = ArrivalIndex.build(
+                self.embedder.dim,
+                list(self.themes),
+                [(p, self._vectors[c]) for c, p in self._where.items() if p in self.themes],
+                [(c, self._vectors[c]) for c, lead in self._leader.items() if lead == c],
+            )
+        return self._arrivals
+
+    # -- full re-theme ---------------------------------------------------
+
+    def retheme(self) -> dict[str, Any]:
+        """Re-cluster everything nobody curated; keep ids of continuing themes.
+
+        Locked themes keep all members and may gain uncurated comments that
+        sit closer to them than to any new cluster. Hand-placed and discarded
+        comments never move.
+        """
+        before = {tid: set(self.members(tid)) for tid in self.themes}
+        unassigned_before = len(self.unassigned())
+        locked = [tid for tid, t in self.themes.items() if t.locked]
+        free = [
+            cid
+            for cid, place in self._where.items()
+            if place != DISCARDED
+            and cid not in self._hand_placed
+            and not (place in self.themes and self.themes[place].locked)
+        ]
+        new_place = self._cluster_free(free, locked)
+        self._apply_clusters(new_place, before)
+        self.revision += 1
+        after = {tid: set(self.members(tid)) for tid in self.themes}
+        return {
+            "op": "retheme",
+            "themes_before": len(before),
+            "themes_after": len(after),
+            "kept": sorted(t for t in after if t in before),
+            "new": sorted(t for t in after if t not in before),
+            "retired": sorted(t for t in before if t not in after),
+            "changed": sorted(t for t in after if t in before and after[t] != before[t]),
+            "unassigned_before": unassigned_before,
+            "unassigned_after": len(self.unassigned()),
+        }
+
+    def _cluster_free(self, free: list[str], locked: list[str]) -> dict[str, int | str]:
+        """Cluster label (int) or locked theme id (str) for each free comment."""
+        groups: dict[str, list[str]] = {}
+        for cid in free:
+            groups.setdefault(self._leader[cid], []).append(cid)
+        rows = list(groups.values())
+        result: dict[str, int | str] = {}
+        if not rows:
+            return result
+        matrix = np.stack([self._vectors[r[0]] for r in rows])
+        weights = np.array([len(r) for r in rows], dtype=float)
+        labels = cluster(matrix, weights, self.params)
+        row_target: list[int | str] = [int(x) for x in labels]
+        locked_centroids = [
+            (tid, centroid(np.stack([self._vectors[c] for c in self.members(tid)])))
+            for tid in locked
+            if self.members(tid)
+        ]
+        if locked_centroids:
+            lc = np.stack([c for _, c in locked_centroids])
+            cluster_centroids = {
+                int(k): centroid(matrix[labels == k], weights[labels == k])
+                for k in set(labels.tolist())
+                if k != NO_CLUSTER
+            }
+            for r, label in enumerate(labels):
+                sims = lc @ matrix[r]
+                best = int(np.argmax(sims))
+                own = (
+                    float(cluster_centroids[int(label)] @ matrix[r])
+                    if label != NO_CLUSTER
+                    else -1.0
+                )
+                if sims[best] >= self.assign_similarity and sims[best] > own:
+                    row_target[r] = locked_centroids[best][0]
+        for row, target in zip(rows, row_target, strict=True):
+            for cid in row:
+                result[cid] = target
+        return result
+
+    def _apply_clusters(self, new_place: dict[str, int | str], before: dict[str, set[str]]) -> None:
+        clusters: dict[int, set[str]] = {}
+        for cid, target in new_place.items():
+            if isinstance(target, int) and target != NO_CLUSTER:
+                clusters.setdefault(target, set()).add(cid)
+        numbers = sorted(clusters)
+        old_ids = [tid for tid, t in self.themes.items() if not t.locked]
+        pairs = match_clusters(
+            [clusters[k] for k in numbers],
+            [before[tid] for tid in old_ids],
+            self._centroids([clusters[k] for k in numbers]),
+            self._centroids([before[tid] for tid in old_ids]),
+        )
+        cluster_theme: dict[int, str] = {}
+        for index, number in enumerate(numbers):
+            if index in pairs:
+                cluster_theme[number] = old_ids[pairs[index]]
+            else:
+                cluster_theme[number] = self._new_theme(clusters[number]).id
+        for cid, target in new_place.items():
+            if isinstance(target, str):
+                self._where[cid] = target
+            elif target == NO_CLUSTER:
+                self._where[cid] = UNASSIGNED
+            else:
+                self._where[cid] = cluster_theme[target]
+        kept = set(cluster_theme.values())
+        for tid in old_ids:
+            if tid not in kept:
+                del self.themes[tid]
+        for tid, theme in self.themes.items():
+            if tid in before and set(self.members(tid)) != before[tid]:
+                theme.version += 1

@@ -1,0 +1,119 @@
+"use strict";
+// The big screen: live bars with counts and percentages, turnout, a closing
+// countdown, published themes with quotes, the room vs census, join QR.
+(function () {
+  const t = window.townhall;
+  const token = document.body.dataset.token;
+  const tallies = new Map();
+  let event = null;
+  let mode = "poll";
+  let themes = [];
+  let countdown = null;
+
+  t.connect("display", token, function (msg) {
+    if (msg.type === "hello") {
+      event = msg.event;
+      mode = event.screen_mode;
+      document.getElementById("event-title").textContent = event.title;
+      document.getElementById("event-code").textContent = event.code;
+      document.getElementById("join-url").textContent = location.host + "/join";
+      msg.tallies.forEach(function (v) { tallies.set(v.poll.id, v); });
+      themes = msg.themes;
+      renderDemographics(msg.demographics);
+    } else if (msg.type === "tally") {
+      tallies.set(msg.poll.id, msg);
+    } else if (msg.type === "poll") {
+      const known = tallies.get(msg.poll.id);
+      tallies.set(msg.poll.id, { poll: msg.poll, result: known ? known.result : null, participants: known ? known.participants : 0 });
+    } else if (msg.type === "screen_changed") {
+      mode = msg.mode;
+    } else if (msg.type === "published") {
+      themes = msg.themes;
+    } else if (msg.type === "demographics") {
+      renderDemographics(msg.questions);
+    }
+    render();
+  });
+
+  function currentTally() {
+    let best = null;
+    tallies.forEach(function (v) {
+      if (v.poll.status === "open") best = v;
+      else if (!best || (best.poll.status !== "open" && v.poll.id > best.poll.id)) best = best || v;
+    });
+    return best;
+  }
+
+  function render() {
+    ["poll", "themes", "demographics", "join"].forEach(function (m) {
+      document.getElementById("view-" + m).hidden = m !== mode;
+    });
+    renderPoll(currentTally());
+    renderThemes();
+  }
+
+  function renderPoll(v) {
+    const bars = document.getElementById("bars");
+    const meta = document.getElementById("poll-meta");
+    t.clear(bars);
+    if (!v) return;
+    document.getElementById("poll-prompt").textContent = v.poll.prompt;
+    const r = v.result;
+    const turnout = r ? r.turnout : 0;
+    meta.textContent = turnout + " voted of " + v.participants + " in the room" +
+      (v.poll.status === "closed" ? " · closed" : "");
+    if (countdown) clearInterval(countdown);
+    if (v.poll.status === "open" && v.poll.closes_at) {
+      const end = Date.parse(v.poll.closes_at);
+      countdown = setInterval(function () {
+        const left = Math.max(0, Math.round((end - Date.now()) / 1000));
+        meta.dataset.countdown = String(left);
+        meta.textContent = turnout + " voted · closes in " + left + " s";
+      }, 1000);
+    }
+    if (!r) return;
+    r.options.forEach(function (o) {
+      const li = t.el("li", null, "bar");
+      li.dataset.key = o.key;
+      li.appendChild(t.el("span", o.label, "bar-label"));
+      const track = t.el("span", null, "bar-track");
+      const fill = t.el("span", null, "bar-fill");
+      const pct = o.percent || 0;
+      fill.style.width = Math.max(0, Math.min(100, pct)) + "%";
+      track.appendChild(fill);
+      li.appendChild(track);
+      const score = v.poll.kind === "ranking" ? o.borda + " pts · " + o.first_preferences + " first" : o.count + " · " + Math.round(pct) + "%";
+      li.appendChild(t.el("span", score, "bar-value"));
+      bars.appendChild(li);
+    });
+  }
+
+  function renderThemes() {
+    const list = document.getElementById("themes");
+    t.clear(list);
+    themes.forEach(function (th) {
+      const li = t.el("li", null, "theme");
+      li.appendChild(t.el("h2", th.label + " (" + th.size + ")"));
+      th.quotes.forEach(function (q) { li.appendChild(t.el("blockquote", q.text)); });
+      list.appendChild(li);
+    });
+  }
+
+  function renderDemographics(questions) {
+    const box = document.getElementById("demographics");
+    t.clear(box);
+    questions.forEach(function (q) {
+      const sec = t.el("section");
+      const rep = q.representativeness === null || q.representativeness === undefined ? "—" : Math.round(q.representativeness * 100) + "%";
+      sec.appendChild(t.el("h2", q.prompt + " · match with census " + rep));
+      const ul = t.el("ul", null, "demo");
+      q.options.forEach(function (o) {
+        const room = q.room_shares && q.room_shares[o.key] !== undefined ? Math.round(q.room_shares[o.key] * 100) + "%" : "—";
+        const census = o.census === null ? "—" : Math.round(o.census * 100) + "%";
+        ul.appendChild(t.el("li", o.label + ": room " + (o.count === null ? "fewer than 10" : room) + " · census " + census));
+      });
+      sec.appendChild(ul);
+      box.appendChild(sec);
+    });
+  }
+})();

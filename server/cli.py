@@ -1,0 +1,181 @@
+"""The one ``townhall`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from server.settings import Settings
+
+app = typer.Typer(
+    help="townhall: run a large deliberative town meeting live.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+event_app = typer.Typer(help="Events: load an event file, check one.", no_args_is_help=True)
+themes_app = typer.Typer(help="Theming of comments outside a live meeting.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(event_app, name="event")
+app.add_typer(themes_app, name="themes")
+
+console = Console(stderr=True)
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: $TOWNHALL_DB_URL or ./townhall.db)."),
+]
+
+
+def _settings(**overrides: object) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOpt = None) -> None:
+    """Create or upgrade the database schema to the latest version."""
+    from server.migrate import upgrade
+
+    s = _settings(db_url=db)
+    upgrade(s.db_url)
+    console.print(f"[green]database is up to date[/] ({s.db_url})")
+
+
+@event_app.command("check")
+def event_check(file: Annotated[Path, typer.Argument(help="Event TOML file.")]) -> None:
+    """Validate an event file; errors point at the line to fix."""
+    from server.eventfile import EventFileError, load_event_file
+
+    try:
+        spec = load_event_file(file)
+    except EventFileError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    console.print(
+        f"[green]ok[/]: {spec.title} — {len(spec.sites)} sites, {spec.table_count} tables, "
+        f"{len(spec.rounds)} rounds, {len(spec.polls)} polls, "
+        f"{len(spec.demographics)} demographic questions"
+    )
+
+
+@event_app.command("load")
+def event_load(
+    file: Annotated[Path, typer.Argument(help="Event TOML file.")],
+    db: DbOpt = None,
+    links: Annotated[
+        Path, typer.Option(help="Where to write every role's link (kept private, mode 600).")
+    ] = Path("links.txt"),
+) -> None:
+    """Load an event into the database and print the links for every role (shown once)."""
+    from server.cli_support import print_links, write_links_file
+    from server.db import Database
+    from server.eventfile import EventFileError, load_event_file
+    from server.loader import EventExists, load_event
+    from server.migrate import upgrade
+
+    s = _settings(db_url=db)
+    try:
+        spec = load_event_file(file)
+    except EventFileError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    upgrade(s.db_url)
+
+    async def go() -> None:
+        database = Database(s.db_url)
+        try:
+            tokens = await load_event(database, spec)
+        finally:
+            await database.dispose()
+        print_links(Console(), s.base_url, tokens)
+        write_links_file(links, s.base_url, tokens)
+        console.print(f"all links written to {links}")
+
+    try:
+        asyncio.run(go())
+    except EventExists as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    demo: Annotated[
+        bool, typer.Option(help="Run the example event with simulated tables and phones.")
+    ] = False,
+    event: Annotated[
+        Path | None, typer.Option(help="Load this event file on start if not loaded.")
+    ] = None,
+    db: DbOpt = None,
+    hub: Annotated[
+        str | None, typer.Option(help="Hub URL: memory:// or redis://host:port.")
+    ] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    embedder: Annotated[str | None, typer.Option(help="minilm (default) or hashing.")] = None,
+) -> None:
+    """Run the server (and, with --demo, a whole simulated meeting)."""
+    if demo:
+        from server.demo import run_demo
+
+        run_demo(_settings(host=host, port=port, hub_url=hub, embedder=embedder), db)
+        return
+    import uvicorn
+
+    from server.app import create_app
+
+    s = _settings(db_url=db, hub_url=hub, host=host, port=port, event_file=event, embedder=embedder)
+    uvicorn.run(create_app(s), **uvicorn_options(s))
+
+
+def uvicorn_options(s: Settings) -> dict[str, Any]:
+    return {
+        "host": s.host,
+        "port": s.port,
+        "ws_max_size": s.max_frame_bytes,
+        # Compression costs ~90 KiB per idle socket; 5,000 phones can't afford it.
+        "ws_per_message_deflate": False,
+        "log_level": s.log_level,
+        "lifespan": "on",
+        # Access logs would print every URL, and URLs carry tokens.
+        "access_log": False,
+    }
+
+
+@themes_app.command("suggest")
+def themes_suggest(
+    comments: Annotated[Path, typer.Argument(help="CSV with columns id,text (others ignored).")],
+    json_out: Annotated[Path, typer.Option("--json", help="Where to write the themes JSON.")],
+    quiet: Annotated[bool, typer.Option(help="No progress on stderr.")] = False,
+) -> None:
+    """Group comments into themes without being told how many."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from theming.suggest import main
+
+    raise typer.Exit(main(comments, json_out, show_progress=not quiet))
+
+
+@app.command()
+def table(
+    server: Annotated[str, typer.Option(help="Server base URL, e.g. http://10.0.0.5:8000")],
+    token: Annotated[str, typer.Option(help="This table's token (from the facilitator link).")],
+    outbox: Annotated[
+        Path | None, typer.Option(help="Local outbox file (default: per user).")
+    ] = None,
+    replay: Annotated[
+        Path | None, typer.Option(help="Send the comments of this CSV (column text) and exit.")
+    ] = None,
+) -> None:
+    """The facilitator's client: type comments; they are kept until the server has them."""
+    from table_client.cli import run_table
+
+    raise typer.Exit(run_table(server, token, outbox, replay))
+
+
+if __name__ == "__main__":
+    app()

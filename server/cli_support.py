@@ -1,0 +1,59 @@
+"""Helpers behind the CLI: loading events and printing where to go."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import segno
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import select
+
+from server.db import Database
+from server.eventfile import load_event_file
+from server.loader import IssuedTokens, load_event
+from server.models import Event
+
+
+async def ensure_event_loaded(db: Database, path: Path) -> IssuedTokens | None:
+    """Load the event unless it is already there (restarts keep their tokens)."""
+    spec = load_event_file(path)
+    async with db.session() as s:
+        if (await s.exec(select(Event).where(Event.slug == spec.slug))).first() is not None:
+            return None
+    return await load_event(db, spec)
+
+
+def print_links(console: Console, base_url: str, tokens: IssuedTokens, *, qr: bool = True) -> None:
+    """Every page's URL, once: the database keeps only token hashes."""
+    t = Table(title="townhall — where to go", show_lines=False)
+    t.add_column("who")
+    t.add_column("URL", overflow="fold")
+    t.add_row("phones (participants)", f"{base_url}/join   code: {tokens.code}")
+    t.add_row("big screen", f"{base_url}/screen?token={tokens.display}")
+    t.add_row("producer", f"{base_url}/producer?token={tokens.producer}")
+    t.add_row("theme team", f"{base_url}/team?token={tokens.team}")
+    for number, token in sorted(tokens.tables.items())[:3]:
+        t.add_row(f"table {number} (browser)", f"{base_url}/t/{token}")
+    if len(tokens.tables) > 3:
+        t.add_row("…", f"{len(tokens.tables) - 3} more table links in the links file")
+    console.print(t)
+    if qr:
+        console.print(f"Phones: scan to join {base_url}/j/{tokens.code}")
+        segno.make(f"{base_url}/j/{tokens.code}", error="l").terminal(compact=True)
+
+
+def write_links_file(path: Path, base_url: str, tokens: IssuedTokens) -> None:
+    lines = [
+        f"phones: {base_url}/join (code {tokens.code})",
+        f"screen: {base_url}/screen?token={tokens.display}",
+        f"producer: {base_url}/producer?token={tokens.producer}",
+        f"team: {base_url}/team?token={tokens.team}",
+    ]
+    lines += [
+        f"table {n}: {base_url}/t/{tok}   "
+        f"(terminal: townhall table --server {base_url} --token {tok})"
+        for n, tok in sorted(tokens.tables.items())
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)

@@ -1,0 +1,190 @@
+"""The event file: a TOML description of one meeting, validated with errors
+that point at the line to fix."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+KEY = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SiteSpec(_Strict):
+    key: str = Field(pattern=KEY)
+    name: str
+    tables: int = Field(ge=1, le=2000, description="Number of tables at this site")
+
+
+class QuestionSpec(_Strict):
+    key: str = Field(pattern=KEY)
+    text: str = Field(min_length=3)
+
+
+class RoundSpec(_Strict):
+    key: str = Field(pattern=KEY)
+    title: str
+    questions: list[QuestionSpec] = Field(min_length=1)
+
+
+class OptionSpec(_Strict):
+    key: str = Field(pattern=KEY)
+    label: str
+    census: float | None = Field(None, ge=0, le=1)
+
+
+class PollSpecFile(_Strict):
+    key: str = Field(pattern=KEY)
+    kind: Literal["single", "multi", "ranking", "scale"]
+    prompt: str
+    round: str | None = None
+    options: list[OptionSpec] = Field(default_factory=list)
+    max_choices: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _shape(self) -> PollSpecFile:
+        if self.kind == "scale":
+            if not self.options:
+                labels = ["Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree"]
+                self.options = [OptionSpec(key=str(i + 1), label=t) for i, t in enumerate(labels)]
+            if [o.key for o in self.options] != ["1", "2", "3", "4", "5"]:
+                raise ValueError("a scale poll has options with keys 1 to 5 (or none)")
+        elif len(self.options) < 2:
+            raise ValueError(f"a {self.kind} poll needs at least 2 options")
+        if self.kind == "multi":
+            if self.max_choices is None:
+                raise ValueError("a multi poll needs max_choices")
+            if self.max_choices > len(self.options):
+                raise ValueError("max_choices is larger than the number of options")
+        elif self.max_choices is not None:
+            raise ValueError("max_choices only applies to multi polls")
+        _unique([o.key for o in self.options], "option key")
+        return self
+
+
+class DemographicSpec(_Strict):
+    key: str = Field(pattern=KEY)
+    prompt: str
+    options: list[OptionSpec] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _census(self) -> DemographicSpec:
+        _unique([o.key for o in self.options], "option key")
+        shares = [o.census for o in self.options if o.census is not None]
+        if shares and len(shares) != len(self.options):
+            raise ValueError("give a census share for every option or for none")
+        if shares and abs(sum(shares) - 1.0) > 0.02:
+            raise ValueError(f"census shares add up to {sum(shares):.3f}, not 1")
+        return self
+
+
+class EventSpec(_Strict):
+    title: str = Field(min_length=3)
+    slug: str = Field(pattern=KEY)
+    code: str = Field(pattern=r"^[A-Z0-9]{4,10}$", description="Short code phones type to join")
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    sites: list[SiteSpec] = Field(min_length=1)
+    rounds: list[RoundSpec] = Field(min_length=1)
+    polls: list[PollSpecFile] = Field(default_factory=list)
+    demographics: list[DemographicSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _refs(self) -> EventSpec:
+        _unique([s.key for s in self.sites], "site key")
+        _unique([r.key for r in self.rounds], "round key")
+        _unique([p.key for p in self.polls], "poll key")
+        _unique([d.key for d in self.demographics], "demographic key")
+        _unique([q.key for r in self.rounds for q in r.questions], "question key")
+        rounds = {r.key for r in self.rounds}
+        for p in self.polls:
+            if p.round is not None and p.round not in rounds:
+                raise ValueError(f"poll {p.key!r} names round {p.round!r}, which is not defined")
+        return self
+
+    @property
+    def table_count(self) -> int:
+        return sum(s.tables for s in self.sites)
+
+
+def _unique(keys: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for k in keys:
+        if k in seen:
+            raise ValueError(f"{what} {k!r} is used twice")
+        seen.add(k)
+
+
+class EventFileError(Exception):
+    """A problem in an event file, with where to look."""
+
+    def __init__(self, path: Path, problems: list[tuple[int | None, str]]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = [f"{path}:{line or '?'}: {msg}" for line, msg in problems]
+        super().__init__("\n".join(lines))
+
+
+def load_event_file(path: Path) -> EventSpec:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EventFileError(path, [(None, f"cannot read the file: {exc}")]) from exc
+    return parse_event_text(text, path)
+
+
+def parse_event_text(text: str, path: Path = Path("<event>")) -> EventSpec:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise EventFileError(path, [(int(m.group(1)) if m else None, str(exc))]) from exc
+    try:
+        return EventSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            where = ".".join(str(p) for p in loc) or "(top level)"
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append((locate(text, loc), f"{where}: {msg}"))
+        raise EventFileError(path, problems) from exc
+
+
+def locate(text: str, loc: tuple[int | str, ...]) -> int | None:
+    """Best line number for a validation error's location in TOML text.
+
+    Walks the path: a name followed by an index means the n-th ``[[name]]``
+    (or ``[[parent.name]]``) table; a final name means its ``name =`` line.
+    """
+    lines = text.splitlines()
+    start, line_no = 0, None
+    i = 0
+    while i < len(loc):
+        part = loc[i]
+        if not isinstance(part, str):
+            i += 1
+            continue
+        nxt = loc[i + 1] if i + 1 < len(loc) else None
+        if isinstance(nxt, int):
+            pattern = re.compile(r"^\s*\[\[\s*(?:[\w.-]+\.)?" + re.escape(part) + r"\s*\]\]")
+            hits = [n for n in range(start, len(lines)) if pattern.match(lines[n])]
+            if len(hits) > nxt:
+                start = hits[nxt]
+                line_no = start + 1
+                i += 2
+                continue
+        pattern = re.compile(r"^\s*" + re.escape(part) + r"\s*=")
+        for n in range(start, len(lines)):
+            if pattern.match(lines[n]):
+                line_no = n + 1
+                start = n
+                break
+        i += 1
+    return line_no

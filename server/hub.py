@@ -1,0 +1,146 @@
+"""Fan-out hub: publish a message on a topic, every subscriber gets it.
+
+The backend is chosen by URL (``memory://`` or ``redis://…``). Each subscriber
+has a bounded queue: a client that cannot keep up is told to resync from a
+snapshot instead of growing the server's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any
+
+RESYNC: dict[str, Any] = {"type": "resync"}
+
+
+class Subscription:
+    def __init__(self, topics: set[str], maxsize: int) -> None:
+        self.topics = topics
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize)
+        self.overflowed = 0
+
+    def offer(self, message: dict[str, Any]) -> None:
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            # Drop the backlog: one resync marker replaces it, so the client
+            # reloads a snapshot rather than replaying stale deltas.
+            self.overflowed += 1
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(RESYNC)
+
+    async def get(self) -> dict[str, Any]:
+        return await self.queue.get()
+
+
+class MemoryHub:
+    """Delivers within one process."""
+
+    def __init__(self, maxsize: int = 256) -> None:
+        self.maxsize = maxsize
+        self._subs: dict[str, set[Subscription]] = defaultdict(set)
+        self.healthy = True
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def publish(self, topic: str, message: dict[str, Any]) -> None:
+        self.deliver(topic, message)
+
+    def deliver(self, topic: str, message: dict[str, Any]) -> None:
+        for sub in list(self._subs.get(topic, ())):
+            sub.offer(message)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, *topics: str) -> AsyncIterator[Subscription]:
+        sub = Subscription(set(topics), self.maxsize)
+        for t in topics:
+            self._subs[t].add(sub)
+        try:
+            yield sub
+        finally:
+            for t in topics:
+                self._subs[t].discard(sub)
+                if not self._subs[t]:
+                    del self._subs[t]
+
+    @property
+    def subscriber_count(self) -> int:
+        return len({s for subs in self._subs.values() for s in subs})
+
+
+class RedisHub(MemoryHub):
+    """Delivers between processes through Redis pub/sub; local delivery as MemoryHub."""
+
+    CHANNEL = "townhall:hub"
+
+    def __init__(self, url: str, maxsize: int = 256) -> None:
+        super().__init__(maxsize)
+        self.url = url
+        self._task: asyncio.Task[None] | None = None
+        self._redis: Any = None
+        self.healthy = False
+
+    async def start(self) -> None:
+        import redis.asyncio as aioredis
+
+        self._redis = aioredis.from_url(self.url)
+        self._task = asyncio.create_task(self._listen())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self._redis is not None:
+            await self._redis.aclose()
+
+    async def publish(self, topic: str, message: dict[str, Any]) -> None:
+        payload = json.dumps({"topic": topic, "message": message})
+        try:
+            await self._redis.publish(self.CHANNEL, payload)
+        except Exception:
+            # Redis down: deliver locally so this process's screens stay live;
+            # other processes resync when the hub comes back.
+            self.healthy = False
+            self.deliver(topic, message)
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                pubsub = self._redis.pubsub()
+                await pubsub.subscribe(self.CHANNEL)
+                was_down = not self.healthy
+                self.healthy = True
+                if was_down:
+                    self.deliver("hub", {"type": "hub", "healthy": True})
+                while True:
+                    msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    if msg is None:
+                        await asyncio.wait_for(self._redis.ping(), 5)
+                        continue
+                    data = json.loads(msg["data"])
+                    self.deliver(data["topic"], data["message"])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if self.healthy:
+                    self.healthy = False
+                    self.deliver("hub", {"type": "hub", "healthy": False})
+                await asyncio.sleep(1.0)
+
+
+def make_hub(url: str, maxsize: int = 256) -> MemoryHub:
+    if url.startswith("memory"):
+        return MemoryHub(maxsize)
+    if url.startswith("redis"):
+        return RedisHub(url, maxsize)
+    raise ValueError(f"unknown hub URL {url!r}: use memory:// or redis://host:port")

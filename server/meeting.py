@@ -1,0 +1,218 @@
+"""The live meeting: routes client writes to the write side, commits, acks,
+and fans results out through the hub. Owned by the app's lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from typing import Any
+
+from sqlmodel import col, select
+
+from server import views, writes
+from server.db import Database, is_sqlite
+from server.errors import Forbidden
+from server.hub import MemoryHub
+from server.models import (
+    Comment,
+    DemographicAnswer,
+    DemographicQuestion,
+    EventTable,
+    Poll,
+    Site,
+    Vote,
+)
+from server.settings import Settings
+from server.tokens import Principal, authenticate
+
+log = logging.getLogger("townhall.meeting")
+
+# What each role's connection listens to (topic prefixes, completed with the event id).
+ROLE_TOPICS: dict[str, tuple[str, ...]] = {
+    "table": ("event",),
+    "participant": ("event",),
+    "display": ("event", "tally", "demographics", "published", "hub"),
+    "team": ("event", "comments", "themes", "hub"),
+    "producer": ("event", "tally", "demographics", "published", "comments", "hub"),
+}
+
+CommentListener = Callable[[int, int], Awaitable[None]]  # (event_id, comment_id)
+
+
+class Meeting:
+    def __init__(
+        self, settings: Settings, db: Database, hub: MemoryHub, executor: Executor
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.hub = hub
+        self.executor = executor
+        # SQLite has one writer; queueing writers here is cheaper than busy-waiting in SQLite.
+        self.write_lock: asyncio.Lock | None = asyncio.Lock() if is_sqlite(db.url) else None
+        self._dirty_polls: set[tuple[int, int]] = set()
+        self._dirty_demographics: set[int] = set()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.comment_listeners: list[CommentListener] = []
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._broadcast_results())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def authenticate(self, token: str | None, *roles: str) -> Principal:
+        async with self.db.session() as s:
+            return await authenticate(s, token, *roles)
+
+    def topics(self, who: Principal) -> list[str]:
+        return [f"{t}:{who.event_id}" if t != "hub" else "hub" for t in ROLE_TOPICS[who.role]]
+
+    async def handle(self, who: Principal, msg: Any) -> dict[str, Any]:
+        """Apply one write; the returned ack is only built after the commit."""
+        if msg.type == "ping":
+            return {"type": "pong"}
+        fn = writes.handler_for(who, msg.type)
+        lock = self.write_lock or contextlib.nullcontext()
+        async with lock, self.db.session() as s:
+            outcome: writes.Outcome = await fn(s, who, msg)
+        for topic, message in outcome.events:
+            await self.hub.publish(topic, await self._expand(who.event_id, message))
+        if outcome.dirty_poll is not None:
+            self._dirty_polls.add((who.event_id, outcome.dirty_poll))
+            self._wake.set()
+        if msg.type == "demographics":
+            self._dirty_demographics.add(who.event_id)
+            self._wake.set()
+        if outcome.new_comment is not None:
+            await self._announce_comment(who.event_id, outcome.new_comment)
+        return {"type": "ack", "id": msg.id, **outcome.ack}
+
+    async def _expand(self, event_id: int, message: dict[str, Any]) -> dict[str, Any]:
+        """Turn a change notice into what clients show, once, before fan-out."""
+        kind = message["type"]
+        async with self.db.session() as s:
+            if kind == "question_changed":
+                return {"type": "question", "question": await views.current_question(s, event_id)}
+            if kind == "poll_changed":
+                poll = await s.get(Poll, message["poll_id"])
+                assert poll is not None
+                return {"type": "poll", "poll": await views.poll_view(s, poll)}
+        return message
+
+    async def _announce_comment(self, event_id: int, comment_id: int) -> None:
+        async with self.db.session() as s:
+            c = await s.get(Comment, comment_id)
+            assert c is not None
+            table = await s.get(EventTable, c.table_id)
+            site = await s.get(Site, table.site_id) if table else None
+            view = views.comment_view(c, table, site)
+        await self.hub.publish(f"comments:{event_id}", {"type": "comment", "comment": view})
+        for listener in self.comment_listeners:
+            await listener(event_id, comment_id)
+
+    async def _broadcast_results(self) -> None:
+        # Coalesce: a burst of 5,000 votes becomes one tally per interval, not 5,000.
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await asyncio.sleep(self.settings.tally_interval)
+            polls, self._dirty_polls = self._dirty_polls, set()
+            demos, self._dirty_demographics = self._dirty_demographics, set()
+            try:
+                async with self.db.session() as s:
+                    for event_id, poll_id in polls:
+                        view = await views.tally_view(s, poll_id)
+                        await self.hub.publish(f"tally:{event_id}", {"type": "tally", **view})
+                    for event_id in demos:
+                        demo = await views.demographics_view(s, event_id, self.settings.small_cell)
+                        await self.hub.publish(
+                            f"demographics:{event_id}", {"type": "demographics", "questions": demo}
+                        )
+            except Exception:
+                log.exception("result broadcast failed; will retry on the next change")
+
+    async def snapshot(self, who: Principal) -> dict[str, Any]:
+        """Everything a (re)connecting client needs, as one ``hello`` message."""
+        async with self.db.session() as s:
+            ev = await views.event_view(s, who.event_id)
+            base: dict[str, Any] = {"type": "hello", "role": who.role}
+            if who.role == "table":
+                assert who.table_id is not None
+                table = await s.get(EventTable, who.table_id)
+                assert table is not None
+                site = await s.get(Site, table.site_id)
+                return base | {
+                    "table": {
+                        "id": table.id,
+                        "name": table.name,
+                        "site": site.name if site else "",
+                    },
+                    "event": {"title": ev["title"]},
+                    "question": ev["current_question"],
+                    "last_seq": table.last_seq,
+                }
+            if who.role == "participant":
+                return base | await self._participant_state(s, who, ev)
+            tallies = [
+                await views.tally_view(s, p["id"]) for p in ev["polls"] if p["status"] != "draft"
+            ]
+            state = base | {
+                "event": ev,
+                "tallies": tallies,
+                "demographics": await views.demographics_view(
+                    s, who.event_id, self.settings.small_cell
+                ),
+                "themes": await views.themes_view(
+                    s, who.event_id, published_only=who.role == "display"
+                ),
+                "hub_healthy": self.hub.healthy,
+            }
+            if who.role in ("team", "producer"):
+                state["comments"] = await views.comments_view(s, who.event_id)
+            return state
+
+    async def _participant_state(
+        self, s: Any, who: Principal, ev: dict[str, Any]
+    ) -> dict[str, Any]:
+        open_poll = next((p for p in ev["polls"] if p["status"] == "open"), None)
+        ballot = None
+        if open_poll is not None:
+            vote = (
+                await s.exec(
+                    select(Vote).where(
+                        Vote.poll_id == open_poll["id"], Vote.participant_id == who.participant_id
+                    )
+                )
+            ).first()
+            if vote is not None:
+                import json
+
+                ballot = {"choice": json.loads(vote.choice), "seq": vote.seq}
+        answers = (
+            await s.exec(
+                select(DemographicQuestion.key, DemographicAnswer.option_key)
+                .join(
+                    DemographicQuestion,
+                    col(DemographicQuestion.id) == DemographicAnswer.question_id,
+                )
+                .where(DemographicAnswer.participant_id == who.participant_id)
+            )
+        ).all()
+        return {
+            "event": {"title": ev["title"], "code": ev["code"]},
+            "demographics": await views.demographic_questions(s, who.event_id),
+            "answers": dict(answers),
+            "poll": open_poll,
+            "ballot": ballot,
+        }
+
+    def check_role(self, who: Principal, *roles: str) -> None:
+        if who.role not in roles:
+            raise Forbidden(f"the {who.role} role cannot do this")

@@ -1,0 +1,133 @@
+"""HTML pages and small JSON/HTTP endpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import segno
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlmodel import select
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from server import errors
+from server.meeting import Meeting
+from server.models import Event, Participant
+from server.tokens import issue
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_DIRS = [
+    ROOT / "server" / "templates",
+    ROOT / "display" / "templates",
+    ROOT / "table_client" / "templates",
+]
+
+
+def make_templates() -> Environment:
+    return Environment(
+        loader=FileSystemLoader([str(d) for d in TEMPLATE_DIRS]),
+        autoescape=select_autoescape(["html", "xml"], default=True),
+    )
+
+
+def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    env: Environment = request.app.state.templates
+    return HTMLResponse(env.get_template(name).render(request=request, **ctx), status_code=status)
+
+
+def _meeting(request: Request) -> Meeting:
+    return request.app.state.meeting  # type: ignore[no-any-return]
+
+
+async def _event(request: Request) -> Event | None:
+    async with _meeting(request).db.session() as s:
+        return (await s.exec(select(Event).order_by(Event.id))).first()  # type: ignore[arg-type]
+
+
+async def healthz(request: Request) -> JSONResponse:
+    m = _meeting(request)
+    ev = await _event(request)
+    return JSONResponse(
+        {"status": "ok", "event": ev.slug if ev else None, "hub": "ok" if m.hub.healthy else "down"}
+    )
+
+
+async def index(request: Request) -> HTMLResponse:
+    return render(request, "index.html", event=await _event(request))
+
+
+async def join_page(request: Request) -> HTMLResponse:
+    return render(request, "join.html", code=request.path_params.get("code", ""))
+
+
+async def api_join(request: Request) -> JSONResponse:
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    code = str(body.get("code", "")).strip().upper() if isinstance(body, dict) else ""
+    if not code:
+        return JSONResponse({"error": "Type the event code shown on the screen."}, status_code=400)
+    m = _meeting(request)
+    async with m.db.session() as s:
+        ev = (await s.exec(select(Event).where(Event.code == code))).first()
+        if ev is None or ev.id is None:
+            return JSONResponse(
+                {"error": f"No meeting has the code {code}. Check the code on the screen."},
+                status_code=404,
+            )
+        participant = Participant(event_id=ev.id)
+        s.add(participant)
+        await s.flush()
+        token = await issue(s, ev.id, "participant", participant_id=participant.id)
+        await s.commit()
+    return JSONResponse({"token": token, "event": ev.title})
+
+
+async def phone_page(request: Request) -> HTMLResponse:
+    return render(request, "phone.html")
+
+
+async def _role_page(request: Request, role: str, template: str) -> Response:
+    token = request.query_params.get("token", "")
+    try:
+        await _meeting(request).authenticate(token, role)
+    except errors.Forbidden as exc:
+        return render(request, "error.html", status=403, message=exc.message)
+    return render(request, template, token=token)
+
+
+async def screen_page(request: Request) -> Response:
+    return await _role_page(request, "display", "screen.html")
+
+
+async def team_page(request: Request) -> Response:
+    return await _role_page(request, "team", "team.html")
+
+
+async def producer_page(request: Request) -> Response:
+    return await _role_page(request, "producer", "producer.html")
+
+
+async def table_page(request: Request) -> Response:
+    token = request.path_params["token"]
+    try:
+        await _meeting(request).authenticate(token, "table")
+    except errors.Forbidden as exc:
+        return render(request, "error.html", status=403, message=exc.message)
+    ws_url = str(request.url_for("ws", role="table")).replace("http", "ws", 1)
+    return render(request, "table.html", token=token, ws_url=ws_url)
+
+
+async def join_qr(request: Request) -> Response:
+    ev = await _event(request)
+    if ev is None:
+        return Response(status_code=404)
+    url = f"{_meeting(request).settings.base_url}/j/{ev.code}"
+    svg = segno.make(url, error="m").svg_inline(scale=8, dark="#000", light="#fff")
+    return Response(svg, media_type="image/svg+xml")
+
+
+async def join_redirect(request: Request) -> Response:
+    return RedirectResponse("/join")

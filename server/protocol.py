@@ -1,0 +1,146 @@
+"""Incoming websocket messages, validated. Documented in docs/protocol.md."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from server.errors import InvalidMessage, UnknownMessage
+
+MAX_COMMENT = 2000
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Write(_Msg):
+    id: str
+
+    @field_validator("id")
+    @classmethod
+    def _uuid(cls, v: str) -> str:
+        try:
+            return str(uuid.UUID(v))
+        except ValueError as exc:
+            raise ValueError("id must be a UUID") from exc
+
+
+class Ping(_Msg):
+    type: Literal["ping"]
+
+
+class CommentMsg(_Write):
+    type: Literal["comment"]
+    seq: int = Field(ge=1)
+    text: str
+    question_id: int | None = None
+    star: bool = False
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("the comment is empty")
+        if len(v) > MAX_COMMENT:
+            raise ValueError(f"the comment is longer than {MAX_COMMENT} characters")
+        return v
+
+
+class StarMsg(_Write):
+    type: Literal["star"]
+    comment: str
+    star: bool
+
+
+class DemographicsMsg(_Write):
+    type: Literal["demographics"]
+    answers: dict[str, str]
+
+
+class VoteMsg(_Write):
+    type: Literal["vote"]
+    poll_id: int
+    seq: int = Field(ge=1)
+    choice: list[str] = Field(max_length=50)
+
+
+class SetQuestionMsg(_Write):
+    type: Literal["set_question"]
+    question_id: int | None
+
+
+class OpenPollMsg(_Write):
+    type: Literal["open_poll"]
+    poll_id: int
+    seconds: int | None = Field(None, ge=5, le=3600)
+
+
+class ClosePollMsg(_Write):
+    type: Literal["close_poll"]
+    poll_id: int
+
+
+class ScreenMsg(_Write):
+    type: Literal["screen"]
+    mode: Literal["poll", "themes", "demographics", "join"]
+
+
+Incoming = Annotated[
+    Ping
+    | CommentMsg
+    | StarMsg
+    | DemographicsMsg
+    | VoteMsg
+    | SetQuestionMsg
+    | OpenPollMsg
+    | ClosePollMsg
+    | ScreenMsg,
+    Field(discriminator="type"),
+]
+_adapter: TypeAdapter[Any] = TypeAdapter(Incoming)
+KNOWN_TYPES = {
+    "ping",
+    "comment",
+    "star",
+    "demographics",
+    "vote",
+    "set_question",
+    "open_poll",
+    "close_poll",
+    "screen",
+}
+
+
+def parse(text: str) -> Any:
+    """Parse one frame; raise InvalidMessage/UnknownMessage with a clear message."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidMessage(f"not JSON: {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise InvalidMessage("a message is a JSON object with a 'type'")
+    kind = data.get("type")
+    if kind not in KNOWN_TYPES:
+        raise UnknownMessage(f"unknown message type {kind!r}")
+    try:
+        return _adapter.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][1:]) or "message"
+        raise InvalidMessage(f"{where}: {first['msg'].removeprefix('Value error, ')}") from exc
+
+
+def message_id(text: str) -> str | None:
+    """The client id of a frame, if it has one, so even a refused write can be answered."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    if isinstance(data, dict) and isinstance(data.get("id"), str):
+        return str(data["id"])[:64]
+    return None

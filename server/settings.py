@@ -1,0 +1,63 @@
+"""Settings, declared once with defaults and help text (env prefix ``TOWNHALL_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the server can be told. Each field doubles as documentation:
+    ``docs/configuration.md`` is checked against this class by a test."""
+
+    model_config = SettingsConfigDict(env_prefix="TOWNHALL_", extra="ignore")
+
+    db_url: str = Field(
+        "sqlite+aiosqlite:///townhall.db",
+        description="Database URL: a SQLite file (default) or postgresql+asyncpg://…",
+    )
+    hub_url: str = Field(
+        "memory://",
+        description="Fan-out hub: memory:// for one process, redis://host:port for several.",
+    )
+    host: str = Field("127.0.0.1", description="Interface to listen on.")
+    port: int = Field(8000, description="Port to listen on.")
+    public_url: str = Field(
+        "",
+        description="Base URL phones and screens use (printed, in QR codes). "
+        "Empty: http://HOST:PORT.",
+    )
+    event_file: Path | None = Field(
+        None, description="Event TOML to load on start if the database has no event yet."
+    )
+    embedder: str = Field(
+        "minilm",
+        description="Embedding model for theming: 'minilm' (all-MiniLM-L6-v2) or 'hashing' "
+        "(a fast deterministic stand-in, for tests about something else).",
+    )
+    theming: bool = Field(True, description="Run the theming worker in this process.")
+    max_frame_bytes: int = Field(
+        65536, description="Largest websocket frame accepted; bigger frames close with 1009."
+    )
+    subscriber_queue: int = Field(
+        256, description="Messages buffered per connected screen before it is resynced."
+    )
+    tally_interval: float = Field(
+        0.2, description="Seconds between tally broadcasts while votes arrive."
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Extra Origins allowed to open websockets (the server's own is always).",
+    )
+    small_cell: int = Field(
+        10, description="Demographic groups smaller than this are suppressed everywhere."
+    )
+    log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"

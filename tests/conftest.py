@@ -1,0 +1,145 @@
+"""Fixtures shared by every test level: settings on a fresh SQLite file (or
+PostgreSQL with TOWNHALL_TEST_DB), the example event loaded, a live server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from server.db import Database
+from server.eventfile import load_event_file
+from server.loader import IssuedTokens, load_event
+from server.migrate import upgrade
+from server.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENT_FILE = ROOT / "server" / "examples" / "riverton-budget.toml"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'townhall.db'}"
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(db_url=db_url, theming=False, embedder="hashing", tally_interval=0.05)
+
+
+def load_example(db_url: str, path: Path = EVENT_FILE) -> IssuedTokens:
+    upgrade(db_url)
+
+    async def go() -> IssuedTokens:
+        db = Database(db_url)
+        try:
+            return await load_event(db, load_event_file(path))
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def tokens(db_url: str) -> IssuedTokens:
+    return load_example(db_url)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    base: str
+    ws: str
+    tokens: IssuedTokens
+    proc: subprocess.Popen[bytes]
+    log: Path
+    db_url: str
+    env: dict[str, str]
+
+    def ws_url(self, role: str, token: str) -> str:
+        return f"{self.ws}/ws/{role}?token={token}"
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def start_server(
+    db_url: str, log: Path, env_extra: dict[str, str] | None = None, port: int | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = port or free_port()
+    env = {
+        **os.environ,
+        "TOWNHALL_THEMING": "false",
+        "TOWNHALL_EMBEDDER": "hashing",
+        "TOWNHALL_TALLY_INTERVAL": "0.05",
+        **(env_extra or {}),
+    }
+    cmd = [sys.executable, "-m", "server.cli", "serve", "--db", db_url, "--port", str(port)]
+    with log.open("ab") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return proc, base
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"server did not start within 60 s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def live_server(
+    tmp_path: Path, db_url: str, request: pytest.FixtureRequest
+) -> Iterator[LiveServer]:
+    """The real server under uvicorn in a subprocess, on a free port."""
+    tokens = load_example(db_url)
+    env_extra = getattr(request, "param", None) or {}
+    log = tmp_path / "server.log"
+    proc, base = start_server(db_url, log, env_extra)
+    server = LiveServer(base, base.replace("http", "ws", 1), tokens, proc, log, db_url, env_extra)
+    yield server
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    if request.node.stash.get(FAILED, False):
+        print(f"--- server log ---\n{server.log_text()}")
+
+
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    rep = yield
+    if getattr(rep, "when", "") == "call" and getattr(rep, "failed", False):
+        item.stash[FAILED] = True
+    return rep
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())

@@ -37,3 +37,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache .mypy_cache .ruff_cache
+
+# The whole suite again on the PostgreSQL server at 127.0.0.1:5432 (database per test).
+test-postgres: $(STAMP)
+	TOWNHALL_TEST_DB=postgres $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -4,6 +4,7 @@ PostgreSQL with TOWNHALL_TEST_DB), the example event loaded, a live server."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -30,9 +31,86 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+PG_URL = os.environ.get("TOWNHALL_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+
+async def _pg_admin(sql: str, url: str = PG_URL) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    conn = await asyncpg.connect(
+        host=u.host,
+        port=u.port or 5432,
+        user=u.username,
+        password=u.password,
+        database=u.database,
+        timeout=5,
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def postgres_available() -> str | None:
+    """None if PostgreSQL answers, else the reason it does not."""
+    try:
+        asyncio.run(_pg_admin("SELECT 1"))
+    except Exception as exc:
+        return f"PostgreSQL not reachable at {PG_URL}: {exc}"
+    return None
+
+
+def redis_available(url: str = "redis://127.0.0.1:6379") -> str | None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_timeout=2).ping()
+    except Exception as exc:
+        return f"Redis not reachable at {url}: {exc}"
+    return None
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    from sqlalchemy.engine import make_url
+
+    name = f"townhall_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'townhall.db'}"
+def db_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh database: a SQLite file, or PostgreSQL when TOWNHALL_TEST_DB=postgres
+    (``make test-postgres`` runs the whole suite that way)."""
+    if os.environ.get("TOWNHALL_TEST_DB") == "postgres":
+        with postgres_database() as url:
+            yield url
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'townhall.db'}"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    reason = postgres_available()
+    if reason:
+        pytest.skip(reason)
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    reason = redis_available()
+    if reason:
+        pytest.skip(reason)
+    return "redis://127.0.0.1:6379"
 
 
 @pytest.fixture

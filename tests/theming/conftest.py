@@ -1,43 +1,12 @@
-"""Fixtures for the theming tests.
-
-The real model loads once per session (``minilm``); unit tests use the
-hashing fake and synthetic comments whose themes are known by construction.
-"""
+"""Fixtures for the theming tests: the real model loads once per session
+(``minilm``); unit tests use the hashing fake (``fake``)."""
 
 from __future__ import annotations
-
-import csv
-import random
-from pathlib import Path
 
 import pytest
 
 from theming.cache import CachedEmbedder, InMemoryEmbeddingCache
 from theming.embed import HashingEmbedder, MiniLMEmbedder
-from theming.model import Comment
-
-DATA = Path("/work/shared/data")
-BOWLING_GREEN = DATA / "polis-bowling-green.csv"
-ARGKP = DATA / "argkp-train.csv"
-
-VOCABULARIES = {
-    "parks": "parks trees playground green benches picnic gardens trails shade grass".split(),
-    "transit": "buses routes schedule transit stops fares drivers shelters tram rail".split(),
-    "housing": "rent housing apartments landlords affordable homes tenants zoning units".split(),
-}
-
-
-def synthetic_comments(per_theme: int = 12, seed: int = 0, prefix: str = "c") -> list[Comment]:
-    """Comments made of one vocabulary's words each; the theme is the prefix
-    of the id, so a test can check grouping without a model."""
-    rng = random.Random(seed)
-    out: list[Comment] = []
-    for theme, words in VOCABULARIES.items():
-        for n in range(per_theme):
-            text = " ".join(rng.sample(words, 5))
-            out.append(Comment(f"{prefix}-{theme}-{n}", text, table=str(rng.randint(1, 6))))
-    rng.shuffle(out)
-    return out
 
 
 @pytest.fixture
@@ -51,9 +20,3 @@ def minilm() -> CachedEmbedder:
     embedder = MiniLMEmbedder()
     embedder.load()
     return CachedEmbedder(embedder, InMemoryEmbeddingCache())
-
-
-def read_csv(path: Path, limit: int | None = None) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    return rows[:limit] if limit is not None else rows

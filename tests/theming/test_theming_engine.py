@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import synthetic_comments
+from theming_helpers import synthetic_comments
 
 from theming.embed import HashingEmbedder
 from theming.engine import ThemeEngine

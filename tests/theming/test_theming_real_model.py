@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ARGKP, BOWLING_GREEN, read_csv
+from theming_helpers import ARGKP, BOWLING_GREEN, read_csv
 
 from theming.cache import CachedEmbedder
 from theming.engine import ThemeEngine

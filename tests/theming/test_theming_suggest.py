@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import synthetic_comments
+from theming_helpers import synthetic_comments
 
 from theming.embed import HashingEmbedder
 from theming.suggest import InputError, main, read_comments, suggest

@@ -1,0 +1,175 @@
+"""Scale-out: two server processes on one PostgreSQL database with the Redis hub."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from server.loader import IssuedTokens
+from tests.conftest import load_example, new_id, start_server
+from tests.server.test_live_server import recv_until
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+@pytest.fixture
+def cluster(
+    pg_url: str, redis_url: str, tmp_path: Path
+) -> Iterator[tuple[IssuedTokens, list[Any]]]:
+    tokens = load_example(pg_url)
+    env = {"TOWNHALL_HUB_URL": redis_url}
+    procs = [start_server(pg_url, tmp_path / f"server{i}.log", env) for i in range(2)]
+    yield tokens, procs
+    for proc, _ in procs:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def join(base: str, code: str) -> str:
+    req = urllib.request.Request(
+        f"{base}/api/join",
+        json.dumps({"code": code}).encode(),
+        {"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return str(json.loads(r.read())["token"])
+
+
+def ws(base: str, role: str, token: str) -> str:
+    return f"{base.replace('http', 'ws', 1)}/ws/{role}?token={token}"
+
+
+async def latest_tally(display: Any, turnout: int) -> dict[str, int]:
+    while True:
+        msg = await recv_until(display, "tally")
+        if msg["result"]["turnout"] == turnout:
+            return {o["key"]: o["count"] for o in msg["result"]["options"]}
+
+
+async def test_votes_on_both_processes_give_the_same_totals_on_every_display(
+    cluster: tuple[IssuedTokens, list[Any]],
+) -> None:
+    tokens, procs = cluster
+    (_, a), (_, b) = procs
+    phones = [await asyncio.to_thread(join, (a, b)[i % 2], tokens.code) for i in range(20)]
+    async with (
+        connect(ws(a, "producer", tokens.producer)) as producer,
+        connect(ws(a, "display", tokens.display)) as display_a,
+        connect(ws(b, "display", tokens.display)) as display_b,
+    ):
+        event = (await recv_until(producer, "hello"))["event"]
+        await recv_until(display_a, "hello")
+        await recv_until(display_b, "hello")
+        poll = next(p for p in event["polls"] if p["kind"] == "multi")
+        await producer.send(
+            json.dumps({"type": "open_poll", "id": new_id(), "poll_id": poll["id"]})
+        )
+        await recv_until(producer, "ack")
+        picks = [["housing", "transit"], ["parks"], ["housing", "youth", "roads"]]
+        expected: dict[str, int] = {}
+        for i, token in enumerate(phones):
+            choice = picks[i % 3]
+            for k in choice:
+                expected[k] = expected.get(k, 0) + 1
+            async with connect(ws((a, b)[i % 2], "phone", token)) as phone:
+                await recv_until(phone, "hello")
+                vote = {
+                    "type": "vote",
+                    "id": new_id(),
+                    "poll_id": poll["id"],
+                    "seq": 1,
+                    "choice": choice,
+                }
+                await phone.send(json.dumps(vote))
+                assert (await recv_until(phone, "ack"))["applied"] is True
+        on_a = await latest_tally(display_a, 20)
+        on_b = await latest_tally(display_b, 20)
+    assert on_a == on_b
+    assert {k: v for k, v in on_a.items() if v} == expected
+
+
+async def test_comment_at_process_a_shows_on_a_workbench_at_process_b(
+    cluster: tuple[IssuedTokens, list[Any]],
+) -> None:
+    tokens, procs = cluster
+    (_, a), (_, b) = procs
+    async with (
+        connect(ws(b, "team", tokens.team)) as team,
+        connect(ws(a, "table", tokens.tables[7])) as table,
+    ):
+        await recv_until(team, "hello")
+        await recv_until(table, "hello")
+        await table.send(
+            json.dumps(
+                {
+                    "type": "comment",
+                    "id": new_id(),
+                    "seq": 1,
+                    "text": "Safer crossings near schools",
+                }
+            )
+        )
+        ack = await recv_until(table, "ack")
+        seen = await recv_until(team, "comment")
+    assert seen["comment"]["id"] == ack["comment_id"]
+
+
+async def test_killing_one_process_mid_load_loses_no_acked_comment(
+    cluster: tuple[IssuedTokens, list[Any]], pg_url: str
+) -> None:
+    """A table streams to A; A is killed (-9); the client moves to B and resends
+    whatever was not acked. Every acked comment is stored exactly once."""
+    tokens, procs = cluster
+    (proc_a, a), (_, b) = procs
+    outbox = [(new_id(), seq, f"comment number {seq}") for seq in range(1, 121)]
+    acked: set[str] = set()
+
+    async def send_all(base: str, stop_after: int | None) -> None:
+        async with connect(ws(base, "table", tokens.tables[3])) as table:
+            await recv_until(table, "hello")
+            for cid, seq, text in outbox:
+                if cid in acked:
+                    continue
+                await table.send(
+                    json.dumps({"type": "comment", "id": cid, "seq": seq, "text": text})
+                )
+                if stop_after is not None and seq == stop_after:
+                    proc_a.send_signal(signal.SIGKILL)
+                try:
+                    acked.add((await recv_until(table, "ack"))["id"])
+                except ConnectionClosed:
+                    return
+
+    await send_all(a, stop_after=60)
+    proc_a.wait(10)
+    assert 50 <= len(acked) < 120
+    await send_all(b, stop_after=None)
+    assert len(acked) == 120
+
+    from server.db import Database
+
+    db = Database(pg_url)
+    try:
+        async with db.engine.connect() as conn:
+            from sqlalchemy import text
+
+            rows = (
+                await conn.execute(text("SELECT client_id, seq FROM comment ORDER BY seq"))
+            ).all()
+    finally:
+        await db.dispose()
+    assert [r[1] for r in rows] == list(range(1, 121))
+    assert {r[0] for r in rows} == {cid for cid, _, _ in outbox}

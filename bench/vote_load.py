@@ -182,7 +182,8 @@ async def measure(
         f"client errors {len(failures)}"
     )
     print(
-        f"vote->ack ms: p50 {pct(ack_lat, 50):.1f}  p99 {pct(ack_lat, 99):.1f}  max {max(ack_lat, default=0):.1f}"
+        f"vote->ack ms: p50 {pct(ack_lat, 50):.1f}  p99 {pct(ack_lat, 99):.1f}  "
+        f"max {max(ack_lat, default=0):.1f}"
         f"   (targets p50<=25, p99<=250; ratio p99/target {pct(ack_lat, 99) / 250:.2f})"
     )
     print(

@@ -40,6 +40,9 @@ ROLE_TOPICS: dict[str, tuple[str, ...]] = {
 }
 
 CommentListener = Callable[[int, int], Awaitable[None]]  # (event_id, comment_id)
+# A write that takes its own locks and commits itself (theme-team ops run in the
+# theming worker), registered per (role, message type); returns its Outcome.
+ExtraWrite = Callable[[Principal, Any], Awaitable[writes.Outcome]]
 
 
 class Meeting:
@@ -57,11 +60,18 @@ class Meeting:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.comment_listeners: list[CommentListener] = []
+        self.extra_writes: dict[tuple[str, str], ExtraWrite] = {}
 
     async def start(self) -> None:
+        from server.votebatch import VoteBatcher
+
         self._task = asyncio.create_task(self._broadcast_results())
+        self.votes = VoteBatcher(self)
+        self.votes.start()
+        self.extra_writes[("participant", "vote")] = self.votes.submit
 
     async def stop(self) -> None:
+        await self.votes.stop()
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -78,10 +88,14 @@ class Meeting:
         """Apply one write; the returned ack is only built after the commit."""
         if msg.type == "ping":
             return {"type": "pong"}
-        fn = writes.handler_for(who, msg.type)
-        lock = self.write_lock or contextlib.nullcontext()
-        async with lock, self.db.session() as s:
-            outcome: writes.Outcome = await fn(s, who, msg)
+        extra = self.extra_writes.get((who.role, msg.type))
+        if extra is not None:
+            outcome: writes.Outcome = await extra(who, msg)
+        else:
+            fn = writes.handler_for(who, msg.type)
+            lock = self.write_lock or contextlib.nullcontext()
+            async with lock, self.db.session() as s:
+                outcome = await fn(s, who, msg)
         for topic, message in outcome.events:
             await self.hub.publish(topic, await self._expand(who.event_id, message))
         if outcome.dirty_poll is not None:

@@ -147,6 +147,14 @@ async def demographics(s: AsyncSession, who: Principal, msg: p.DemographicsMsg) 
 
 
 async def vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome:
+    outcome = await apply_vote(s, who, msg)
+    await s.commit()
+    return outcome
+
+
+async def apply_vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome:
+    """Stage one ballot in the session without committing (votes are group-committed).
+    Every refusal is raised before anything is staged."""
     assert who.participant_id is not None
     poll = await s.get(Poll, msg.poll_id)
     if poll is None or poll.event_id != who.event_id:
@@ -179,7 +187,6 @@ async def vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome:
         utcnow(),
     )
     s.add(row)
-    await s.commit()
     return Outcome(ack={"poll_id": poll.id, "seq": msg.seq, "applied": True}, dirty_poll=poll.id)
 
 

@@ -1,0 +1,94 @@
+"""Group commit for votes: the votes that arrive within a few milliseconds
+share one transaction, and each is acked only after that commit.
+
+One commit per vote caps SQLite at a few hundred durable votes a second and
+puts every phone behind the one before it; a shared commit keeps the ack
+promise (acked = committed) at a fraction of the cost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from server import writes
+from server.errors import TownhallError
+from server.tokens import Principal
+
+log = logging.getLogger("townhall.votes")
+
+Pending = list[tuple[Principal, Any, "asyncio.Future[writes.Outcome]"]]
+
+
+class VoteBatcher:
+    def __init__(self, meeting: Any, window: float = 0.005, max_batch: int = 500) -> None:
+        self.meeting = meeting
+        self.window = window
+        self.max_batch = max_batch
+        self._pending: Pending = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def submit(self, who: Principal, msg: Any) -> writes.Outcome:
+        fut: asyncio.Future[writes.Outcome] = asyncio.get_running_loop().create_future()
+        self._pending.append((who, msg, fut))
+        self._wake.set()
+        return await fut
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await asyncio.sleep(self.window)
+            while self._pending:
+                batch = self._pending[: self.max_batch]
+                del self._pending[: self.max_batch]
+                await self._commit(batch)
+
+    async def _commit(self, batch: Pending) -> None:
+        lock = self.meeting.write_lock or contextlib.nullcontext()
+        results: list[writes.Outcome | TownhallError] = []
+        try:
+            async with lock, self.meeting.db.session() as s:
+                for who, msg, _ in batch:
+                    try:
+                        results.append(await writes.apply_vote(s, who, msg))
+                    except TownhallError as exc:
+                        results.append(exc)
+                await s.commit()
+        except Exception:
+            # A conflict with another process (or a bad row) spoils the shared
+            # transaction: fall back to one commit per vote so each gets its answer.
+            log.warning("group commit of %d votes failed; committing one by one", len(batch))
+            await self._one_by_one(batch)
+            return
+        self.batches += 1
+        for (_, _, fut), res in zip(batch, results, strict=True):
+            if fut.done():
+                continue
+            if isinstance(res, TownhallError):
+                fut.set_exception(res)
+            else:
+                fut.set_result(res)
+
+    async def _one_by_one(self, batch: Pending) -> None:
+        lock = self.meeting.write_lock or contextlib.nullcontext()
+        for who, msg, fut in batch:
+            try:
+                async with lock, self.meeting.db.session() as s:
+                    fut.set_result(await writes.vote(s, who, msg))
+            except Exception as exc:
+                if not fut.done():
+                    fut.set_exception(exc)

@@ -1,0 +1,72 @@
+"""Group commit: concurrent votes share commits, each still answered on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlmodel import col, func, select
+
+from server import protocol
+from server.db import Database
+from server.errors import InvalidMessage
+from server.hub import MemoryHub
+from server.loader import IssuedTokens
+from server.meeting import Meeting
+from server.models import Participant, Poll, Vote
+from server.settings import Settings
+from server.tokens import Principal, issue
+from tests.conftest import new_id
+
+
+async def test_concurrent_votes_are_group_committed_and_each_gets_its_own_answer(
+    settings: Settings, tokens: IssuedTokens
+) -> None:
+    db = Database(settings.db_url)
+    meeting = Meeting(settings, db, MemoryHub(), ThreadPoolExecutor(1))
+    await meeting.start()
+    try:
+        async with db.session() as s:
+            poll = (await s.exec(select(Poll).where(Poll.kind == "multi"))).one()
+            poll.status = "open"
+            s.add(poll)
+            people = []
+            for _ in range(60):
+                p = Participant(event_id=tokens.event_id)
+                s.add(p)
+                await s.flush()
+                await issue(s, tokens.event_id, "participant", participant_id=p.id)
+                people.append(p.id)
+            await s.commit()
+        assert poll.id is not None
+        votes = []
+        for i, pid in enumerate(people):
+            who = Principal("participant", tokens.event_id, 0, participant_id=pid)
+            # Every tenth ballot picks too many options and must be refused alone.
+            choice = ["housing", "parks", "roads", "youth"] if i % 10 == 0 else ["parks"]
+            vote = {"type": "vote", "id": new_id(), "poll_id": poll.id, "seq": 1, "choice": choice}
+            msg = protocol.parse(json.dumps(vote))
+            votes.append(meeting.handle(who, msg))
+        results = await asyncio.gather(*votes, return_exceptions=True)
+        refused = [r for r in results if isinstance(r, InvalidMessage)]
+        acked = [r for r in results if isinstance(r, dict) and r["type"] == "ack"]
+        assert len(refused) == 6 and len(acked) == 54
+        assert 1 <= meeting.votes.batches < 54
+        async with db.session() as s:
+            stored = (
+                await s.exec(
+                    select(func.count()).select_from(Vote).where(col(Vote.poll_id) == poll.id)
+                )
+            ).one()
+        assert stored == 54
+    finally:
+        await meeting.stop()
+        await db.dispose()
+
+
+def test_parse_is_strict_about_vote_fields() -> None:
+    bad = {"type": "vote", "id": new_id(), "poll_id": 1, "seq": 0, "choice": []}
+    with pytest.raises(InvalidMessage, match="seq"):
+        protocol.parse(json.dumps(bad))

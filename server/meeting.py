@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from server import views, writes
+from server.breakdown import breakdown_view
 from server.db import Database, is_sqlite
 from server.errors import Forbidden
 from server.hub import MemoryHub
@@ -133,17 +135,29 @@ class Meeting:
 
     async def _broadcast_results(self) -> None:
         # Coalesce: a burst of 5,000 votes becomes one tally per interval, not 5,000.
+        breakdown_due: set[tuple[int, int]] = set()
+        breakdown_at: dict[tuple[int, int], float] = {}
+        every = self.settings.breakdown_interval
         while True:
-            await self._wake.wait()
+            # Wake on votes, or after a while to send breakdowns still owed.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=every)
             self._wake.clear()
             await asyncio.sleep(self.settings.tally_interval)
             polls, self._dirty_polls = self._dirty_polls, set()
             demos, self._dirty_demographics = self._dirty_demographics, set()
+            breakdown_due |= polls
             try:
                 async with self.db.session() as s:
                     for event_id, poll_id in polls:
                         view = await views.tally_view(s, poll_id)
                         await self.hub.publish(f"tally:{event_id}", {"type": "tally", **view})
+                    now = time.monotonic()
+                    for key in [k for k in breakdown_due if now - breakdown_at.get(k, 0) >= every]:
+                        breakdown_due.discard(key)
+                        breakdown_at[key] = now
+                        extra = await breakdown_view(s, key[1], self.settings.small_cell)
+                        await self.hub.publish(f"tally:{key[0]}", extra)
                     for event_id in demos:
                         demo = await views.demographics_view(s, event_id, self.settings.small_cell)
                         await self.hub.publish(
@@ -177,8 +191,14 @@ class Meeting:
             tallies = [
                 await views.tally_view(s, p["id"]) for p in ev["polls"] if p["status"] != "draft"
             ]
+            breakdowns = [
+                await breakdown_view(s, p["id"], self.settings.small_cell)
+                for p in ev["polls"]
+                if p["status"] != "draft"
+            ]
             state = base | {
                 "event": ev,
+                "breakdowns": breakdowns,
                 "tallies": tallies,
                 "demographics": await views.demographics_view(
                     s, who.event_id, self.settings.small_cell

@@ -87,7 +87,7 @@ class ClosePollMsg(_Write):
 
 class ScreenMsg(_Write):
     type: Literal["screen"]
-    mode: Literal["poll", "themes", "demographics", "join"]
+    mode: Literal["poll", "breakdown", "themes", "demographics", "join"]
 
 
 Incoming = Annotated[

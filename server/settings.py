@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     tally_interval: float = Field(
         0.2, description="Seconds between tally broadcasts while votes arrive."
     )
+    breakdown_interval: float = Field(
+        2.0,
+        description="Seconds between census-weighted results and demographic breakdowns "
+        "(heavier than a tally) while votes arrive.",
+    )
     allowed_origins: list[str] = Field(
         default_factory=list,
         description="Extra Origins allowed to open websockets (the server's own is always).",

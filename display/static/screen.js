@@ -5,6 +5,7 @@
   const t = window.townhall;
   const token = document.body.dataset.token;
   const tallies = new Map();
+  const breakdowns = new Map();
   let event = null;
   let mode = "poll";
   let themes = [];
@@ -19,7 +20,10 @@
       document.getElementById("join-url").textContent = location.host + "/join";
       msg.tallies.forEach(function (v) { tallies.set(v.poll.id, v); });
       themes = msg.themes;
+      (msg.breakdowns || []).forEach(function (b) { breakdowns.set(b.poll_id, b); });
       renderDemographics(msg.demographics);
+    } else if (msg.type === "breakdown") {
+      breakdowns.set(msg.poll_id, msg);
     } else if (msg.type === "tally") {
       tallies.set(msg.poll.id, msg);
     } else if (msg.type === "poll") {
@@ -45,10 +49,12 @@
   }
 
   function render() {
-    ["poll", "themes", "demographics", "join"].forEach(function (m) {
+    ["poll", "breakdown", "themes", "demographics", "join"].forEach(function (m) {
       document.getElementById("view-" + m).hidden = m !== mode;
     });
-    renderPoll(currentTally());
+    const current = currentTally();
+    renderPoll(current);
+    renderBreakdown(current);
     renderThemes();
   }
 
@@ -72,6 +78,13 @@
       }, 1000);
     }
     if (!r) return;
+    const bd = breakdowns.get(v.poll.id);
+    const weighted = {};
+    if (bd && bd.weighted) {
+      bd.weighted.options.forEach(function (o) { weighted[o.key] = o.weighted_percent; });
+      meta.textContent += " · census-weighted figures use an effective sample of " +
+        Math.round(bd.weighted.effective_sample_size);
+    }
     r.options.forEach(function (o) {
       const li = t.el("li", null, "bar");
       li.dataset.key = o.key;
@@ -82,9 +95,52 @@
       fill.style.width = Math.max(0, Math.min(100, pct)) + "%";
       track.appendChild(fill);
       li.appendChild(track);
-      const score = v.poll.kind === "ranking" ? o.borda + " pts · " + o.first_preferences + " first" : o.count + " · " + Math.round(pct) + "%";
+      let score = v.poll.kind === "ranking" ? o.borda + " pts · " + o.first_preferences + " first" : o.count + " · " + Math.round(pct) + "%";
+      if (weighted[o.key] !== undefined && v.poll.kind !== "ranking") {
+        score += " (weighted " + Math.round(weighted[o.key]) + "%)";
+      }
       li.appendChild(t.el("span", score, "bar-value"));
       bars.appendChild(li);
+    });
+  }
+
+  // One table per demographic question: a row per group, a column per option,
+  // percentages as text; suppressed groups say so instead of showing numbers.
+  function renderBreakdown(v) {
+    const box = document.getElementById("breakdown");
+    t.clear(box);
+    if (!v) return;
+    document.getElementById("breakdown-prompt").textContent = v.poll.prompt + " — by group";
+    const bd = breakdowns.get(v.poll.id);
+    if (!bd) return;
+    bd.crosstabs.forEach(function (ct) {
+      const table = t.el("table", null, "crosstab");
+      table.appendChild(t.el("caption", ct.prompt));
+      const head = t.el("tr");
+      head.appendChild(t.el("th", "Group"));
+      v.poll.options.forEach(function (o) { head.appendChild(t.el("th", o.label)); });
+      const thead = t.el("thead");
+      thead.appendChild(head);
+      table.appendChild(thead);
+      const body = t.el("tbody");
+      ct.rows.forEach(function (row) {
+        const tr = t.el("tr");
+        const th = t.el("th", row.label + (row.suppressed ? "" : " (" + row.participants + ")"));
+        th.scope = "row";
+        tr.appendChild(th);
+        v.poll.options.forEach(function (o) {
+          let text = "—";
+          if (row.suppressed) text = "fewer than 10";
+          else if (row.result) {
+            const opt = row.result.options.find(function (x) { return x.key === o.key; });
+            text = opt ? Math.round(opt.percent) + "%" : "—";
+          }
+          tr.appendChild(t.el("td", text));
+        });
+        body.appendChild(tr);
+      });
+      table.appendChild(body);
+      box.appendChild(table);
     });
   }
 

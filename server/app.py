@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/screen", pages.screen_page),
         Route("/team", pages.team_page),
         Route("/producer", pages.producer_page),
+        Route("/producer/report", pages.producer_report),
         Route("/t/{token}", pages.table_page),
         Route("/join-qr.svg", pages.join_qr),
         WebSocketRoute("/ws/{role}", ws.endpoint, name="ws"),

@@ -177,5 +177,84 @@ def table(
     raise typer.Exit(run_table(server, token, outbox, replay))
 
 
+@app.command()
+def report(
+    event: Annotated[str, typer.Argument(help="Event slug (or numeric id).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the HTML report.")] = Path(
+        "report.html"
+    ),
+    pdf: Annotated[
+        Path | None, typer.Option("--pdf", help="Also print it to this PDF (needs Chromium).")
+    ] = None,
+    small_cell: Annotated[
+        int, typer.Option(help="Suppress any group of fewer than this many people.")
+    ] = 10,
+    db: DbOpt = None,
+) -> None:
+    """Write the same-day report (one printable HTML file) from the data as of now."""
+    from server.db import Database
+    from server.report import ReportError, build_report, report_pdf
+    from server.report_data import UnknownEvent
+
+    s = _settings(db_url=db)
+
+    async def go() -> None:
+        database = Database(s.db_url)
+        try:
+            html = await build_report(database, event, small_cell=small_cell)
+        finally:
+            await database.dispose()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(html, encoding="utf-8")
+        console.print(f"[green]report written[/] to {out}")
+        if pdf is not None:
+            await report_pdf(out, pdf)
+            console.print(f"[green]PDF written[/] to {pdf}")
+
+    try:
+        asyncio.run(go())
+    except (UnknownEvent, ReportError, ValueError) as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def export(
+    event: Annotated[str, typer.Argument(help="Event slug (or numeric id).")],
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the files into.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv or json (event.json is always JSON).")
+    ] = "csv",
+    small_cell: Annotated[
+        int, typer.Option(help="Blank a ballot's demographic if fewer share it than this.")
+    ] = 10,
+    db: DbOpt = None,
+) -> None:
+    """Export comments, themes, polls, anonymous ballots and the curation log (docs/exports.md)."""
+    from server.db import Database
+    from server.export import export_event
+    from server.report_data import UnknownEvent
+
+    if fmt not in ("csv", "json"):
+        console.print(f"[red]--format must be csv or json, not {fmt!r}[/]")
+        raise typer.Exit(2)
+    s = _settings(db_url=db)
+
+    async def go() -> list[Path]:
+        database = Database(s.db_url)
+        try:
+            return await export_event(database, event, out, fmt, small_cell=small_cell)
+        finally:
+            await database.dispose()
+
+    try:
+        paths = asyncio.run(go())
+    except (UnknownEvent, ValueError) as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    for path in paths:
+        console.print(f"wrote {path}")
+
+
 if __name__ == "__main__":
     app()

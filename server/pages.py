@@ -131,3 +131,18 @@ async def join_qr(request: Request) -> Response:
 
 async def join_redirect(request: Request) -> Response:
     return RedirectResponse("/join")
+
+
+async def producer_report(request: Request) -> Response:
+    """The same-day report as of now, for the producer to download or print."""
+    m = _meeting(request)
+    try:
+        who = await m.authenticate(request.query_params.get("token", ""), "producer")
+    except errors.Forbidden as exc:
+        return render(request, "error.html", status=403, message=exc.message)
+    from server.report import build_report
+
+    html = await build_report(
+        m.db, who.event_id, small_cell=m.settings.small_cell, css_href="/static/report.css"
+    )
+    return HTMLResponse(html, headers={"cache-control": "no-store"})

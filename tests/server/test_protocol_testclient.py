@@ -213,3 +213,13 @@ def test_healthz_and_csp(client: TestClient) -> None:
     r = client.get("/healthz")
     assert r.status_code == 200 and r.json()["event"] == "riverton-budget"
     assert "script-src 'self'" in r.headers["content-security-policy"]
+
+
+def test_producer_downloads_the_report_and_no_one_else_can(
+    client: TestClient, tokens: IssuedTokens
+) -> None:
+    r = client.get(f"/producer/report?token={tokens.producer}")
+    assert r.status_code == 200 and "Riverton: Our City, Our Budget" in r.text
+    assert r.headers["cache-control"] == "no-store"
+    assert "<script" not in r.text and "<style" not in r.text
+    assert client.get(f"/producer/report?token={tokens.display}").status_code == 403

@@ -118,6 +118,14 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     embedder: Annotated[str | None, typer.Option(help="minilm (default) or hashing.")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes sharing the port. More than 1 needs --hub redis://… and "
+            "starts one separate theming worker.",
+        ),
+    ] = 1,
 ) -> None:
     """Run the server (and, with --demo, a whole simulated meeting)."""
     if demo:
@@ -127,10 +135,72 @@ def serve(
         return
     import uvicorn
 
-    from server.app import create_app
-
     s = _settings(db_url=db, hub_url=hub, host=host, port=port, event_file=event, embedder=embedder)
-    uvicorn.run(create_app(s), **uvicorn_options(s))
+    if workers == 1:
+        from server.app import create_app
+
+        uvicorn.run(create_app(s), **uvicorn_options(s))
+        return
+    _serve_many(s, workers)
+
+
+def _serve_many(s: Settings, workers: int) -> None:
+    """N uvicorn processes on one port plus one theming worker, all configured
+    through the environment they inherit."""
+    import subprocess
+    import sys
+
+    import uvicorn
+
+    from server.migrate import upgrade
+
+    if not s.hub_url.startswith("redis"):
+        console.print("[red]--workers above 1 needs a shared hub: add --hub redis://HOST:6379[/]")
+        raise typer.Exit(2)
+    upgrade(s.db_url)  # once, before the workers race to do it
+    if s.event_file is not None:
+        asyncio.run(_load_once(s))
+        s = s.model_copy(update={"event_file": None})
+    env = {f"TOWNHALL_{k.upper()}": str(v) for k, v in s.model_dump().items() if v is not None}
+    env.pop("TOWNHALL_ALLOWED_ORIGINS", None)
+    os.environ.update(env)
+    theming = None
+    if s.theming:
+        theming = subprocess.Popen([sys.executable, "-m", "server.cli", "theming-worker"])
+    os.environ["TOWNHALL_THEMING"] = "false"
+    try:
+        uvicorn.run("server.asgi:app", factory=True, workers=workers, **uvicorn_options(s))
+    finally:
+        if theming is not None:
+            theming.terminate()
+            theming.wait(10)
+
+
+async def _load_once(s: Settings) -> None:
+    from server.cli_support import ensure_event_loaded, print_links
+    from server.db import Database
+
+    assert s.event_file is not None
+    database = Database(s.db_url)
+    try:
+        tokens = await ensure_event_loaded(database, s.event_file)
+    finally:
+        await database.dispose()
+    if tokens is not None:
+        print_links(Console(), s.base_url, tokens)
+
+
+@app.command("theming-worker")
+def theming_worker(
+    db: DbOpt = None,
+    hub: Annotated[str | None, typer.Option(help="Hub URL (redis://host:port).")] = None,
+    embedder: Annotated[str | None, typer.Option(help="minilm (default) or hashing.")] = None,
+) -> None:
+    """Theme comments for servers running as several processes (one of these per event)."""
+    from server.theming_service import run_theming_service
+
+    s = _settings(db_url=db, hub_url=hub, embedder=embedder)
+    asyncio.run(run_theming_service(s))
 
 
 def uvicorn_options(s: Settings) -> dict[str, Any]:

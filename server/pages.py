@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,13 @@ async def healthz(request: Request) -> JSONResponse:
     m = _meeting(request)
     ev = await _event(request)
     return JSONResponse(
-        {"status": "ok", "event": ev.slug if ev else None, "hub": "ok" if m.hub.healthy else "down"}
+        {
+            "status": "ok",
+            "event": ev.slug if ev else None,
+            "hub": "ok" if m.hub.healthy else "down",
+            # Which server process answered: useful behind --workers N and a proxy.
+            "pid": os.getpid(),
+        }
     )
 
 

@@ -173,3 +173,86 @@ async def test_killing_one_process_mid_load_loses_no_acked_comment(
         await db.dispose()
     assert [r[1] for r in rows] == list(range(1, 121))
     assert {r[0] for r in rows} == {cid for cid, _, _ in outbox}
+
+
+@pytest.fixture
+def workers2(pg_url: str, redis_url: str, tmp_path: Path) -> Iterator[tuple[IssuedTokens, str]]:
+    """`townhall serve --workers 2` on one port, with its own theming worker."""
+    import os
+    import sys
+    import time
+
+    from tests.conftest import ROOT, free_port
+
+    tokens = load_example(pg_url)
+    port = free_port()
+    env = {**os.environ, "TOWNHALL_EMBEDDER": "hashing", "TOWNHALL_TALLY_INTERVAL": "0.05"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "server.cli",
+        "serve",
+        "--workers",
+        "2",
+        "--db",
+        pg_url,
+        "--hub",
+        redis_url,
+        "--port",
+        str(port),
+    ]
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1):
+                break
+        except OSError:
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.2)
+    yield tokens, base
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+async def test_serve_with_two_workers_shares_one_port_and_themes_comments_once(
+    workers2: tuple[IssuedTokens, str],
+) -> None:
+    tokens, base = workers2
+    pids: set[int] = set()
+
+    def probe() -> int:
+        with urllib.request.urlopen(f"{base}/healthz", timeout=5) as r:
+            return int(json.loads(r.read())["pid"])
+
+    # Idle workers take turns unevenly, and the second may still be starting:
+    # ask many times at once for a while.
+    async with asyncio.timeout(30):
+        while len(pids) < 2:
+            pids |= set(await asyncio.gather(*(asyncio.to_thread(probe) for _ in range(8))))
+    assert len(pids) == 2, "both worker processes should answer on the one port"
+    async with connect(ws(base, "team", tokens.team)) as team:
+        await recv_until(team, "hello")
+        ids = []
+        for n in range(1, 9):
+            async with connect(ws(base, "table", tokens.tables[n])) as table:
+                await recv_until(table, "hello")
+                text = f"More buses and safer bike lanes on route {n}"
+                await table.send(
+                    json.dumps({"type": "comment", "id": new_id(), "seq": 1, "text": text})
+                )
+                ids.append((await recv_until(table, "ack"))["comment_id"])
+        while True:
+            msg = await recv_until(team, "themes")
+            placed = [m for t in msg["themes"] for m in t["members"]] + msg["unassigned"]
+            if set(ids) <= set(placed):
+                break
+    assert len(placed) == len(set(placed)), "a comment was themed twice"

@@ -31,6 +31,8 @@ def print_links(console: Console, base_url: str, tokens: IssuedTokens, *, qr: bo
     t.add_column("URL", overflow="fold")
     t.add_row("phones (participants)", f"{base_url}/join   code: {tokens.code}")
     t.add_row("big screen", f"{base_url}/screen?token={tokens.display}")
+    for key, token in tokens.site_displays.items():
+        t.add_row(f"screen at {key} (its figures)", f"{base_url}/screen?token={token}")
     t.add_row("producer", f"{base_url}/producer?token={tokens.producer}")
     t.add_row("theme team", f"{base_url}/team?token={tokens.team}")
     for number, token in sorted(tokens.tables.items())[:3]:
@@ -47,6 +49,11 @@ def write_links_file(path: Path, base_url: str, tokens: IssuedTokens) -> None:
     lines = [
         f"phones: {base_url}/join (code {tokens.code})",
         f"screen: {base_url}/screen?token={tokens.display}",
+        *(
+            f"screen at {key} (its own figures; phones join at "
+            f"{base_url}/j/{tokens.code}?site={key}): {base_url}/screen?token={tok}"
+            for key, tok in tokens.site_displays.items()
+        ),
         f"producer: {base_url}/producer?token={tokens.producer}",
         f"team: {base_url}/team?token={tokens.team}",
     ]

@@ -9,6 +9,7 @@ from sqlmodel import select
 from server.db import Database
 from server.eventfile import EventSpec
 from server.models import (
+    AccessToken,
     DemographicOption,
     DemographicQuestion,
     Event,
@@ -19,7 +20,7 @@ from server.models import (
     Round,
     Site,
 )
-from server.tokens import issue
+from server.tokens import issue, token_hash
 
 
 @dataclass
@@ -32,6 +33,7 @@ class IssuedTokens:
     team: str
     display: str
     tables: dict[int, str] = field(default_factory=dict)  # table number -> token
+    site_displays: dict[str, str] = field(default_factory=dict)  # site key -> its screens' token
 
 
 class EventExists(Exception):
@@ -52,11 +54,13 @@ async def load_event(db: Database, spec: EventSpec) -> IssuedTokens:
         eid = ev.id
         number = 0
         table_rows: list[EventTable] = []
+        site_rows: list[Site] = []
         for site_spec in spec.sites:
             site = Site(event_id=eid, key=site_spec.key, name=site_spec.name)
             s.add(site)
             await s.flush()
             assert site.id is not None
+            site_rows.append(site)
             for _ in range(site_spec.tables):
                 number += 1
                 t = EventTable(event_id=eid, site_id=site.id, number=number, name=f"Table {number}")
@@ -119,5 +123,17 @@ async def load_event(db: Database, spec: EventSpec) -> IssuedTokens:
         )
         for t in table_rows:
             tokens.tables[t.number] = await issue(s, eid, "table", table_id=t.id, label=t.name)
+        if len(site_rows) > 1:
+            for site in site_rows:
+                token = await issue(s, eid, "display", label=f"screens at {site.name}")
+                await s.flush()
+                row = (
+                    await s.exec(
+                        select(AccessToken).where(AccessToken.token_hash == token_hash(token))
+                    )
+                ).one()
+                row.site_id = site.id
+                s.add(row)
+                tokens.site_displays[site.key] = token
         await s.commit()
         return tokens

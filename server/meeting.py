@@ -19,6 +19,7 @@ from server.db import Database, is_sqlite
 from server.errors import Forbidden
 from server.hub import MemoryHub
 from server.models import (
+    AccessToken,
     Comment,
     DemographicAnswer,
     DemographicQuestion,
@@ -63,6 +64,7 @@ class Meeting:
         self._task: asyncio.Task[None] | None = None
         self.comment_listeners: list[CommentListener] = []
         self.extra_writes: dict[tuple[str, str], ExtraWrite] = {}
+        self._display_sites: dict[int, int | None] = {}
 
     async def start(self) -> None:
         from server.votebatch import VoteBatcher
@@ -81,10 +83,25 @@ class Meeting:
 
     async def authenticate(self, token: str | None, *roles: str) -> Principal:
         async with self.db.session() as s:
-            return await authenticate(s, token, *roles)
+            who = await authenticate(s, token, *roles)
+            if who.role == "display":
+                row = await s.get(AccessToken, who.token_id)
+                self._display_sites[who.token_id] = row.site_id if row else None
+            return who
+
+    def site_of(self, who: Principal) -> int | None:
+        """The site a display token is limited to (None: the whole event)."""
+        return self._display_sites.get(who.token_id)
 
     def topics(self, who: Principal) -> list[str]:
-        return [f"{t}:{who.event_id}" if t != "hub" else "hub" for t in ROLE_TOPICS[who.role]]
+        topics = [f"{t}:{who.event_id}" if t != "hub" else "hub" for t in ROLE_TOPICS[who.role]]
+        site = self.site_of(who)
+        if site is not None:
+            topics = [
+                t if t != f"tally:{who.event_id}" else f"tally:{who.event_id}:site:{site}"
+                for t in topics
+            ]
+        return topics
 
     async def handle(self, who: Principal, msg: Any) -> dict[str, Any]:
         """Apply one write; the returned ack is only built after the commit."""
@@ -152,6 +169,10 @@ class Meeting:
                     for event_id, poll_id in polls:
                         view = await views.tally_view(s, poll_id)
                         await self.hub.publish(f"tally:{event_id}", {"type": "tally", **view})
+                        for site_id in await self._sites(s, event_id):
+                            view = await views.tally_view(s, poll_id, site_id)
+                            topic = f"tally:{event_id}:site:{site_id}"
+                            await self.hub.publish(topic, {"type": "tally", **view})
                     now = time.monotonic()
                     for key in [k for k in breakdown_due if now - breakdown_at.get(k, 0) >= every]:
                         breakdown_due.discard(key)
@@ -165,6 +186,13 @@ class Meeting:
                         )
             except Exception:
                 log.exception("result broadcast failed; will retry on the next change")
+
+    async def _sites(self, s: Any, event_id: int) -> list[int]:
+        """Sites whose screens get their own tallies: none for a one-site event."""
+        ids = [
+            i for i in (await s.exec(select(Site.id).where(Site.event_id == event_id))).all() if i
+        ]
+        return ids if len(ids) > 1 else []
 
     async def snapshot(self, who: Principal) -> dict[str, Any]:
         """Everything a (re)connecting client needs, as one ``hello`` message."""
@@ -188,15 +216,19 @@ class Meeting:
                 }
             if who.role == "participant":
                 return base | await self._participant_state(s, who, ev)
-            tallies = [
-                await views.tally_view(s, p["id"]) for p in ev["polls"] if p["status"] != "draft"
-            ]
-            breakdowns = [
-                await breakdown_view(s, p["id"], self.settings.small_cell)
-                for p in ev["polls"]
-                if p["status"] != "draft"
-            ]
+            site_id = self.site_of(who)
+            active = [p["id"] for p in ev["polls"] if p["status"] != "draft"]
+            tallies = [await views.tally_view(s, pid, site_id) for pid in active]
+            # Breakdowns and weights are for the whole event; a site's screen
+            # shows its own counts only.
+            breakdowns = (
+                [await breakdown_view(s, pid, self.settings.small_cell) for pid in active]
+                if site_id is None
+                else []
+            )
+            site = await s.get(Site, site_id) if site_id is not None else None
             state = base | {
+                "site": {"key": site.key, "name": site.name} if site else None,
                 "event": ev,
                 "breakdowns": breakdowns,
                 "tallies": tallies,

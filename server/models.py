@@ -54,6 +54,8 @@ class AccessToken(SQLModel, table=True):
     token_hash: str = Field(index=True, unique=True)
     table_id: int | None = Field(default=None, foreign_key="event_table.id")
     participant_id: int | None = Field(default=None, foreign_key="participant.id")
+    # A display token for one site's screens shows that site's figures only.
+    site_id: int | None = Field(default=None, foreign_key="site.id")
     label: str = ""
     revoked: bool = False
     created_at: datetime = Field(default_factory=utcnow)

@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from server import errors
 from server.meeting import Meeting
-from server.models import Event, Participant
+from server.models import Event, Participant, Site
 from server.tokens import issue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +84,19 @@ async def api_join(request: Request) -> JSONResponse:
                 {"error": f"No meeting has the code {code}. Check the code on the screen."},
                 status_code=404,
             )
-        participant = Participant(event_id=ev.id)
+        site_id = None
+        site_key = str(body.get("site") or "") if isinstance(body, dict) else ""
+        if site_key:
+            site = (
+                await s.exec(select(Site).where(Site.event_id == ev.id, Site.key == site_key))
+            ).first()
+            if site is None:
+                return JSONResponse(
+                    {"error": f"This meeting has no site {site_key!r}. Scan the code again."},
+                    status_code=404,
+                )
+            site_id = site.id
+        participant = Participant(event_id=ev.id, site_id=site_id)
         s.add(participant)
         await s.flush()
         token = await issue(s, ev.id, "participant", participant_id=participant.id)
@@ -132,6 +144,9 @@ async def join_qr(request: Request) -> Response:
     if ev is None:
         return Response(status_code=404)
     url = f"{_meeting(request).settings.base_url}/j/{ev.code}"
+    site = request.query_params.get("site", "")
+    if site.replace("-", "").replace("_", "").isalnum():
+        url += f"?site={site}"
     svg = segno.make(url, error="m").svg_inline(scale=8, dark="#000", light="#fff")
     return Response(svg, media_type="image/svg+xml")
 

@@ -114,25 +114,33 @@ def poll_spec(p: Poll, options: list[PollOption]) -> tallying.PollSpec:
     )
 
 
-async def ballots(s: AsyncSession, poll_id: int) -> list[tallying.Ballot]:
-    rows = (
-        await s.exec(select(Vote.participant_id, Vote.choice).where(Vote.poll_id == poll_id))
-    ).all()
+async def ballots(
+    s: AsyncSession, poll_id: int, site_id: int | None = None
+) -> list[tallying.Ballot]:
+    q = select(Vote.participant_id, Vote.choice).where(Vote.poll_id == poll_id)
+    if site_id is not None:
+        q = q.join(Participant, col(Participant.id) == Vote.participant_id).where(
+            Participant.site_id == site_id
+        )
+    rows = (await s.exec(q)).all()
     return [tallying.Ballot(participant_id=str(pid), choice=json.loads(c)) for pid, c in rows]
 
 
-async def tally_view(s: AsyncSession, poll_id: int) -> dict[str, Any]:
+async def tally_view(s: AsyncSession, poll_id: int, site_id: int | None = None) -> dict[str, Any]:
+    """A poll's live result for the whole event, or for one site's participants."""
     p = await s.get(Poll, poll_id)
     assert p is not None
     options = await poll_options(s, poll_id)
-    result = tallying.tally(poll_spec(p, options), await ballots(s, poll_id))
-    participants = (
-        await s.exec(select(Participant.id).where(Participant.event_id == p.event_id))
-    ).all()
+    result = tallying.tally(poll_spec(p, options), await ballots(s, poll_id, site_id))
+    q = select(Participant.id).where(Participant.event_id == p.event_id)
+    if site_id is not None:
+        q = q.where(Participant.site_id == site_id)
+    participants = (await s.exec(q)).all()
     return {
         "poll": await poll_view(s, p),
         "result": result.to_dict(),
         "participants": len(participants),
+        "site_id": site_id,
     }
 
 

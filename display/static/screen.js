@@ -18,6 +18,12 @@
       document.getElementById("event-title").textContent = event.title;
       document.getElementById("event-code").textContent = event.code;
       document.getElementById("join-url").textContent = location.host + "/join";
+      if (msg.site) {
+        // A site's own screen: its figures, and a QR code that joins phones to this site.
+        document.getElementById("event-title").textContent = event.title + " — " + msg.site.name;
+        document.getElementById("join-url").textContent = location.host + "/j/" + event.code + "?site=" + msg.site.key;
+        document.querySelector("img.qr").src = "/join-qr.svg?site=" + encodeURIComponent(msg.site.key);
+      }
       msg.tallies.forEach(function (v) { tallies.set(v.poll.id, v); });
       themes = msg.themes;
       (msg.breakdowns || []).forEach(function (b) { breakdowns.set(b.poll_id, b); });

@@ -11,7 +11,7 @@
       const res = await fetch("/api/join", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ code: code }),
+        body: JSON.stringify({ code: code, site: new URLSearchParams(location.search).get("site") || "" }),
       });
       const body = await res.json();
       if (!res.ok) { err.textContent = body.error || "Could not join."; return; }

@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import pages, ws
+from server import pages, trace, ws
 from server.db import Database
 from server.hub import make_hub
 from server.meeting import Meeting
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/phone", pages.phone_page),
         Route("/screen", pages.screen_page),
         Route("/team", pages.team_page),
+        Route("/trace", trace.trace_page),
         Route("/producer", pages.producer_page),
         Route("/producer/report", pages.producer_report),
         Route("/t/{token}", pages.table_page),

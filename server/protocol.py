@@ -90,6 +90,106 @@ class ScreenMsg(_Write):
     mode: Literal["poll", "breakdown", "themes", "demographics", "join"]
 
 
+# -- theme-team workbench and themes → poll (see docs/workbench.md) ---------
+
+
+class _TeamOp(_Write):
+    """Every curation op names its question and, optionally, the member's
+    display name (typed once on the page) so the log says who did it."""
+
+    question_id: int
+    name: str = Field("", max_length=60)
+
+
+class SyncMsg(_TeamOp):
+    type: Literal["sync"]
+
+
+class RenameMsg(_TeamOp):
+    type: Literal["rename"]
+    theme: str
+    version: int
+    label: str = Field(min_length=1, max_length=200)
+
+
+class MergeMsg(_TeamOp):
+    type: Literal["merge"]
+    themes: list[str] = Field(min_length=1, max_length=50)
+    into: str
+    versions: dict[str, int]
+    label: str | None = Field(None, max_length=200)
+
+
+class SplitMsg(_TeamOp):
+    type: Literal["split"]
+    theme: str
+    version: int
+    comments: list[int] | None = Field(None, max_length=5000)
+    label: str | None = Field(None, max_length=200)
+
+
+class MoveMsg(_TeamOp):
+    type: Literal["move"]
+    comment: int
+    to: str | None
+    version: int | None = None
+
+
+class DiscardMsg(_TeamOp):
+    type: Literal["discard"]
+    comment: int
+    reason: str = Field(min_length=1, max_length=500)
+    version: int | None = None
+
+
+class RestoreMsg(_TeamOp):
+    type: Literal["restore"]
+    comment: int
+
+
+class PinQuoteMsg(_TeamOp):
+    type: Literal["pin_quote"]
+    theme: str
+    comment: int
+    version: int
+
+
+class UndoMsg(_TeamOp):
+    type: Literal["undo"]
+
+
+class RethemeMsg(_TeamOp):
+    type: Literal["retheme"]
+
+
+class PublishMsg(_TeamOp):
+    type: Literal["publish"]
+    themes: dict[str, int] = Field(max_length=100)
+
+
+class PollFromThemesMsg(_Write):
+    type: Literal["poll_from_themes"]
+    question_id: int
+    kind: Literal["multi", "ranking"]
+    max_choices: int | None = Field(None, ge=1, le=50)
+    prompt: str | None = Field(None, max_length=300)
+
+
+TEAM_OPS = {
+    "sync",
+    "rename",
+    "merge",
+    "split",
+    "move",
+    "discard",
+    "restore",
+    "pin_quote",
+    "undo",
+    "retheme",
+    "publish",
+}
+
+
 Incoming = Annotated[
     Ping
     | CommentMsg
@@ -99,7 +199,19 @@ Incoming = Annotated[
     | SetQuestionMsg
     | OpenPollMsg
     | ClosePollMsg
-    | ScreenMsg,
+    | ScreenMsg
+    | SyncMsg
+    | RenameMsg
+    | MergeMsg
+    | SplitMsg
+    | MoveMsg
+    | DiscardMsg
+    | RestoreMsg
+    | PinQuoteMsg
+    | UndoMsg
+    | RethemeMsg
+    | PublishMsg
+    | PollFromThemesMsg,
     Field(discriminator="type"),
 ]
 _adapter: TypeAdapter[Any] = TypeAdapter(Incoming)
@@ -113,6 +225,8 @@ KNOWN_TYPES = {
     "open_poll",
     "close_poll",
     "screen",
+    "poll_from_themes",
+    *TEAM_OPS,
 }
 
 

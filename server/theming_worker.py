@@ -3,6 +3,7 @@ question, in a worker thread, and publishes the themes to the theme team.
 
 Embeddings are cached in the database (never embedded twice, even across
 restarts) and engine state is stored per question, so a restart resumes.
+Arrivals and team ops (``curate``) on a question share a lock: one engine call at a time.
 """
 
 from __future__ import annotations
@@ -13,25 +14,25 @@ import json
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from sqlalchemy import delete
 from sqlmodel import col, select
 
 from server import views
+from server.embedding_store import RecordingCache, make_embedder
 from server.meeting import Meeting
 from server.models import (
     Comment,
-    EmbeddingCacheEntry,
     EventTable,
     Theme,
     ThemeMembership,
     ThemeState,
     utcnow,
 )
-from theming.cache import CachedEmbedder, InMemoryEmbeddingCache, text_key
-from theming.embed import Embedder, HashingEmbedder, MiniLMEmbedder
+from theming.cache import CachedEmbedder
 from theming.engine import ThemeEngine
 from theming.model import Comment as ThemingComment
 
@@ -42,41 +43,37 @@ RETHEME_MIN_UNASSIGNED = 6
 RETHEME_SHARE = 0.25
 RETHEME_EVERY = 10.0  # seconds between automatic rethemes of one question
 
-
-class RecordingCache(InMemoryEmbeddingCache):
-    """In memory for the thread; remembers what is new so it can be saved to the database."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.new: dict[str, np.ndarray] = {}
-
-    def put_many(self, items: dict[str, np.ndarray]) -> None:
-        super().put_many(items)
-        self.new.update(items)
+# A curation op run on the engine in the worker thread; it returns the op's
+# summary, and may return a whole replacement state under "state" (undo).
+EngineOp = Callable[[ThemeEngine], dict[str, Any]]
 
 
-def make_embedder(name: str) -> Embedder:
-    if name == "hashing":
-        return HashingEmbedder()
-    if name == "minilm":
-        return MiniLMEmbedder()
-    raise ValueError(f"unknown embedder {name!r}: use minilm or hashing")
+@dataclass
+class Curated:
+    result: dict[str, Any]
+    before: dict[str, Any]  # engine state before and after, for undo
+    after: dict[str, Any]
+    rows: list[Any]  # the rows written with the new state (log entries), ids set
 
 
 class ThemingWorker:
     def __init__(self, meeting: Meeting) -> None:
         self.meeting = meeting
         self.name = meeting.settings.embedder
-        self.cache = RecordingCache()
+        self.cache = RecordingCache(self.name)
         self.embedder = CachedEmbedder(make_embedder(self.name), self.cache)
         self.engines: dict[int, ThemeEngine] = {}
         self.last_retheme: dict[int, float] = defaultdict(float)
+        self.locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.processed = 0
 
     async def start(self) -> None:
+        from server.curation import Workbench  # it builds on this module
+
         self.meeting.comment_listeners.append(self.enqueue)
+        Workbench(self).register()
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
@@ -127,25 +124,28 @@ class ThemingWorker:
         self, question_id: int, items: list[tuple[Comment, EventTable]]
     ) -> None:
         event_id = items[0][0].event_id
-        state_json = None
-        if question_id not in self.engines:
-            async with self.meeting.db.session() as s:
-                st = await s.get(ThemeState, question_id)
-                state_json = st.state if st else None
-        texts = [c.text for c, _ in items]
-        if state_json:
-            texts += [r["text"] for r in json.loads(state_json)["comments"]]
-        await self._warm_cache(texts)
-        comments = [ThemingComment(str(c.id), c.text, t.name) for c, t in items]
-        loop = asyncio.get_running_loop()
-        snapshot, state = await loop.run_in_executor(
-            self.meeting.executor, self._add_sync, question_id, comments, state_json
-        )
-        await self._save(event_id, question_id, snapshot, state)
+        async with self.locks[question_id]:
+            state_json = await self._stored_state(question_id)
+            await self._warm([c.text for c, _ in items])
+            comments = [ThemingComment(str(c.id), c.text, t.name) for c, t in items]
+            loop = asyncio.get_running_loop()
+            snapshot, state = await loop.run_in_executor(
+                self.meeting.executor, self._add_sync, question_id, comments, state_json
+            )
+            await self._save(event_id, question_id, snapshot, state)
 
-    def _add_sync(
-        self, question_id: int, comments: list[ThemingComment], state_json: str | None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    async def _stored_state(self, question_id: int) -> str | None:
+        """The saved engine state if the engine is not in memory yet (cache warmed)."""
+        if question_id in self.engines:
+            return None
+        async with self.meeting.db.session() as s:
+            st = await s.get(ThemeState, question_id)
+        if st is None:
+            return None
+        await self._warm([r["text"] for r in json.loads(st.state)["comments"]])
+        return st.state
+
+    def _engine(self, question_id: int, state_json: str | None) -> ThemeEngine:
         engine = self.engines.get(question_id)
         if engine is None:
             engine = (
@@ -154,6 +154,62 @@ class ThemingWorker:
                 else ThemeEngine(self.embedder)
             )
             self.engines[question_id] = engine
+        return engine
+
+    async def curate(
+        self,
+        event_id: int,
+        question_id: int,
+        op: EngineOp,
+        log_rows: Callable[[dict[str, Any]], Sequence[Any]],
+    ) -> Curated:
+        """Run one team op on the question's engine in the worker thread, then
+        commit the new state, the synced themes and ``log_rows(result)`` together."""
+        async with self.locks[question_id]:
+            state_json = await self._stored_state(question_id)
+            loop = asyncio.get_running_loop()
+            result, snap, before, after = await loop.run_in_executor(
+                self.meeting.executor, self._curate_sync, question_id, state_json, op
+            )
+            rows = list(log_rows(result))
+            await self._save(event_id, question_id, snap, after, rows)
+        return Curated(result, before, after, rows)
+
+    def _curate_sync(
+        self, question_id: int, state_json: str | None, op: EngineOp
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+        engine = self._engine(question_id, state_json)
+        before = engine.to_dict()
+        try:
+            result = op(engine)
+            replacement = result.pop("state", None)
+            if replacement is not None:
+                engine = ThemeEngine.from_dict(replacement, self.embedder)
+                self.engines[question_id] = engine
+        except Exception:
+            # Ops check before they change anything, but a half-applied op
+            # must never survive: go back to the state before it.
+            self.engines[question_id] = ThemeEngine.from_dict(before, self.embedder)
+            raise
+        if result.get("op") == "retheme":
+            self.last_retheme[question_id] = time.monotonic()
+        return result, engine.snapshot(), before, engine.to_dict()
+
+    async def placement(self, event_id: int, question_id: int) -> dict[str, Any]:
+        """The current ``themes`` message of a question (for a page that just connected)."""
+        async with self.locks[question_id]:
+            state_json = await self._stored_state(question_id)
+            loop = asyncio.get_running_loop()
+            snap = await loop.run_in_executor(
+                self.meeting.executor,
+                lambda: self._engine(question_id, state_json).snapshot(quotes=0, keywords=0),
+            )
+        return await self._themes_message(event_id, question_id, snap)
+
+    def _add_sync(
+        self, question_id: int, comments: list[ThemingComment], state_json: str | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        engine = self._engine(question_id, state_json)
         engine.add(comments, self.embedder.encode([c.text for c in comments]))
         snap = engine.snapshot()
         unassigned = snap["counts"]["unassigned"]
@@ -170,61 +226,49 @@ class ThemingWorker:
             snap = engine.snapshot()
         return snap, engine.to_dict()
 
-    def _db_key(self, key: str) -> str:
-        return f"{self.name}:{key}"
-
-    async def _warm_cache(self, texts: list[str]) -> None:
-        keys = [
-            k for k in dict.fromkeys(text_key(t) for t in texts) if not self.cache.get_many([k])
-        ]
-        if not keys:
-            return
+    async def _warm(self, texts: list[str]) -> None:
         async with self.meeting.db.session() as s:
-            rows = (
-                await s.exec(
-                    select(EmbeddingCacheEntry).where(
-                        col(EmbeddingCacheEntry.key).in_([self._db_key(k) for k in keys])
-                    )
-                )
-            ).all()
-        prefix = len(self.name) + 1
-        InMemoryEmbeddingCache.put_many(
-            self.cache, {r.key[prefix:]: np.frombuffer(r.vector, dtype=np.float32) for r in rows}
-        )
+            await self.cache.warm(s, texts)
 
     async def _save(
-        self, event_id: int, question_id: int, snap: dict[str, Any], state: dict[str, Any]
+        self,
+        event_id: int,
+        question_id: int,
+        snap: dict[str, Any],
+        state: dict[str, Any],
+        extra: Sequence[Any] = (),
     ) -> None:
-        new, self.cache.new = self.cache.new, {}
         lock = self.meeting.write_lock or contextlib.nullcontext()
         async with lock, self.meeting.db.session() as s:
-            for key, vector in new.items():
-                await s.merge(
-                    EmbeddingCacheEntry(
-                        key=self._db_key(key), vector=np.asarray(vector, np.float32).tobytes()
-                    )
-                )
+            await self.cache.save_new(s)
             st = await s.get(ThemeState, question_id)
             if st is None:
                 st = ThemeState(question_id=question_id, state="")
             st.state, st.updated_at = json.dumps(state), utcnow()
             s.add(st)
             await self._sync_themes(s, event_id, question_id, snap)
+            for row in extra:
+                s.add(row)
             await s.commit()
-        async with self.meeting.db.session() as s:
-            themes = [
-                t for t in await views.themes_view(s, event_id) if t["question_id"] == question_id
-            ]
         await self.meeting.hub.publish(
-            f"themes:{event_id}",
-            {
-                "type": "themes",
-                "question_id": question_id,
-                "themes": themes,
-                "unassigned": [int(c) for c in snap["unassigned"]],
-                "counts": snap["counts"],
-            },
+            f"themes:{event_id}", await self._themes_message(event_id, question_id, snap)
         )
+
+    async def _themes_message(
+        self, event_id: int, question_id: int, snap: dict[str, Any]
+    ) -> dict[str, Any]:
+        live = {(question_id, t["id"]) for t in snap["themes"]}  # retired rows stay if published
+        async with self.meeting.db.session() as s:
+            rows = await views.themes_view(s, event_id)
+        themes = [t for t in rows if (t["question_id"], t["key"]) in live]
+        return {
+            "type": "themes",
+            "question_id": question_id,
+            "themes": themes,
+            "unassigned": [int(c) for c in snap["unassigned"]],
+            "discarded": [{"id": int(d["id"]), "reason": d["reason"]} for d in snap["discarded"]],
+            "counts": snap["counts"],
+        }
 
     async def _sync_themes(
         self, s: Any, event_id: int, question_id: int, snap: dict[str, Any]

@@ -233,7 +233,13 @@ def themes_suggest(
 @app.command()
 def table(
     server: Annotated[str, typer.Option(help="Server base URL, e.g. http://10.0.0.5:8000")],
-    token: Annotated[str, typer.Option(help="This table's token (from the facilitator link).")],
+    token: Annotated[
+        str,
+        typer.Option(
+            envvar="TOWNHALL_TABLE_TOKEN",
+            help="This table's token (from the facilitator link; or $TOWNHALL_TABLE_TOKEN).",
+        ),
+    ],
     outbox: Annotated[
         Path | None, typer.Option(help="Local outbox file (default: per user).")
     ] = None,

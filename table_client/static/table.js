@@ -1,0 +1,422 @@
+// Facilitator page: the same guarantee as the terminal client.
+// A comment is written to IndexedDB before it is sent, stays "waiting" until
+// the server's ack (sent only after commit), and is resent in seq order on
+// every reconnect. The server dedupes by uuid, so resending is always safe.
+// Comment text is only ever put in the page with textContent.
+"use strict";
+
+(() => {
+  const WINDOW = 50; // max comments in flight
+  const BACKOFF_BASE = 500; // ms; full jitter, capped
+  const BACKOFF_CAP = 10000;
+  const MAX_TEXT = 2000;
+  const GIVE_UP_CODES = new Set([1008, 4001]); // bad token / wrong role; token revoked
+  // "Not now" rather than "never": keep waiting, reconnect, resend in order.
+  const TRANSIENT = new Set(["server_error", "rate_limited", "conflict"]);
+
+  const body = document.body;
+  const token = body.dataset.token || "";
+  const wsBase = body.dataset.wsUrl || defaultWsUrl();
+  const $ = (id) => document.getElementById(id);
+
+  let db = null;
+  let tableKey = "";
+  let ws = null;
+  let connected = false;
+  let refused = false;
+  let attempt = 0;
+  let strikes = 0; // consecutive transient refusals, reset by an ack
+  let retryTimer = null;
+  let question = null;
+  let cursor = 0; // highest seq written on this connection
+  let pumping = false;
+  let pumpAgain = false;
+  let inbox = Promise.resolve();
+  const inFlight = new Set();
+  const starsSent = new Set();
+  const comments = new Map(); // uuid -> record (a cache of the IndexedDB rows)
+  const rows = new Map(); // uuid -> <li>
+
+  function defaultWsUrl() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    return `${scheme}//${location.host}/ws/table`;
+  }
+
+  // crypto.randomUUID / crypto.subtle need a secure context; venue servers
+  // are often plain http on a LAN address, so build both from getRandomValues.
+  function uuid4() {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  // Key rows by a hash of URL + token so the raw token is not stored.
+  function keyFor(text) {
+    let h1 = 0x811c9dc5;
+    let h2 = 0x01000193;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 16777619) >>> 0;
+      h2 = Math.imul(h2 ^ c, 2246822519) >>> 0;
+    }
+    return h1.toString(16).padStart(8, "0") + h2.toString(16).padStart(8, "0");
+  }
+
+  // ---- IndexedDB ----------------------------------------------------------
+
+  function req(r) {
+    return new Promise((resolve, reject) => {
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+  }
+
+  function openDb() {
+    const open = indexedDB.open("townhall-table", 1);
+    open.onupgradeneeded = () => {
+      const d = open.result;
+      d.createObjectStore("tables", { keyPath: "tableKey" });
+      const s = d.createObjectStore("comments", { keyPath: "uuid" });
+      s.createIndex("byTable", "tableKey");
+    };
+    return req(open);
+  }
+
+  // Run fn(stores) in one readwrite transaction; resolve once committed.
+  // "strict" (flushed to disk) for what the facilitator typed; bookkeeping
+  // such as acks is relaxed: losing one only costs a harmless resend.
+  function write(fn, durability = "relaxed") {
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction(["tables", "comments"], "readwrite", { durability });
+      let result;
+      Promise.resolve(fn(tx.objectStore("tables"), tx.objectStore("comments")))
+        .then((r) => { result = r; })
+        .catch((e) => {
+          try { tx.abort(); } catch { /* already finished */ }
+          reject(e);
+        });
+      tx.oncomplete = () => resolve(result);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error || new Error("transaction aborted"));
+    });
+  }
+
+  async function tableRow(tables) {
+    return (await req(tables.get(tableKey))) || { tableKey, nextSeq: 1, hello: null };
+  }
+
+  async function save(record, durability = "relaxed") {
+    await write((_t, store) => req(store.put(record)), durability);
+    comments.set(record.uuid, record);
+    render(record);
+    showStatus();
+  }
+
+  // ---- writes from the facilitator ---------------------------------------
+
+  async function submit(text) {
+    text = text.trim();
+    if (!text) throw new Error("The comment is empty.");
+    if (text.length > MAX_TEXT) throw new Error(`Comments are limited to ${MAX_TEXT} characters.`);
+    const record = await write(async (tables, store) => {
+      const t = await tableRow(tables);
+      const r = {
+        uuid: uuid4(), tableKey, seq: t.nextSeq, text,
+        question_id: question ? question.id : null,
+        star: false, star_initial: false, star_server: null, star_op: null, star_op_value: null,
+        created_at: new Date().toISOString(), state: "queued", comment_id: null, error: null,
+      };
+      t.nextSeq += 1;
+      await req(tables.put(t));
+      await req(store.put(r));
+      return r;
+    }, "strict");
+    comments.set(record.uuid, record);
+    render(record, true);
+    showStatus();
+    pump();
+  }
+
+  async function toggleStar(uuid) {
+    const r = { ...comments.get(uuid) };
+    r.star = !r.star;
+    if (r.state === "queued") r.star_initial = r.star; // not on the wire yet: it rides along
+    await save(r, "strict");
+    pump();
+  }
+
+  // ---- the connection ----------------------------------------------------
+
+  function connect() {
+    if (refused || ws) return;
+    clearTimeout(retryTimer);
+    showStatus("connecting");
+    const sock = new WebSocket(`${wsBase}?token=${encodeURIComponent(token)}`);
+    ws = sock;
+    sock.onmessage = (e) => {
+      let msg;
+      try { msg = JSON.parse(e.data); } catch { return; }
+      // One message at a time, in arrival order, even though saving is async.
+      inbox = inbox.then(() => handle(msg)).catch((err) => console.error("townhall:", err));
+    };
+    sock.onclose = (e) => {
+      ws = null;
+      connected = false;
+      if (GIVE_UP_CODES.has(e.code)) {
+        refused = true;
+        showStatus();
+        return;
+      }
+      const step = Math.max(attempt, strikes);
+      const delay = Math.random() * Math.min(BACKOFF_CAP, BACKOFF_BASE * 2 ** step);
+      attempt = Math.min(attempt + 1, 30);
+      retryTimer = setTimeout(connect, delay);
+      showStatus();
+    };
+  }
+
+  async function handle(msg) {
+    if (msg.type === "hello") return onHello(msg);
+    if (msg.type === "question") return showQuestion(msg.question);
+    if (msg.type === "ack") return onAck(msg);
+    if (msg.type === "error") return onError(msg);
+  }
+
+  async function onHello(hello) {
+    const renumbered = await write(async (tables, store) => {
+      const t = await tableRow(tables);
+      t.hello = hello;
+      const lastSeq = Number(hello.last_seq) || 0;
+      const changed = [];
+      const waiting = sortedWaiting();
+      if (lastSeq >= t.nextSeq || (waiting.length && waiting[0].seq <= lastSeq)) {
+        // The server refuses a new comment whose seq is not above last_seq.
+        // Its numbers are ahead of ours (storage wiped, another device on
+        // this table, or our ack was lost): move every waiting comment after
+        // it, in typed order. The server dedupes by uuid before it checks seq.
+        let top = lastSeq;
+        for (const c of comments.values()) if (!waiting.includes(c)) top = Math.max(top, c.seq);
+        let next = top + 1;
+        for (const r of waiting) {
+          const moved = { ...r, seq: next++ };
+          await req(store.put(moved));
+          changed.push(moved);
+        }
+        t.nextSeq = Math.max(t.nextSeq, next);
+      }
+      await req(tables.put(t));
+      return changed;
+    }, "strict");
+    for (const r of renumbered) { comments.set(r.uuid, r); render(r); }
+    showHello(hello);
+    connected = true;
+    attempt = 0;
+    cursor = 0;
+    inFlight.clear();
+    starsSent.clear();
+    showStatus();
+    pump();
+  }
+
+  async function onAck(msg) {
+    inFlight.delete(msg.id);
+    strikes = 0;
+    const r = comments.get(msg.id);
+    if (r && (r.state === "queued" || r.state === "sent")) {
+      await save({ ...r, state: "acked", comment_id: msg.comment_id ?? null, error: null,
+        star_server: r.star_initial });
+    } else {
+      const s = [...comments.values()].find((c) => c.star_op === msg.id);
+      if (s) await save({ ...s, star_server: s.star_op_value, star_op: null });
+    }
+    pump();
+  }
+
+  async function onError(msg) {
+    inFlight.delete(msg.id);
+    const text = msg.message || msg.code || "error";
+    const r = comments.get(msg.id);
+    const ours = r || [...comments.values()].some((c) => c.star_op === msg.id);
+    if (ours && TRANSIENT.has(msg.code)) {
+      strikes += 1; // grows the reconnect delay until an ack comes back
+      if (ws) ws.close(4000, "resync");
+      return;
+    }
+    if (r && (r.state === "queued" || r.state === "sent")) {
+      await save({ ...r, state: "refused", error: text });
+    } else {
+      const s = [...comments.values()].find((c) => c.star_op === msg.id);
+      if (s) await save({ ...s, star: s.star_server, star_op: null, error: `star refused: ${text}` });
+    }
+    pump();
+  }
+
+  function sortedWaiting() {
+    return [...comments.values()]
+      .filter((c) => c.state === "queued" || c.state === "sent")
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  // Send what is waiting, in seq order, within the window. One pump at a time.
+  async function pump() {
+    if (pumping) { pumpAgain = true; return; }
+    pumping = true;
+    try {
+      do {
+        pumpAgain = false;
+        if (!connected || !ws || ws.readyState !== WebSocket.OPEN) return;
+        const sock = ws;
+        const room = WINDOW - inFlight.size;
+        const batch = sortedWaiting().filter((c) => c.seq > cursor).slice(0, Math.max(room, 0));
+        for (const c of batch) {
+          sock.send(JSON.stringify({ type: "comment", id: c.uuid, seq: c.seq, text: c.text,
+            question_id: c.question_id, star: c.star_initial }));
+          inFlight.add(c.uuid);
+          cursor = c.seq;
+        }
+        for (const c of batch.filter((x) => x.state === "queued")) {
+          const now = comments.get(c.uuid);
+          if (now && now.state === "queued") await save({ ...now, state: "sent" });
+        }
+        for (const c of [...comments.values()]) {
+          if (c.state !== "acked" || c.star === c.star_server) continue;
+          let r = c;
+          if (!r.star_op || r.star_op_value !== r.star) {
+            r = { ...r, star_op: uuid4(), star_op_value: r.star };
+            await save(r);
+          }
+          if (!starsSent.has(r.star_op) && ws === sock && sock.readyState === WebSocket.OPEN) {
+            starsSent.add(r.star_op);
+            sock.send(JSON.stringify({ type: "star", id: r.star_op, comment: r.uuid, star: r.star_op_value }));
+          }
+        }
+      } while (pumpAgain);
+    } finally {
+      pumping = false;
+    }
+  }
+
+  // ---- drawing -----------------------------------------------------------
+
+  function waitingCount() {
+    let n = 0;
+    for (const c of comments.values()) {
+      if (c.state === "queued" || c.state === "sent") n++;
+      else if (c.state === "acked" && c.star !== c.star_server) n++;
+    }
+    return n;
+  }
+
+  function showStatus(phase) {
+    const el = $("status");
+    const n = waitingCount();
+    let text;
+    let cls;
+    if (refused) {
+      text = "✖ token refused — ask the organisers for a new link";
+      cls = "refused";
+    } else if (connected) {
+      text = n ? `● connected — sending ${n}` : "● connected — all sent";
+      cls = "connected";
+    } else {
+      const word = phase === "connecting" ? "connecting" : "offline";
+      text = n ? `○ ${word} — ${n} waiting` : `○ ${word}`;
+      cls = "offline";
+    }
+    el.textContent = text;
+    el.className = `status ${cls}`;
+  }
+
+  function showQuestion(q) {
+    question = q || null;
+    let text = "No question is open right now — comments are still saved.";
+    if (question) text = question.round ? `Round ${question.round}: ${question.text}` : question.text;
+    $("question").textContent = text;
+  }
+
+  function showHello(hello) {
+    const table = hello.table || {};
+    $("event-title").textContent = (hello.event && hello.event.title) || "townhall";
+    $("table-name").textContent = table.site ? `${table.name} (${table.site})` : table.name || "";
+    showQuestion(hello.question);
+  }
+
+  function stateText(c) {
+    if (c.state === "acked") return ["sent ✓", "acked"];
+    if (c.state === "refused") return [`refused: ${c.error || "no reason given"}`, "refused"];
+    return ["waiting", "waiting"];
+  }
+
+  function render(c, scroll = false) {
+    let li = rows.get(c.uuid);
+    if (!li) {
+      li = document.createElement("li");
+      li.dataset.uuid = c.uuid;
+      for (const part of ["seq", "text", "state"]) {
+        const span = document.createElement("span");
+        span.className = part;
+        li.append(span);
+      }
+      const star = document.createElement("button");
+      star.type = "button";
+      star.className = "star";
+      star.addEventListener("click", () => toggleStar(c.uuid).catch(reportError));
+      li.append(star);
+      rows.set(c.uuid, li);
+      $("comments").append(li);
+    }
+    const [label, cls] = stateText(c);
+    li.querySelector(".seq").textContent = String(c.seq);
+    li.querySelector(".text").textContent = c.text;
+    const state = li.querySelector(".state");
+    state.textContent = label;
+    state.className = `state ${cls}`;
+    const star = li.querySelector(".star");
+    const pending = c.state === "acked" && c.star !== c.star_server;
+    star.textContent = (c.star ? "★" : "☆") + (pending ? "…" : "");
+    star.setAttribute("aria-pressed", String(c.star));
+    star.setAttribute("aria-label", `${c.star ? "Unstar" : "Star"} comment ${c.seq}`);
+    if (scroll) li.scrollIntoView({ block: "nearest" });
+  }
+
+  function reportError(err) {
+    $("form-error").textContent = err && err.message ? err.message : String(err);
+  }
+
+  // ---- start -------------------------------------------------------------
+
+  async function start() {
+    tableKey = keyFor(`${wsBase}\n${token}`);
+    db = await openDb();
+    const tx = db.transaction(["tables", "comments"], "readonly");
+    const t = await req(tx.objectStore("tables").get(tableKey));
+    const saved = await req(tx.objectStore("comments").index("byTable").getAll(tableKey));
+    saved.sort((a, b) => a.seq - b.seq);
+    for (const c of saved) { comments.set(c.uuid, c); render(c); }
+    if (t && t.hello) showHello(t.hello);
+    showStatus("connecting");
+
+    const form = $("comment-form");
+    const input = $("comment-text");
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      reportError("");
+      submit(input.value).then(() => { input.value = ""; input.focus(); }).catch(reportError);
+    });
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    // The OS knows before our backoff does: reconnect as soon as wifi is back.
+    window.addEventListener("online", () => { attempt = 0; connect(); });
+    connect();
+  }
+
+  start().catch((err) => {
+    reportError(new Error(`This browser cannot keep comments safely (${err.message || err}).`));
+  });
+})();

@@ -1,0 +1,185 @@
+"""The browser page for facilitators, in headless Chromium under a strict CSP."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import jinja2
+import pytest
+from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
+
+import table_client
+from tests.conftest import LiveServer
+from tests.table_client.table_fakes import TOKEN, WAIT, FakeServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+PACKAGE = Path(table_client.__file__).parent
+CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium"),
+]
+
+
+class PageHandler(SimpleHTTPRequestHandler):
+    """Serves /t/<token> like the lead's server will, and /static/table/ files."""
+
+    page = ""
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/t/"):
+            data = self.page.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Security-Policy", CSP)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        if self.path.startswith("/static/table/"):
+            self.path = "/" + self.path.removeprefix("/static/table/")
+            super().do_GET()
+            return
+        if self.path == "/favicon.ico":  # browsers ask; not part of this page
+            self.send_response(204)
+            self.end_headers()
+            return
+        self.send_error(404)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def page_url(server: FakeServer) -> Iterator[str]:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(PACKAGE / "templates"), autoescape=True)
+    ws_url = f"ws://127.0.0.1:{server.port}/ws/table"
+    handler = type(
+        "Handler",
+        (PageHandler,),
+        {"page": env.get_template("table.html").render(token=TOKEN, ws_url=ws_url)},
+    )
+    httpd = ThreadingHTTPServer(
+        ("127.0.0.1", 0), partial(handler, directory=str(PACKAGE / "static"))
+    )
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/t/{TOKEN}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as p:
+        b = await p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        await b.close()
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    context = await browser.new_context(viewport={"width": 390, "height": 800})  # a phone
+    pg = await context.new_page()
+    pg.set_default_timeout(WAIT * 1000)
+    problems: list[str] = []
+
+    def on_console(msg: ConsoleMessage) -> None:
+        # Chromium itself reports each failed reconnect while the server is down.
+        # A favicon 404 is the server's business, not this page's.
+        if msg.location.get("url", "").endswith("/favicon.ico"):
+            return
+        if msg.type == "error" and not msg.text.startswith("WebSocket connection to"):
+            problems.append(msg.text)
+
+    pg.on("console", on_console)
+    pg.on("pageerror", lambda exc: problems.append(str(exc)))
+    yield pg
+    await context.close()
+    assert problems == [], "the page logged errors (CSP violation?)"
+
+
+async def type_comment(page: Page, text: str) -> None:
+    await page.get_by_label("The table's comment").fill(text)
+    await page.get_by_label("The table's comment").press("Enter")
+
+
+async def test_comment_sent_with_enter_is_marked_sent_after_ack(
+    server: FakeServer, page_url: str, page: Page
+) -> None:
+    await page.goto(page_url)
+    await expect(page.locator("#status")).to_have_text("● connected — all sent")
+    await expect(page.locator("#event-title")).to_have_text("Rehearsal")
+    await expect(page.locator("#question")).to_have_text("Round 1: What matters most?")
+
+    hostile = '<img src=x onerror="document.title=1"> & more'
+    await type_comment(page, hostile)
+    row = page.locator("#comments li").first
+    await expect(row.locator(".state")).to_have_text("sent ✓")
+    await expect(row.locator(".text")).to_have_text(hostile)  # shown as text, not HTML
+    assert await page.locator("#comments img").count() == 0
+    assert [c.text for c in server.comments.values()] == [hostile]
+    await expect(page.get_by_label("The table's comment")).to_have_value("")
+
+    await row.get_by_role("button", name="Star comment 1").click()
+    await expect(row.locator(".star")).to_have_text("★")
+    (stored,) = server.comments.values()
+    assert stored.star is True
+
+
+async def test_comments_typed_offline_survive_reload_and_go_out_in_order(
+    server: FakeServer, page_url: str, page: Page
+) -> None:
+    await page.goto(page_url)
+    await expect(page.locator("#status")).to_have_text("● connected — all sent")
+    server.crash()
+    await expect(page.locator("#status")).to_contain_text("offline")
+
+    for text in ("first while offline", "second while offline"):
+        await type_comment(page, text)
+    await expect(page.locator("#status")).to_contain_text("2 waiting")
+
+    await page.reload()  # the laptop's browser was closed and reopened
+    await expect(page.locator("#comments li .state")).to_have_text(["waiting", "waiting"])
+    await server.start()
+    await page.evaluate("window.dispatchEvent(new Event('online'))")
+    await expect(page.locator("#comments li .state")).to_have_text(["sent ✓", "sent ✓"])
+    assert [server.comments[u].text for u in server.commit_order] == [
+        "first while offline",
+        "second while offline",
+    ]
+    assert [server.comments[u].seq for u in server.commit_order] == [1, 2]
+
+
+async def test_question_push_updates_page(server: FakeServer, page_url: str, page: Page) -> None:
+    await page.goto(page_url)
+    await expect(page.locator("#status")).to_have_text("● connected — all sent")
+    async with asyncio.timeout(WAIT):
+        await server.push_question({"id": 3, "text": "What would you trade?", "round": "3"})
+    await expect(page.locator("#question")).to_have_text("Round 3: What would you trade?")
+
+
+async def test_page_served_by_the_real_server_sends_a_comment(
+    live_server: LiveServer, page: Page
+) -> None:
+    """The lead's /t/{token} route, its CSP and static mount, with this page."""
+    await page.goto(f"{live_server.base}/t/{live_server.tokens.tables[6]}")
+    await expect(page.locator("#status")).to_have_text("● connected — all sent")
+    await expect(page.locator("#table-name")).to_contain_text("Table 6")
+    await type_comment(page, "Sent from a phone browser")
+    await expect(page.locator("#comments li .state")).to_have_text(["sent ✓"])

@@ -1,0 +1,104 @@
+"""What the facilitator sees in the terminal app."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from table_client.endpoint import table_ws_base
+from table_client.outbox import Outbox, table_key
+from table_client.sender import Sender
+from table_client.tui import TableApp
+from tests.table_client.table_fakes import TOKEN, WAIT, FakeServer
+
+Start = Callable[..., Sender]
+
+
+async def until_ui(pilot: Pilot[int], condition: Callable[[], bool]) -> None:
+    """Let the app process its messages until ``condition`` holds (bounded)."""
+    async with asyncio.timeout(WAIT):
+        while not condition():
+            await pilot.pause()
+
+
+def cell(app: TableApp, row: int, column: str) -> str:
+    table = app.query_one(DataTable)
+    return str(table.get_cell(table.coordinate_to_cell_key((row, 0)).row_key, column))
+
+
+def text_of(app: TableApp, selector: str) -> str:
+    return str(app.query_one(selector, Static).render())
+
+
+async def test_comment_marked_sent_after_server_ack(
+    server: FakeServer, start_sender: Start
+) -> None:
+    app = TableApp(start_sender(run=False))
+    async with app.run_test() as pilot:
+        await until_ui(pilot, lambda: "connected" in text_of(app, "#status"))
+        assert "Rehearsal — Table 7 (Main hall)" in text_of(app, "#title")
+        await pilot.press(*"Night buses")
+        await pilot.press("enter")
+
+        await until_ui(pilot, lambda: cell(app, 0, "state") == "sent ✓")
+        assert cell(app, 0, "text") == "Night buses"
+        assert [c.text for c in server.comments.values()] == ["Night buses"]
+        assert "all sent" in text_of(app, "#status")
+
+
+async def test_question_updates_when_producer_moves_agenda(
+    server: FakeServer, start_sender: Start
+) -> None:
+    app = TableApp(start_sender(run=False))
+    async with app.run_test() as pilot:
+        await until_ui(pilot, lambda: "What matters most?" in text_of(app, "#question"))
+        await server.push_question({"id": 2, "text": "Which trade-offs?", "round": "2"})
+        await until_ui(pilot, lambda: "Which trade-offs?" in text_of(app, "#question"))
+        assert text_of(app, "#question") == "Round 2: Which trade-offs?"
+
+
+async def test_previous_comments_show_on_start_and_offline_shows_waiting(
+    server: FakeServer, start_sender: Start, outbox_path: Path
+) -> None:
+    await server.stop()
+    outbox = Outbox(outbox_path, table_key(table_ws_base(server.url), TOKEN))
+    outbox.add_many([("from yesterday", None, False, None), ("and this", None, False, None)])
+    outbox.close()
+
+    app = TableApp(start_sender(run=False))
+    async with app.run_test() as pilot:
+        await until_ui(pilot, lambda: "offline" in text_of(app, "#status"))
+        assert text_of(app, "#status") == "○ offline — 2 waiting"
+        assert [cell(app, i, "text") for i in range(2)] == ["from yesterday", "and this"]
+        assert cell(app, 1, "state") == "waiting"
+
+        await server.start()
+        await until_ui(pilot, lambda: cell(app, 1, "state") == "sent ✓")
+        assert len(server.comments) == 2
+
+
+async def test_star_key_marks_selected_comment_on_server(
+    server: FakeServer, start_sender: Start
+) -> None:
+    app = TableApp(start_sender(run=False))
+    async with app.run_test() as pilot:
+        await until_ui(pilot, lambda: "connected" in text_of(app, "#status"))
+        await pilot.press(*"Idea worth starring", "enter")
+        await until_ui(pilot, lambda: cell(app, 0, "state") == "sent ✓")
+        await pilot.press("ctrl+t")
+        await until_ui(pilot, lambda: cell(app, 0, "star") == "★")
+        (stored,) = server.comments.values()
+        assert stored.star is True
+
+
+async def test_empty_comment_is_not_sent(server: FakeServer, start_sender: Start) -> None:
+    app = TableApp(start_sender(run=False))
+    async with app.run_test() as pilot:
+        await pilot.press("space", "enter")
+        await pilot.pause()
+        assert app.query_one(DataTable).row_count == 0
+        assert app.sender.outbox.all() == []

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import segno
 from rich.console import Console
-from rich.table import Table
 from sqlmodel import select
 
 from server.db import Database
@@ -25,21 +24,22 @@ async def ensure_event_loaded(db: Database, path: Path) -> IssuedTokens | None:
 
 
 def print_links(console: Console, base_url: str, tokens: IssuedTokens, *, qr: bool = True) -> None:
-    """Every page's URL, once: the database keeps only token hashes."""
-    t = Table(title="townhall — where to go", show_lines=False)
-    t.add_column("who")
-    t.add_column("URL", overflow="fold")
-    t.add_row("phones (participants)", f"{base_url}/join   code: {tokens.code}")
-    t.add_row("big screen", f"{base_url}/screen?token={tokens.display}")
+    """Every page's URL, once (the database keeps only token hashes). One URL per
+    line, never wrapped, so it can be copied or clicked from any terminal."""
+    rows = [("phones (participants)", f"{base_url}/join   (code {tokens.code})")]
+    rows.append(("big screen", f"{base_url}/screen?token={tokens.display}"))
     for key, token in tokens.site_displays.items():
-        t.add_row(f"screen at {key} (its figures)", f"{base_url}/screen?token={token}")
-    t.add_row("producer", f"{base_url}/producer?token={tokens.producer}")
-    t.add_row("theme team", f"{base_url}/team?token={tokens.team}")
+        rows.append((f"screen at {key}", f"{base_url}/screen?token={token}"))
+    rows.append(("producer", f"{base_url}/producer?token={tokens.producer}"))
+    rows.append(("theme team", f"{base_url}/team?token={tokens.team}"))
     for number, token in sorted(tokens.tables.items())[:3]:
-        t.add_row(f"table {number} (browser)", f"{base_url}/t/{token}")
+        rows.append((f"table {number} (browser)", f"{base_url}/t/{token}"))
+    console.print("[bold]townhall — where to go[/]")
+    width = max(len(who) for who, _ in rows)
+    for who, url in rows:
+        console.print(f"  {who:<{width}}  [link={url}]{url}[/link]", soft_wrap=True)
     if len(tokens.tables) > 3:
-        t.add_row("…", f"{len(tokens.tables) - 3} more table links in the links file")
-    console.print(t)
+        console.print(f"  … and {len(tokens.tables) - 3} more table links in the links file")
     if qr:
         console.print(f"Phones: scan to join {base_url}/j/{tokens.code}")
         segno.make(f"{base_url}/j/{tokens.code}", error="l").terminal(compact=True)

@@ -1,0 +1,62 @@
+"""`townhall serve --demo` comes alive: links printed, tables typing, phones voting."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import ROOT, free_port
+
+
+def count(db: Path, table: str) -> int:
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_demo_prints_every_link_and_the_room_comes_alive(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TOWNHALL_TALLY_INTERVAL": "0.2"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "server.cli",
+        "serve",
+        "--demo",
+        "--port",
+        str(port),
+        "--embedder",
+        "hashing",
+    ]
+    log = tmp_path / "demo.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
+    db = tmp_path / "demo-data" / "demo.db"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            if count(db, "comment") >= 5 and count(db, "vote") >= 5 and count(db, "theme") >= 1:
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError(f"the demo did not come alive in 90 s:\n{log.read_text()}")
+        text = log.read_text()
+        for page in ("/join", "/screen?token=", "/producer?token=", "/team?token=", "/t/"):
+            assert f"http://127.0.0.1:{port}{page}" in text, page
+        assert "Demo running" in text
+        links = (tmp_path / "demo-data" / "links.txt").read_text()
+        assert links.count("/t/") == 16  # every table's link is kept for the organiser
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()

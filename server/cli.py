@@ -190,6 +190,47 @@ async def _load_once(s: Settings) -> None:
         print_links(Console(), s.base_url, tokens)
 
 
+@app.command()
+def loadtest(
+    server: Annotated[str, typer.Option(help="Server base URL, e.g. http://127.0.0.1:8000")],
+    code: Annotated[str, typer.Option(help="The event code phones join with.")],
+    producer_token: Annotated[str, typer.Option(help="Producer token (opens the poll).")],
+    display_token: Annotated[str, typer.Option(help="Display token (the watching screens).")],
+    phones: Annotated[int, typer.Option(min=1, help="Phones to join and connect.")] = 500,
+    votes: Annotated[int, typer.Option(min=1, help="Votes to send (one per phone at most).")] = 500,
+    window: Annotated[float, typer.Option(help="Seconds over which the votes are spread.")] = 10.0,
+    displays: Annotated[int, typer.Option(help="Screens watching the tally.")] = 10,
+    poll: Annotated[
+        str | None, typer.Option(help="Poll key to open (default: first single).")
+    ] = None,
+) -> None:
+    """Rehearse the voting load: join phones, open a poll, vote, and report ack and
+    display latencies with sent/acked/duplicate/lost counts. Use on a rehearsal event."""
+    from server.loadtest import join_many, run_load
+
+    console.print(f"joining {phones} phones…")
+    tokens = join_many(server.rstrip("/"), code, phones)
+
+    async def go() -> None:
+        result = await run_load(
+            server.rstrip("/"),
+            producer_token=producer_token,
+            display_token=display_token,
+            phone_tokens=tokens,
+            votes=votes,
+            window=window,
+            displays=displays,
+            poll_key=poll,
+            progress=lambda m: console.print(m),
+        )
+        for line in result.summary():
+            Console().print(line)
+        if result.lost or result.errors:
+            raise typer.Exit(1)
+
+    asyncio.run(go())
+
+
 @app.command("theming-worker")
 def theming_worker(
     db: DbOpt = None,

@@ -115,16 +115,17 @@ class RedisHub(MemoryHub):
 
     async def _listen(self) -> None:
         while True:
+            pubsub = None
             try:
                 pubsub = self._redis.pubsub()
-                await pubsub.subscribe(self.CHANNEL)
-                was_down = not self.healthy
-                self.healthy = True
-                if was_down:
-                    self.deliver("hub", {"type": "hub", "healthy": True})
+                await asyncio.wait_for(pubsub.subscribe(self.CHANNEL), 5)
+                if not self.healthy:
+                    self._set_healthy(True)
                 while True:
                     msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                     if msg is None:
+                        # A silent network can look like an idle channel: a ping
+                        # within 5 s tells them apart.
                         await asyncio.wait_for(self._redis.ping(), 5)
                         continue
                     data = json.loads(msg["data"])
@@ -132,10 +133,26 @@ class RedisHub(MemoryHub):
             except asyncio.CancelledError:
                 raise
             except Exception:
-                if self.healthy:
-                    self.healthy = False
-                    self.deliver("hub", {"type": "hub", "healthy": False})
+                if self.healthy or not self._announced_down:
+                    self._set_healthy(False)
                 await asyncio.sleep(1.0)
+            finally:
+                if pubsub is not None:
+                    with contextlib.suppress(Exception):
+                        await pubsub.aclose()
+
+    _announced_down = False
+
+    def _set_healthy(self, healthy: bool) -> None:
+        """Tell every local client; after an outage they reload a snapshot, since
+        other processes' updates sent meanwhile never arrived."""
+        was_down = self._announced_down
+        self.healthy = healthy
+        self._announced_down = not healthy
+        self.deliver("hub", {"type": "hub", "healthy": healthy})
+        if healthy and was_down:
+            for sub in {s for subs in self._subs.values() for s in subs}:
+                sub.offer(RESYNC)
 
 
 def make_hub(url: str, maxsize: int = 256) -> MemoryHub:

@@ -27,7 +27,10 @@
       msg.tallies.forEach(function (v) { tallies.set(v.poll.id, v); });
       themes = msg.themes;
       (msg.breakdowns || []).forEach(function (b) { breakdowns.set(b.poll_id, b); });
+      document.getElementById("hub").hidden = msg.hub_healthy !== false;
       renderDemographics(msg.demographics);
+    } else if (msg.type === "hub") {
+      document.getElementById("hub").hidden = msg.healthy;
     } else if (msg.type === "breakdown") {
       breakdowns.set(msg.poll_id, msg);
     } else if (msg.type === "tally") {

@@ -1,0 +1,119 @@
+"""A Redis outage: the server notices within 5 s, says so, and screens resync when it returns."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.request
+from collections.abc import AsyncIterator
+
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.conftest import LiveServer, free_port, load_example, new_id, start_server
+from tests.server.test_live_server import join, recv_until
+
+pytestmark = pytest.mark.redis
+
+
+class CuttableProxy:
+    """A TCP proxy to Redis that the test can cut and restore, like a network failure."""
+
+    def __init__(self, port: int, target: tuple[str, int] = ("127.0.0.1", 6379)) -> None:
+        self.port = port
+        self.target = target
+        self.server: asyncio.Server | None = None
+        self.writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for w in list(self.writers):
+            w.transport.abort()
+        await self.server.wait_closed()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self.writers |= {writer, up_writer}
+
+        async def pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            try:
+                while data := await r.read(65536):
+                    w.write(data)
+                    await w.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                w.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+@pytest.fixture
+async def proxied(
+    redis_url: str, tmp_path: object
+) -> AsyncIterator[tuple[LiveServer, CuttableProxy]]:
+    from pathlib import Path
+
+    tmp = Path(str(tmp_path))
+    proxy = CuttableProxy(free_port())
+    await proxy.start()
+    db_url = f"sqlite+aiosqlite:///{tmp / 'townhall.db'}"
+    tokens = await asyncio.to_thread(load_example, db_url)
+    env = {"TOWNHALL_HUB_URL": f"redis://127.0.0.1:{proxy.port}"}
+    log = tmp / "server.log"
+    proc, base = await asyncio.to_thread(start_server, db_url, log, env)
+    yield LiveServer(base, base.replace("http", "ws", 1), tokens, proc, log, db_url, env), proxy
+    proc.terminate()
+    proc.wait(10)
+    await proxy.cut()
+
+
+def hub_state(base: str) -> str:
+    with urllib.request.urlopen(f"{base}/healthz", timeout=5) as r:
+        return str(json.loads(r.read())["hub"])
+
+
+async def test_redis_outage_is_noticed_shown_and_screens_resync_after(
+    proxied: tuple[LiveServer, CuttableProxy],
+) -> None:
+    s, proxy = proxied
+    token = await asyncio.to_thread(join, s)
+    async with (
+        connect(s.ws_url("display", s.tokens.display)) as display,
+        connect(s.ws_url("producer", s.tokens.producer)) as producer,
+        connect(s.ws_url("phone", token)) as phone,
+    ):
+        assert (await recv_until(display, "hello"))["hub_healthy"] is True
+        event = (await recv_until(producer, "hello"))["event"]
+        await recv_until(phone, "hello")
+        poll = next(p for p in event["polls"] if p["kind"] == "single")
+
+        cut_at = time.monotonic()
+        await proxy.cut()
+        down = await recv_until(display, "hub")
+        assert down["healthy"] is False
+        assert time.monotonic() - cut_at < 5
+        assert await asyncio.to_thread(hub_state, s.base) == "down"
+
+        # The meeting goes on in this process while the hub is down.
+        await producer.send(
+            json.dumps({"type": "open_poll", "id": new_id(), "poll_id": poll["id"]})
+        )
+        assert (await recv_until(producer, "ack", "error"))["type"] == "ack"
+        await recv_until(phone, "poll")
+        vote = {"type": "vote", "id": new_id(), "poll_id": poll["id"], "seq": 1, "choice": ["bus"]}
+        await phone.send(json.dumps(vote))
+        assert (await recv_until(phone, "ack"))["applied"] is True
+
+        await proxy.start()
+        up = await recv_until(display, "hub")
+        assert up["healthy"] is True
+        fresh = await recv_until(display, "hello")
+    tally = next(t for t in fresh["tallies"] if t["poll"]["id"] == poll["id"])
+    assert {o["key"]: o["count"] for o in tally["result"]["options"]}["bus"] == 1
+    assert await asyncio.to_thread(hub_state, s.base) == "ok"

@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import pages, trace, ws
+from server import admin, logging_setup, pages, trace, ws
 from server.db import Database
 from server.hub import make_hub
 from server.meeting import Meeting
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        logging_setup.configure(settings.log_level)  # first: no token may reach a log
         await asyncio.to_thread(upgrade, settings.db_url)
         db = Database(settings.db_url)
         hub = make_hub(settings.hub_url, settings.subscriber_queue)
@@ -69,6 +70,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await meeting.start()
         app.state.settings = settings
         app.state.meeting = meeting
+        guard = ws.Guard(settings, meeting)
+        await guard.start()
+        app.state.guard = guard
         app.state.templates = pages.make_templates()
         worker = None
         if settings.theming:
@@ -86,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             if worker is not None:
                 await worker.stop()
+            await guard.stop()
             await meeting.stop()
             await hub.stop()
             executor.shutdown(wait=False, cancel_futures=True)
@@ -103,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/trace", trace.trace_page),
         Route("/producer", pages.producer_page),
         Route("/producer/report", pages.producer_report),
+        Route("/producer/links", admin.links_page, methods=["GET", "POST"]),
         Route("/t/{token}", pages.table_page),
         Route("/join-qr.svg", pages.join_qr),
         WebSocketRoute("/ws/{role}", ws.endpoint, name="ws"),

@@ -10,6 +10,7 @@ CLOSE_SERVER_ERROR = 1011
 CLOSE_RESTART = 1012  # server going away for a restart: reconnect
 CLOSE_TOKEN_REVOKED = 4001
 CLOSE_TOO_SLOW = 4002  # the client could not keep up; reconnect to resync
+CLOSE_FLOODING = 4003  # kept sending after many rate_limited replies; reconnect slower
 
 
 class TownhallError(Exception):

@@ -60,6 +60,22 @@ class Settings(BaseSettings):
         10, description="Demographic groups smaller than this are suppressed everywhere."
     )
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+    rate_limits: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="Websocket frames allowed per connection, by role, as [per second, burst] "
+        "(JSON, e.g. {\"table\": [10, 30]}); roles not given keep their defaults: "
+        "participant [5, 10], table [20, 200], team [20, 60], producer [20, 60], display [2, 10].",
+    )
+    rate_token_factor: float = Field(
+        3.0,
+        description="All connections of one token together may send this many times one "
+        "connection's rate and burst (a shared team token, a table with two laptops).",
+    )
+    rate_flood_close: int = Field(
+        100,
+        description="Close a connection with 4003 after this many rate_limited replies without "
+        "a 10-second pause; 0 never closes.",
+    )
 
     @property
     def base_url(self) -> str:

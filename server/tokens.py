@@ -84,7 +84,9 @@ async def authenticate(session: AsyncSession, token: str | None, *roles: str) ->
 
 async def revoke_role_tokens(
     session: AsyncSession, event_id: int, role: str, table_id: int | None = None
-) -> int:
+) -> list[int]:
+    """Mark every live token of one role (one table's, if given) revoked; returns their
+    ids so open connections can be closed. The caller commits."""
     q = select(AccessToken).where(
         AccessToken.event_id == event_id,
         AccessToken.role == role,
@@ -96,4 +98,24 @@ async def revoke_role_tokens(
     for r in rows:
         r.revoked = True
         session.add(r)
-    return len(rows)
+    return [r.id for r in rows if r.id is not None]
+
+
+# Labels the loader gives each shared role's token; a table's token is labelled by its name.
+ROLE_LABELS = {"producer": "producer", "team": "theme team", "display": "screens"}
+
+
+async def reissue(
+    session: AsyncSession, event_id: int, role: str, table_id: int | None = None, label: str = ""
+) -> tuple[str, list[int]]:
+    """Revoke a role's (or one table's) tokens and issue one fresh token in their place.
+    Returns the new token (shown once) and the revoked ids. The caller commits."""
+    if role == "participant":
+        raise ValueError("participant tokens are issued by joining, not by the producer")
+    if (role == "table") != (table_id is not None):
+        raise ValueError("a table token needs a table, and only a table token has one")
+    revoked = await revoke_role_tokens(session, event_id, role, table_id)
+    token = await issue(
+        session, event_id, role, table_id=table_id, label=label or ROLE_LABELS.get(role, role)
+    )
+    return token, revoked

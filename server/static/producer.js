@@ -77,6 +77,25 @@
     });
   }
 
+  // Links: re-issue or revoke a role's link (the server closes the old one's sockets).
+  function linkTarget(kind) {
+    const role = document.getElementById("link-role").value;
+    const msg = { type: kind, role: role };
+    if (role === "table") msg.table = Number(document.getElementById("link-table").value);
+    return msg;
+  }
+  document.getElementById("link-reissue").addEventListener("click", async function () {
+    status.textContent = "…";
+    try {
+      const ack = await conn.send(linkTarget("reissue_token"));
+      document.getElementById("link-new").textContent = ack.link;
+      status.textContent = "New link issued; " + ack.revoked + " old link(s) stopped working.";
+    } catch (e) { status.textContent = "Refused: " + (e.message || e.code); }
+  });
+  document.getElementById("link-revoke").addEventListener("click", function () {
+    act(linkTarget("revoke_token"), "Link revoked; anyone using it was disconnected.");
+  });
+
   document.querySelectorAll("#screen-modes button").forEach(function (b) {
     b.addEventListener("click", function () { act({ type: "screen", mode: b.dataset.mode }, "Screens updated."); });
   });

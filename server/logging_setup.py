@@ -1,0 +1,73 @@
+"""Logs never carry a token.
+
+Tokens travel in URLs (``?token=…``, ``/t/TOKEN``) and uvicorn logs websocket
+paths with their query string even with the access log off. Rather than trust
+every logger and handler, we redact at the source: a log record factory
+formats each record's message (and traceback) once and strips anything that
+looks like a token, whichever library logged it and wherever it goes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+from typing import Any
+
+REDACTED = "[redacted]"
+
+_PATTERNS = [
+    # ?token=…, &token=…, token: …, "token": "…", --token …
+    re.compile(r"""(?i)(\btoken["']?\s*[=:]\s*["']?|--token\s+)[A-Za-z0-9_\-.~%]{8,}"""),
+    # table links: /t/TOKEN
+    re.compile(r"(/t/)[A-Za-z0-9_\-]{16,}"),
+]
+
+_installed = False
+
+
+def redact(text: str) -> str:
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+    return text
+
+
+def _redacting_factory(base: Any) -> Any:
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record: logging.LogRecord = base(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: keep the raw parts, still redacted
+            message = f"{record.msg} {record.args}"
+        record.msg, record.args = redact(message), None
+        if record.exc_info and record.exc_info[0] is not None:
+            # Tracebacks can quote a URL or a frame's locals; format once, redacted.
+            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)))
+            record.exc_text = record.exc_text.rstrip("\n")
+            record.exc_info = None
+        return record
+
+    factory.townhall_redacting = True  # type: ignore[attr-defined]
+    return factory
+
+
+def install_redaction() -> None:
+    """Idempotent: wraps the current log record factory once per process."""
+    global _installed
+    current = logging.getLogRecordFactory()
+    if _installed or getattr(current, "townhall_redacting", False):
+        return
+    logging.setLogRecordFactory(_redacting_factory(current))
+    _installed = True
+
+
+def configure(level: str) -> None:
+    """Redaction, plus a handler for our own loggers if nobody configured one, so
+    warnings about refused or flooding clients reach the server log."""
+    install_redaction()
+    ours = logging.getLogger("townhall")
+    ours.setLevel(level.upper())
+    if not ours.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+        ours.addHandler(handler)

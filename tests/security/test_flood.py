@@ -1,0 +1,70 @@
+"""One client flooding the server does not delay another client's acks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.conftest import LiveServer, new_id
+from tests.security.helpers import recv_json, reply_to
+
+FLOOD_FRAMES = 2000
+CALM_COMMENTS = 20
+P99_TARGET_MS = 500  # DESIGN.md: comment -> ack p99 <= 500 ms
+# Asserted with headroom: the two shared cores also run this test's own clients
+# (and often other suites). Typical figures here: p50 ~20 ms, p99 ~150 ms.
+P99_BOUND_MS = 2 * P99_TARGET_MS
+
+
+@pytest.mark.parametrize("live_server", [{"TOWNHALL_RATE_FLOOD_CLOSE": "0"}], indirect=True)
+async def test_a_flooder_does_not_delay_a_calm_tables_acks(live_server: LiveServer) -> None:
+    s = live_server
+    async with (
+        connect(s.ws_url("table", s.tokens.tables[9])) as flooder,
+        connect(s.ws_url("table", s.tokens.tables[10])) as calm,
+    ):
+        await recv_json(flooder)
+        await recv_json(calm)
+        answers: dict[str, int] = {}
+
+        async def flood() -> None:
+            for seq in range(1, FLOOD_FRAMES + 1):
+                msg = {"type": "comment", "id": new_id(), "seq": seq, "text": f"spam {seq}"}
+                await flooder.send(json.dumps(msg))
+
+        async def drain() -> None:
+            with contextlib.suppress(ConnectionClosed):
+                while sum(answers.values()) < FLOOD_FRAMES:
+                    msg = json.loads(await flooder.recv())
+                    if msg["type"] in ("ack", "error"):
+                        key = msg.get("code") or msg["type"]
+                        answers[key] = answers.get(key, 0) + 1
+
+        flooding = asyncio.gather(flood(), drain())
+        latencies = []
+        for seq in range(1, CALM_COMMENTS + 1):
+            mid = new_id()
+            start = time.perf_counter()
+            await calm.send(json.dumps({"type": "comment", "id": mid, "seq": seq, "text": "ok"}))
+            reply = await reply_to(calm, mid)
+            latencies.append((time.perf_counter() - start) * 1000)
+            assert reply["type"] == "ack", reply
+            await asyncio.sleep(0.02)
+        async with asyncio.timeout(60):
+            await flooding
+    latencies.sort()
+    p50, p99 = latencies[len(latencies) // 2], latencies[-1]  # 20 samples: p99 is the max
+    print(
+        f"\nflood: {FLOOD_FRAMES} frames answered {answers}; "
+        f"calm table acks ms p50 {p50:.1f} p99 {p99:.1f} (target {P99_TARGET_MS}); "
+        f"all {[round(x) for x in latencies]}"
+    )
+    assert sum(answers.values()) == FLOOD_FRAMES, "every flood frame was answered"
+    assert answers.get("rate_limited", 0) >= FLOOD_FRAMES // 2
+    assert p99 <= P99_BOUND_MS, f"p99 {p99:.0f} ms (target {P99_TARGET_MS} ms)"

@@ -16,6 +16,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server import tally as tallying
+from server.budget import BUDGET_KINDS
+from server.budget_views import budget_breakdown
 from server.models import DemographicAnswer, DemographicOption, DemographicQuestion, Poll, Vote
 from server.views import poll_options, poll_spec
 from server.weighting import poststratify_weights, weighted_tally
@@ -81,4 +83,8 @@ async def breakdown_view(s: AsyncSession, poll_id: int, threshold: int) -> dict[
     if census and ballots:
         weights = poststratify_weights(ballots, census)
         weighted = weighted_tally(spec, ballots, weights).to_dict()
-    return {"type": "breakdown", "poll_id": poll.id, "weighted": weighted, "crosstabs": crosstabs}
+    out = {"type": "breakdown", "poll_id": poll.id, "weighted": weighted, "crosstabs": crosstabs}
+    if poll.kind in BUDGET_KINDS:
+        # Means, funded sets and balances per group: see server/budget_groups.py.
+        out["budget"] = await budget_breakdown(s, poll, threshold)
+    return out

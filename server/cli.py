@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from server.followup_cli import followup_app
 from server.settings import Settings
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ themes_app = typer.Typer(help="Theming of comments outside a live meeting.", no_
 app.add_typer(db_app, name="db")
 app.add_typer(event_app, name="event")
 app.add_typer(themes_app, name="themes")
+app.add_typer(followup_app, name="followup")
 
 console = Console(stderr=True)
 

@@ -18,9 +18,11 @@ from rich.console import Console
 from websockets.asyncio.client import connect
 
 from server.app import create_app
+from server.budget import BUDGET_KINDS, demo_ballot
 from server.cli import uvicorn_options
 from server.cli_support import print_links, write_links_file
 from server.db import Database
+from server.evaluation import demo_messages
 from server.eventfile import load_event_file
 from server.loader import IssuedTokens, load_event
 from server.migrate import upgrade
@@ -134,7 +136,13 @@ class Simulation:
                     await asyncio.sleep(rng.uniform(1, 15))
                     seq += 1
                     await ws.send(json.dumps(_ballot(rng, poll, seq)))
-                msg = await _until(ws, "poll")
+                msg = await _until(ws, "poll", "evaluation")
+                if msg["type"] == "evaluation":  # the end-of-meeting survey opened
+                    survey = msg["evaluation"]
+                    for m in demo_messages(rng, survey, i) if survey else []:
+                        await ws.send(json.dumps(m))
+                    poll = None
+                    continue
                 poll = msg["poll"]
 
     async def producer(self) -> None:
@@ -150,6 +158,8 @@ class Simulation:
                 await _write(ws, {"type": "open_poll", "poll_id": poll["id"], "seconds": 40})
                 await asyncio.sleep(40)
                 await _write(ws, {"type": "close_poll", "poll_id": poll["id"]})
+                if poll.get("phase") == "after":  # the close of the meeting: how was it?
+                    await _write(ws, {"type": "open_evaluation"})
                 await _write(ws, {"type": "screen", "mode": "demographics"})
                 await asyncio.sleep(8)
 
@@ -161,13 +171,10 @@ def _ballot(rng: random.Random, poll: dict[str, Any], seq: int) -> dict[str, Any
     n = {"multi": rng.randint(1, poll["max_choices"] or 1), "ranking": len(keys)}.get(
         poll["kind"], 1
     )
-    return {
-        "type": "vote",
-        "id": str(uuid.uuid4()),
-        "poll_id": poll["id"],
-        "seq": seq,
-        "choice": ordered[:n],
-    }
+    vote = {"type": "vote", "id": str(uuid.uuid4()), "poll_id": poll["id"], "seq": seq}
+    if poll["kind"] in BUDGET_KINDS:
+        return vote | demo_ballot(rng, poll, ordered)
+    return vote | {"choice": ordered[:n]}
 
 
 async def _write(ws: Any, msg: dict[str, Any]) -> None:

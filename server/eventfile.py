@@ -10,6 +10,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from server.budget import check_budget_fields
+from server.evaluation import EvaluationSpec
+from server.shift import PHASES, TWICE_KINDS, instance_key
+
 KEY = r"^[a-z0-9][a-z0-9_-]*$"
 
 
@@ -38,15 +42,23 @@ class OptionSpec(_Strict):
     key: str = Field(pattern=KEY)
     label: str
     census: float | None = Field(None, ge=0, le=1)
+    cost: int | None = Field(None, ge=1, description="projects polls: what it costs")
+    delta: int | None = Field(None, description="tradeoff polls: + closes the gap, - widens it")
 
 
 class PollSpecFile(_Strict):
     key: str = Field(pattern=KEY)
-    kind: Literal["single", "multi", "ranking", "scale"]
+    kind: Literal["single", "multi", "ranking", "scale", "allocation", "projects", "tradeoff"]
     prompt: str
     round: str | None = None
     options: list[OptionSpec] = Field(default_factory=list)
     max_choices: int | None = Field(None, ge=1)
+    # Budgeting polls (server/budget.py, docs/budgeting.md).
+    budget: int | None = Field(None, ge=1)
+    unit: str | None = Field(None, min_length=1, max_length=20)
+    deficit: int | None = Field(None, ge=1)
+    # Asked at the start and again at the end: stored as KEY-before and KEY-after.
+    twice: bool = False
 
     @model_validator(mode="after")
     def _shape(self) -> PollSpecFile:
@@ -65,6 +77,7 @@ class PollSpecFile(_Strict):
                 raise ValueError("max_choices is larger than the number of options")
         elif self.max_choices is not None:
             raise ValueError("max_choices only applies to multi polls")
+        check_budget_fields(self.kind, self.options, self.budget, self.unit, self.deficit)
         _unique([o.key for o in self.options], "option key")
         return self
 
@@ -94,12 +107,22 @@ class EventSpec(_Strict):
     rounds: list[RoundSpec] = Field(min_length=1)
     polls: list[PollSpecFile] = Field(default_factory=list)
     demographics: list[DemographicSpec] = Field(default_factory=list)
+    evaluation: EvaluationSpec | None = None
 
     @model_validator(mode="after")
     def _refs(self) -> EventSpec:
         _unique([s.key for s in self.sites], "site key")
         _unique([r.key for r in self.rounds], "round key")
         _unique([p.key for p in self.polls], "poll key")
+        _unique(
+            [k for p in self.polls for k in ([instance_key(p.key, x) for x in PHASES]
+                                             if p.twice else [p.key])],
+            "poll key (a poll asked twice is stored as KEY-before and KEY-after)",
+        )
+        for p in self.polls:
+            if p.twice and p.kind not in TWICE_KINDS:
+                raise ValueError(f"poll {p.key!r}: only {', '.join(TWICE_KINDS)} polls can be "
+                                 "asked twice")
         _unique([d.key for d in self.demographics], "demographic key")
         _unique([q.key for r in self.rounds for q in r.questions], "question key")
         rounds = {r.key for r in self.rounds}

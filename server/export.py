@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Literal
 
+from server.budget_export import write_budget_export
 from server.db import Database
 from server.report_data import SITE_KEY, EventData, hidden_groups, load_event_data
 from server.report_import import import_export
@@ -240,9 +241,12 @@ async def export_event(
     if small_cell < 1:
         raise ValueError("small_cell must be at least 1")
     data = await load_event_data(db, event_slug_or_id)
-    return await asyncio.to_thread(
+    paths = await asyncio.to_thread(
         write_export, data, out, "json" if fmt == "json" else "csv", small_cell
     )
+    assert data.event.id is not None
+    # Budgeting polls: their own nested results file (server/budget_export.py).
+    return paths + await write_budget_export(db, data.event.id, out, small_cell)
 
 
 def write_export(data: EventData, out: Path, fmt: Fmt, small_cell: int) -> list[Path]:

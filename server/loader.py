@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlmodel import select
 
 from server.db import Database
+from server.evaluation_store import add_evaluation
 from server.eventfile import EventSpec
 from server.models import (
     AccessToken,
@@ -20,6 +21,7 @@ from server.models import (
     Round,
     Site,
 )
+from server.shift_store import poll_instances
 from server.tokens import issue, token_hash
 
 
@@ -82,21 +84,35 @@ async def load_event(db: Database, spec: EventSpec) -> IssuedTokens:
                 await s.flush()
                 if first_question is None:
                     first_question = qrow.id
-        for ppos, p in enumerate(spec.polls):
+        for ppos, key, round_key, phase, p in poll_instances(spec.polls):
             poll = Poll(
                 event_id=eid,
-                key=p.key,
-                round_id=round_ids.get(p.round) if p.round else None,
+                key=key,
+                round_id=round_ids.get(round_key) if round_key else None,
                 kind=p.kind,
                 prompt=p.prompt,
                 max_choices=p.max_choices,
                 position=ppos,
+                pair_key=p.key if phase else None,
+                phase=phase,
+                budget=p.budget,
+                unit=p.unit,
+                deficit=p.deficit,
             )
             s.add(poll)
             await s.flush()
             assert poll.id is not None
             for opos, o in enumerate(p.options):
-                s.add(PollOption(poll_id=poll.id, position=opos, key=o.key, label=o.label))
+                s.add(
+                    PollOption(
+                        poll_id=poll.id,
+                        position=opos,
+                        key=o.key,
+                        label=o.label,
+                        cost=o.cost,
+                        delta=o.delta,
+                    )
+                )
         for dpos, d in enumerate(spec.demographics):
             dq = DemographicQuestion(event_id=eid, position=dpos, key=d.key, prompt=d.prompt)
             s.add(dq)
@@ -112,6 +128,8 @@ async def load_event(db: Database, spec: EventSpec) -> IssuedTokens:
                         census_share=o.census,
                     )
                 )
+        if spec.evaluation is not None:
+            await add_evaluation(s, eid, spec.evaluation)
         ev.current_question_id = first_question
         await s.flush()
         tokens = IssuedTokens(

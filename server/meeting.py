@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from server import views, writes
+from server import evaluation_store, views, writes
 from server.breakdown import breakdown_view
 from server.db import Database, is_sqlite
 from server.errors import Forbidden
@@ -29,6 +29,7 @@ from server.models import (
     Vote,
 )
 from server.settings import Settings
+from server.shift_store import shift_view
 from server.tokens import Principal, authenticate
 
 log = logging.getLogger("townhall.meeting")
@@ -38,8 +39,8 @@ ROLE_TOPICS: dict[str, tuple[str, ...]] = {
     "table": ("event",),
     "participant": ("event",),
     "display": ("event", "tally", "demographics", "published", "hub"),
-    "team": ("event", "comments", "themes", "hub"),
-    "producer": ("event", "tally", "demographics", "published", "comments", "hub"),
+    "team": ("event", "comments", "themes", "hub", "evaluation"),
+    "producer": ("event", "tally", "demographics", "published", "comments", "hub", "evaluation"),
 }
 
 CommentListener = Callable[[int, int], Awaitable[None]]  # (event_id, comment_id)
@@ -65,17 +66,24 @@ class Meeting:
         self.comment_listeners: list[CommentListener] = []
         self.extra_writes: dict[tuple[str, str], ExtraWrite] = {}
         self._display_sites: dict[int, int | None] = {}
+        self._tables: dict[int, tuple[EventTable | None, Site | None]] = {}
 
     async def start(self) -> None:
-        from server.votebatch import VoteBatcher
+        from server.votebatch import GroupCommit
 
         self._task = asyncio.create_task(self._broadcast_results())
-        self.votes = VoteBatcher(self)
+        self.votes = GroupCommit(self, writes.apply_vote, writes.vote)
         self.votes.start()
         self.extra_writes[("participant", "vote")] = self.votes.submit
+        self.comments = GroupCommit(self, writes.apply_comment, writes.comment)
+        self.comments.start()
+        self.extra_writes[("table", "comment")] = self.comments.submit
+        self.evaluation = evaluation_store.EvaluationService(self)  # registers its writes
 
     async def stop(self) -> None:
         await self.votes.stop()
+        await self.comments.stop()
+        await self.evaluation.stop()
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -124,7 +132,7 @@ class Meeting:
             self._dirty_demographics.add(who.event_id)
             self._wake.set()
         if outcome.new_comment is not None:
-            await self._announce_comment(who.event_id, outcome.new_comment)
+            await self._announce_comment(who.event_id, outcome.new_comment, outcome.comment_row)
         return {"type": "ack", "id": msg.id, **outcome.ack}
 
     async def _expand(self, event_id: int, message: dict[str, Any]) -> dict[str, Any]:
@@ -139,12 +147,18 @@ class Meeting:
                 return {"type": "poll", "poll": await views.poll_view(s, poll)}
         return message
 
-    async def _announce_comment(self, event_id: int, comment_id: int) -> None:
+    async def _announce_comment(
+        self, event_id: int, comment_id: int, row: Comment | None = None
+    ) -> None:
         async with self.db.session() as s:
-            c = await s.get(Comment, comment_id)
+            c = row or await s.get(Comment, comment_id)
             assert c is not None
-            table = await s.get(EventTable, c.table_id)
-            site = await s.get(Site, table.site_id) if table else None
+            if c.table_id not in self._tables:
+                # Tables and sites do not change during a meeting: read them once.
+                table = await s.get(EventTable, c.table_id)
+                site = await s.get(Site, table.site_id) if table else None
+                self._tables[c.table_id] = (table, site)
+            table, site = self._tables[c.table_id]
             view = views.comment_view(c, table, site)
         await self.hub.publish(f"comments:{event_id}", {"type": "comment", "comment": view})
         for listener in self.comment_listeners:
@@ -179,6 +193,9 @@ class Meeting:
                         breakdown_at[key] = now
                         extra = await breakdown_view(s, key[1], self.settings.small_cell)
                         await self.hub.publish(f"tally:{key[0]}", extra)
+                        shift = await shift_view(s, key[1], self.settings.small_cell)
+                        if shift is not None:  # a poll asked twice: the paired change too
+                            await self.hub.publish(f"tally:{key[0]}", shift)
                     for event_id in demos:
                         demo = await views.demographics_view(s, event_id, self.settings.small_cell)
                         await self.hub.publish(
@@ -227,6 +244,8 @@ class Meeting:
                 else []
             )
             site = await s.get(Site, site_id) if site_id is not None else None
+            afters = [p["id"] for p in ev["polls"] if p.get("phase") == "after" and site_id is None]
+            shifts = [await shift_view(s, pid, self.settings.small_cell) for pid in afters]
             state = base | {
                 "site": {"key": site.key, "name": site.name} if site else None,
                 "event": ev,
@@ -239,9 +258,13 @@ class Meeting:
                     s, who.event_id, published_only=who.role == "display"
                 ),
                 "hub_healthy": self.hub.healthy,
+                "shifts": [x for x in shifts if x is not None],
             }
             if who.role in ("team", "producer"):
                 state["comments"] = await views.comments_view(s, who.event_id)
+                state["evaluation_summary"] = await evaluation_store.summary_view(
+                    s, who.event_id, self.settings.small_cell
+                )
             return state
 
     async def _participant_state(
@@ -261,6 +284,8 @@ class Meeting:
                 import json
 
                 ballot = {"choice": json.loads(vote.choice), "seq": vote.seq}
+                if vote.amounts is not None:  # an allocation ballot (server/budget.py)
+                    ballot["amounts"] = json.loads(vote.amounts)
         answers = (
             await s.exec(
                 select(DemographicQuestion.key, DemographicAnswer.option_key)
@@ -277,6 +302,7 @@ class Meeting:
             "answers": dict(answers),
             "poll": open_poll,
             "ballot": ballot,
+            "evaluation": await evaluation_store.phone_view(s, who.event_id, who.participant_id),
         }
 
     def check_role(self, who: Principal, *roles: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -148,6 +148,14 @@ class Poll(SQLModel, table=True):
     opened_at: datetime | None = None
     closes_at: datetime | None = None
     position: int = 0
+    # A poll asked twice (event file ``twice = true``) is two rows sharing a
+    # pair_key, phase "before" and "after"; see server/shift.py.
+    pair_key: str | None = Field(default=None, index=True)
+    phase: str | None = None
+    # Budgeting ballots (server/budget.py): allocation/projects budget, tradeoff deficit.
+    budget: int | None = Field(default=None, sa_type=BigInteger)
+    unit: str | None = None
+    deficit: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class PollOption(SQLModel, table=True):
@@ -156,6 +164,8 @@ class PollOption(SQLModel, table=True):
     position: int
     key: str
     label: str
+    cost: int | None = Field(default=None, sa_type=BigInteger)  # projects ballots
+    delta: int | None = Field(default=None, sa_type=BigInteger)  # tradeoff ballots
 
 
 class Participant(SQLModel, table=True):
@@ -163,6 +173,8 @@ class Participant(SQLModel, table=True):
     event_id: int = Field(foreign_key="event.id", index=True)
     site_id: int | None = Field(default=None, foreign_key="site.id")
     joined_at: datetime = Field(default_factory=utcnow)
+    # Optional, given with the evaluation survey: checks the theme team's synthesis per table.
+    table_number: int | None = None
 
 
 class DemographicQuestion(SQLModel, table=True):
@@ -202,3 +214,59 @@ class Vote(SQLModel, table=True):
     seq: int
     client_id: str
     updated_at: datetime = Field(default_factory=utcnow)
+    amounts: str | None = None  # allocation polls: JSON {option key: amount}
+
+
+class TableAllocation(SQLModel, table=True):
+    """A table's consensus allocation for a poll: one per table and poll, the latest wins."""
+
+    __tablename__ = "table_allocation"
+    __table_args__ = (UniqueConstraint("poll_id", "table_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", index=True)
+    table_id: int = Field(foreign_key="event_table.id")
+    amounts: str  # JSON {option key: amount}
+    client_id: str
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Evaluation(SQLModel, table=True):
+    """The end-of-meeting evaluation survey of one event (server/evaluation.py)."""
+
+    event_id: int = Field(foreign_key="event.id", primary_key=True)
+    status: str = "draft"  # draft, open, closed
+    ask_table: bool = True
+    followup: bool = True
+    synthesis_key: str | None = None  # the question checking the themes, per table
+    flag_mean: float = 2.5
+    flag_min_answers: int = 3
+
+
+class EvaluationQuestion(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("event_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    position: int
+    key: str
+    text: str
+
+
+class EvaluationAnswer(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("participant_id", "question_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    question_id: int = Field(foreign_key="evaluationquestion.id", index=True)
+    value: int  # 1..5
+    client_id: str
+
+
+class FollowupContact(SQLModel, table=True):
+    """An email left for a later survey. Deliberately no participant id, no client
+    id and no time of day: nothing joins it to a ballot (server/followup.py)."""
+
+    __tablename__ = "followup_contact"
+    __table_args__ = (UniqueConstraint("event_id", "email"),)
+    id: str = Field(primary_key=True)  # random, so the row order says nothing about join order
+    event_id: int = Field(foreign_key="event.id", index=True)
+    email: str
+    created_on: str  # ISO date only

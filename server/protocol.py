@@ -66,7 +66,16 @@ class VoteMsg(_Write):
     type: Literal["vote"]
     poll_id: int
     seq: int = Field(ge=1)
-    choice: list[str] = Field(max_length=50)
+    # Allocation polls send ``amounts`` instead (docs/budgeting.md); values are
+    # checked in server/budget.py so a refusal can say what is wrong in words.
+    choice: list[str] = Field(default_factory=list, max_length=50)
+    amounts: dict[str, Any] | None = Field(None, max_length=50)
+
+
+class TableAllocationMsg(_Write):
+    type: Literal["table_allocation"]
+    poll_id: int
+    amounts: dict[str, Any] = Field(max_length=50)
 
 
 class SetQuestionMsg(_Write):
@@ -175,6 +184,29 @@ class PollFromThemesMsg(_Write):
     prompt: str | None = Field(None, max_length=300)
 
 
+# -- evaluation survey and follow-up contacts (docs/evaluation.md) ----------
+
+
+class EvaluationMsg(_Write):
+    type: Literal["evaluation"]
+    answers: dict[str, Annotated[int, Field(ge=1, le=5)]] = Field(default_factory=dict)
+    table: int | None = Field(None, ge=1)  # absent: unchanged; null: would rather not say
+
+
+class FollowupMsg(_Write):
+    type: Literal["followup"]
+    email: str = Field(min_length=3, max_length=254)
+    remove: bool = False
+
+
+class OpenEvaluationMsg(_Write):
+    type: Literal["open_evaluation"]
+
+
+class CloseEvaluationMsg(_Write):
+    type: Literal["close_evaluation"]
+
+
 TEAM_OPS = {
     "sync",
     "rename",
@@ -196,6 +228,7 @@ Incoming = Annotated[
     | StarMsg
     | DemographicsMsg
     | VoteMsg
+    | TableAllocationMsg
     | SetQuestionMsg
     | OpenPollMsg
     | ClosePollMsg
@@ -211,7 +244,11 @@ Incoming = Annotated[
     | UndoMsg
     | RethemeMsg
     | PublishMsg
-    | PollFromThemesMsg,
+    | PollFromThemesMsg
+    | EvaluationMsg
+    | FollowupMsg
+    | OpenEvaluationMsg
+    | CloseEvaluationMsg,
     Field(discriminator="type"),
 ]
 _adapter: TypeAdapter[Any] = TypeAdapter(Incoming)
@@ -221,11 +258,16 @@ KNOWN_TYPES = {
     "star",
     "demographics",
     "vote",
+    "table_allocation",
     "set_question",
     "open_poll",
     "close_poll",
     "screen",
     "poll_from_themes",
+    "evaluation",
+    "followup",
+    "open_evaluation",
+    "close_evaluation",
     *TEAM_OPS,
 }
 
@@ -239,8 +281,8 @@ def parse(text: str) -> Any:
     if not isinstance(data, dict):
         raise InvalidMessage("a message is a JSON object with a 'type'")
     kind = data.get("type")
-    if kind not in KNOWN_TYPES:
-        raise UnknownMessage(f"unknown message type {kind!r}")
+    if not isinstance(kind, str) or kind not in KNOWN_TYPES:  # a list type is unhashable
+        raise UnknownMessage(f"unknown message type {kind!r}"[:200])
     try:
         return _adapter.validate_python(data)
     except ValidationError as exc:

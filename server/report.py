@@ -26,6 +26,7 @@ from server.db import Database
 from server.report_data import EventData, load_event_data
 from server.report_polls import poll_sections
 from server.report_room import demographics_section, sites_section
+from server.report_shift import evaluation_section, shift_sections
 from server.views import iso
 
 HERE = Path(__file__).parent
@@ -164,6 +165,8 @@ def report_context(data: EventData, small_cell: int) -> dict[str, Any]:
         "curation": _curation(data),
         "participants": len(data.participants),
         "small_cell": small_cell,
+        "shifts": shift_sections(data, small_cell),
+        "evaluation": evaluation_section(data, small_cell),
     }
 
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
@@ -38,6 +38,9 @@ from server.models import (
 )
 from server.tally import Ballot, PollSpec
 from server.views import poll_spec
+
+if TYPE_CHECKING:
+    from server.evaluation_store import EvaluationData
 
 SITE_KEY = "site"  # pseudo demographic question: the participant's site
 
@@ -94,6 +97,7 @@ class EventData:
     discarded: dict[int, dict[int, str]]  # question id -> {comment id: reason}
     curation: list[CurationLog]
     _site_answers: dict[int, dict[str, str]] = field(default_factory=dict)
+    evaluation: EvaluationData | None = None  # the end-of-meeting survey, if the event has one
 
     @property
     def census(self) -> dict[str, dict[str, float]]:
@@ -200,6 +204,9 @@ async def load_event_data(db: Database, wanted: int | str) -> EventData:
             .where(CurationLog.event_id == eid)
             .order_by(col(CurationLog.at), col(CurationLog.id))
         )
+        from server.evaluation_store import load as load_evaluation  # it imports the write side
+
+        evaluation = await load_evaluation(s, eid) if eid is not None else None
 
     by_poll: dict[int, list[PollOption]] = defaultdict(list)
     for o in options:
@@ -237,6 +244,7 @@ async def load_event_data(db: Database, wanted: int | str) -> EventData:
         members={k: sorted(v) for k, v in member_map.items()},
         discarded={qid: _discarded(state) for qid, state in states},
         curation=curation,
+        evaluation=evaluation,
     )
 
 

@@ -13,8 +13,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["single", "multi", "ranking", "scale"]
-KINDS: frozenset[str] = frozenset({"single", "multi", "ranking", "scale"})
+Kind = Literal["single", "multi", "ranking", "scale", "allocation", "projects", "tradeoff"]
+# The last three are budgeting ballots (server/budget.py adds their own checks);
+# here they are selections of any number of options.
+KINDS: frozenset[str] = frozenset(
+    {"single", "multi", "ranking", "scale", "allocation", "projects", "tradeoff"}
+)
 SCALE_KEYS: tuple[str, ...] = ("1", "2", "3", "4", "5")
 PREFER_NOT = "prefer_not"
 NOT_GIVEN = "not_given"
@@ -58,7 +62,7 @@ class PollSpec:
         """Most keys one valid ballot can hold."""
         if self.kind == "multi":
             return self.max_choices or len(self.options)
-        return len(self.options) if self.kind == "ranking" else 1
+        return 1 if self.kind in ("single", "scale") else len(self.options)
 
 
 @dataclass(frozen=True)

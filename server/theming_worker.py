@@ -259,7 +259,7 @@ class ThemingWorker:
     ) -> dict[str, Any]:
         live = {(question_id, t["id"]) for t in snap["themes"]}  # retired rows stay if published
         async with self.meeting.db.session() as s:
-            rows = await views.themes_view(s, event_id)
+            rows = await views.themes_view(s, event_id, question_id=question_id)
         themes = [t for t in rows if (t["question_id"], t["key"]) in live]
         return {
             "type": "themes",
@@ -278,6 +278,16 @@ class ThemingWorker:
             for t in (await s.exec(select(Theme).where(Theme.question_id == question_id))).all()
         }
         live = set()
+        current: dict[int, set[int]] = defaultdict(set)
+        ids = [r.id for r in existing.values()]
+        if ids:
+            pairs = await s.exec(
+                select(ThemeMembership.theme_id, ThemeMembership.comment_id).where(
+                    col(ThemeMembership.theme_id).in_(ids)
+                )
+            )
+            for tid, cid in pairs.all():
+                current[tid].add(cid)
         for th in snap["themes"]:
             live.add(th["id"])
             row = existing.get(th["id"]) or Theme(
@@ -290,9 +300,19 @@ class ThemingWorker:
             s.add(row)
             await s.flush()
             assert row.id is not None
-            await s.exec(delete(ThemeMembership).where(col(ThemeMembership.theme_id) == row.id))
-            for cid in th["members"]:
-                s.add(ThemeMembership(theme_id=row.id, comment_id=int(cid)))
+            # Only the difference is written: a batch of new comments touches a
+            # few rows, not every membership of the question.
+            wanted = {int(cid) for cid in th["members"]}
+            gone = current[row.id] - wanted
+            if gone:
+                await s.exec(
+                    delete(ThemeMembership).where(
+                        col(ThemeMembership.theme_id) == row.id,
+                        col(ThemeMembership.comment_id).in_(gone),
+                    )
+                )
+            for cid in wanted - current[row.id]:
+                s.add(ThemeMembership(theme_id=row.id, comment_id=cid))
         for key, row in existing.items():
             if key not in live:
                 await s.exec(delete(ThemeMembership).where(col(ThemeMembership.theme_id) == row.id))

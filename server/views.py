@@ -94,6 +94,9 @@ async def poll_options(s: AsyncSession, poll_id: int) -> list[PollOption]:
 
 async def poll_view(s: AsyncSession, p: Poll) -> dict[str, Any]:
     assert p.id is not None
+    from server.budget_views import poll_fields  # imports this module
+
+    options = await poll_options(s, p.id)
     return {
         "id": p.id,
         "key": p.key,
@@ -102,7 +105,11 @@ async def poll_view(s: AsyncSession, p: Poll) -> dict[str, Any]:
         "max_choices": p.max_choices,
         "status": p.status,
         "closes_at": iso(p.closes_at),
-        "options": [{"key": o.key, "label": o.label} for o in await poll_options(s, p.id)],
+        "options": [{"key": o.key, "label": o.label} for o in options],
+        **poll_fields(p, options),
+        # A poll asked twice: its pair key and "before" / "after" (else both null).
+        "pair_key": p.pair_key,
+        "phase": p.phase,
     }
 
 
@@ -136,12 +143,18 @@ async def tally_view(s: AsyncSession, poll_id: int, site_id: int | None = None) 
     if site_id is not None:
         q = q.where(Participant.site_id == site_id)
     participants = (await s.exec(q)).all()
-    return {
+    from server.budget_views import budget_result  # imports this module
+
+    out = {
         "poll": await poll_view(s, p),
         "result": result.to_dict(),
         "participants": len(participants),
         "site_id": site_id,
     }
+    budget = await budget_result(s, p, site_id)
+    if budget is not None:
+        out["budget"] = budget
+    return out
 
 
 async def demographics_view(s: AsyncSession, event_id: int, threshold: int) -> list[dict[str, Any]]:
@@ -254,31 +267,51 @@ async def comments_view(
 
 
 async def themes_view(
-    s: AsyncSession, event_id: int, published_only: bool = False
+    s: AsyncSession,
+    event_id: int,
+    published_only: bool = False,
+    question_id: int | None = None,
 ) -> list[dict[str, Any]]:
+    """Themes with members and quotes, in three queries whatever their number
+    (this runs after every theming batch, with thousands of comments)."""
     q = select(Theme).where(Theme.event_id == event_id)
     if published_only:
         q = q.where(Theme.published == True)  # noqa: E712
+    if question_id is not None:
+        q = q.where(Theme.question_id == question_id)
     themes = (await s.exec(q.order_by(col(Theme.id)))).all()
+    ids = [t.id for t in themes]
+    members: dict[int, list[int]] = defaultdict(list)
+    if ids:
+        rows = await s.exec(
+            select(ThemeMembership.theme_id, ThemeMembership.comment_id).where(
+                col(ThemeMembership.theme_id).in_(ids)
+            )
+        )
+        for tid, cid in rows.all():
+            members[tid].append(cid)
+    quote_ids = {t.id: json.loads(t.quotes)[:3] for t in themes}
+    wanted = {cid for qs in quote_ids.values() for cid in qs}
+    texts: dict[int, Comment] = {}
+    if wanted:
+        found = await s.exec(select(Comment).where(col(Comment.id).in_(wanted)))
+        texts = {c.id: c for c in found.all() if c.id is not None}
     out = []
     for t in themes:
-        members = (
-            await s.exec(select(ThemeMembership.comment_id).where(ThemeMembership.theme_id == t.id))
-        ).all()
-        quote_ids = json.loads(t.quotes)[:3]
-        quotes = []
-        for cid in quote_ids:
-            c = await s.get(Comment, cid)
-            if c is not None:
-                quotes.append({"id": c.id, "text": c.text, "table_id": c.table_id})
+        assert t.id is not None
+        quotes = [
+            {"id": c.id, "text": c.text, "table_id": c.table_id}
+            for cid in quote_ids[t.id]
+            if (c := texts.get(cid)) is not None
+        ]
         out.append(
             {
                 "id": t.id,
                 "key": t.key,
                 "question_id": t.question_id,
                 "label": t.label,
-                "size": len(members),
-                "members": sorted(members),
+                "size": len(members[t.id]),
+                "members": sorted(members[t.id]),
                 "quotes": quotes,
                 "published": t.published,
                 "version": t.version,

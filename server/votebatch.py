@@ -1,9 +1,9 @@
-"""Group commit for votes: the votes that arrive within a few milliseconds
-share one transaction, and each is acked only after that commit.
+"""Group commit for votes and comments: the writes that arrive within a few
+milliseconds share one transaction, and each is acked only after that commit.
 
-One commit per vote caps SQLite at a few hundred durable votes a second and
-puts every phone behind the one before it; a shared commit keeps the ack
-promise (acked = committed) at a fraction of the cost.
+One commit per write caps SQLite at a few hundred durable writes a second and
+puts every phone and table behind the one before it; a shared commit keeps the
+ack promise (acked = committed) at a fraction of the cost.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from server import writes
@@ -20,11 +21,22 @@ from server.tokens import Principal
 log = logging.getLogger("townhall.votes")
 
 Pending = list[tuple[Principal, Any, "asyncio.Future[writes.Outcome]"]]
+# stage(session, who, msg) adds a write without committing; single() commits one.
+Write = Callable[[Any, Principal, Any], Awaitable[writes.Outcome]]
 
 
-class VoteBatcher:
-    def __init__(self, meeting: Any, window: float = 0.005, max_batch: int = 500) -> None:
+class GroupCommit:
+    def __init__(
+        self,
+        meeting: Any,
+        stage: Write,
+        single: Write,
+        window: float = 0.005,
+        max_batch: int = 500,
+    ) -> None:
         self.meeting = meeting
+        self.stage = stage
+        self.single = single
         self.window = window
         self.max_batch = max_batch
         self._pending: Pending = []
@@ -64,7 +76,7 @@ class VoteBatcher:
             async with lock, self.meeting.db.session() as s:
                 for who, msg, _ in batch:
                     try:
-                        results.append(await writes.apply_vote(s, who, msg))
+                        results.append(await self.stage(s, who, msg))
                     except TownhallError as exc:
                         results.append(exc)
                 await s.commit()
@@ -88,7 +100,7 @@ class VoteBatcher:
         for who, msg, fut in batch:
             try:
                 async with lock, self.meeting.db.session() as s:
-                    fut.set_result(await writes.vote(s, who, msg))
+                    fut.set_result(await self.single(s, who, msg))
             except Exception as exc:
                 if not fut.done():
                     fut.set_exception(exc)

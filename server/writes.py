@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server import budget_views
 from server import protocol as p
 from server import tally as tallying
 from server.errors import Conflict, Forbidden, InvalidMessage, NotFound, PollClosed
@@ -32,7 +33,7 @@ from server.models import (
     utcnow,
 )
 from server.tokens import Principal
-from server.views import poll_options, poll_spec
+from server.views import poll_options
 
 
 @dataclass
@@ -41,9 +42,28 @@ class Outcome:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     dirty_poll: int | None = None
     new_comment: int | None = None
+    comment_row: Comment | None = None  # the stored comment, to announce without a re-read
 
 
 async def comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> Outcome:
+    outcome = await apply_comment(s, who, msg)
+    if outcome.new_comment is None:
+        return outcome
+    try:
+        await s.commit()
+    except IntegrityError:
+        # The same comment arrived twice at once (two connections): the other won.
+        await s.rollback()
+        existing = (await s.exec(select(Comment).where(Comment.client_id == msg.id))).first()
+        if existing is None:
+            raise
+        return Outcome(ack={"comment_id": existing.id, "seq": existing.seq})
+    return outcome
+
+
+async def apply_comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> Outcome:
+    """Stage one comment (flushed, so it has its id) without committing: comments
+    are group-committed like votes. Every refusal is raised before staging."""
     assert who.table_id is not None
     existing = (await s.exec(select(Comment).where(Comment.client_id == msg.id))).first()
     if existing is not None:
@@ -75,16 +95,8 @@ async def comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> Outcome
     table.last_seq = msg.seq
     s.add(row)
     s.add(table)
-    try:
-        await s.commit()
-    except IntegrityError:
-        # The same comment arrived twice at once (two connections): the other won.
-        await s.rollback()
-        existing = (await s.exec(select(Comment).where(Comment.client_id == msg.id))).first()
-        if existing is None:
-            raise
-        return Outcome(ack={"comment_id": existing.id, "seq": existing.seq})
-    return Outcome(ack={"comment_id": row.id, "seq": row.seq}, new_comment=row.id)
+    await s.flush()
+    return Outcome(ack={"comment_id": row.id, "seq": row.seq}, new_comment=row.id, comment_row=row)
 
 
 async def star(s: AsyncSession, who: Principal, msg: p.StarMsg) -> Outcome:
@@ -171,8 +183,9 @@ async def apply_vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome
         raise PollClosed("this poll is closed; your vote was not counted")
     assert poll.id is not None
     try:
-        choice = tallying.validate_choice(
-            poll_spec(poll, await poll_options(s, poll.id)), msg.choice
+        # Budgeting polls add their own checks (and allocation amounts) there.
+        choice, amounts = budget_views.check_ballot(
+            poll, await poll_options(s, poll.id), msg.choice, msg.amounts
         )
     except tallying.BallotError as exc:
         raise InvalidMessage(exc.message) from exc
@@ -186,8 +199,14 @@ async def apply_vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome
         msg.id,
         utcnow(),
     )
+    row.amounts = json.dumps(amounts) if amounts is not None else None
     s.add(row)
     return Outcome(ack={"poll_id": poll.id, "seq": msg.seq, "applied": True}, dirty_poll=poll.id)
+
+
+async def table_allocation(s: AsyncSession, who: Principal, msg: p.TableAllocationMsg) -> Outcome:
+    ack, dirty = await budget_views.store_table_allocation(s, who, msg.poll_id, msg.amounts, msg.id)
+    return Outcome(ack=ack, dirty_poll=dirty)
 
 
 async def set_question(s: AsyncSession, who: Principal, msg: p.SetQuestionMsg) -> Outcome:
@@ -245,7 +264,7 @@ async def _own_poll(s: AsyncSession, who: Principal, poll_id: int) -> Poll:
 
 
 ROLE_WRITES: dict[str, dict[str, Any]] = {
-    "table": {"comment": comment, "star": star},
+    "table": {"comment": comment, "star": star, "table_allocation": table_allocation},
     "participant": {"demographics": demographics, "vote": vote},
     "producer": {
         "set_question": set_question,

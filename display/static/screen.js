@@ -45,6 +45,7 @@
     } else if (msg.type === "demographics") {
       renderDemographics(msg.questions);
     }
+    if (window.townhallShift) window.townhallShift.onMessage(msg); // polls asked twice
     render();
   });
 
@@ -64,6 +65,7 @@
     const current = currentTally();
     renderPoll(current);
     renderBreakdown(current);
+    if (window.townhallShift) window.townhallShift.render(current && current.poll);
     renderThemes();
   }
 
@@ -87,6 +89,10 @@
       }, 1000);
     }
     if (!r) return;
+    if (window.townhallBudgetScreen && window.townhallBudgetScreen.handles(v)) {
+      window.townhallBudgetScreen.render(v, bars, meta); // display/static/budget_screen.js
+      return;
+    }
     const bd = breakdowns.get(v.poll.id);
     const weighted = {};
     if (bd && bd.weighted) {

@@ -22,6 +22,7 @@
   const conn = t.connect("phone", token, onMessage);
 
   function onMessage(msg) {
+    if (window.townhallEvaluation) window.townhallEvaluation(msg, conn); // the end-of-day survey
     if (msg.type === "hello") {
       document.getElementById("event-title").textContent = msg.event.title;
       if (!demographicsDone && Object.keys(msg.answers).length === 0 && msg.demographics.length) {
@@ -83,6 +84,11 @@
     const help = document.getElementById("poll-help");
     if (!p) { prompt.textContent = "Waiting for the next poll…"; help.textContent = ""; return; }
     prompt.textContent = p.prompt;
+    if (window.townhallBudget && window.townhallBudget.handles(p)) { // server/static/budget.js
+      window.townhallBudget.render(p, ballot, { form: voteForm, help: help, status: status,
+        send: function (f) { return conn.send(Object.assign({ type: "vote", poll_id: p.id, seq: nextSeq() }, f)); } });
+      return;
+    }
     const chosen = ballot ? ballot.choice : [];
     const multi = p.kind === "multi";
     help.textContent = multi ? "Pick up to " + p.max_choices + "." :

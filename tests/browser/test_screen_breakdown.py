@@ -20,7 +20,9 @@ async def phone_votes(s: LiveServer, poll_id: int, age: str, choice: str) -> Non
     token = await asyncio.to_thread(join, s)
     async with connect(s.ws_url("phone", token)) as phone:
         await recv_until(phone, "hello")
-        await phone.send(json.dumps({"type": "demographics", "id": new_id(), "answers": {"age": age}}))
+        await phone.send(
+            json.dumps({"type": "demographics", "id": new_id(), "answers": {"age": age}})
+        )
         await recv_until(phone, "ack")
         vote = {"type": "vote", "id": new_id(), "poll_id": poll_id, "seq": 1, "choice": [choice]}
         await phone.send(json.dumps(vote))
@@ -38,7 +40,9 @@ async def test_screen_shows_weighted_figures_and_hides_small_groups(
     async with connect(s.ws_url("producer", s.tokens.producer)) as producer:
         event = (await recv_until(producer, "hello"))["event"]
         poll = next(p for p in event["polls"] if p["key"] == "warmup")
-        await producer.send(json.dumps({"type": "open_poll", "id": new_id(), "poll_id": poll["id"]}))
+        await producer.send(
+            json.dumps({"type": "open_poll", "id": new_id(), "poll_id": poll["id"]})
+        )
         await recv_until(producer, "ack")
         for _ in range(12):
             await phone_votes(s, poll["id"], "30-44", "bike")

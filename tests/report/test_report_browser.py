@@ -41,8 +41,9 @@ async def test_report_charts_render_in_chromium(
         "els => els.map(e => { const r = e.getBoundingClientRect();"
         " return [r.width, r.height, e.querySelectorAll('rect.bar').length]; })",
     )
-    # 4 polls (scale has two charts) + 3 demographic questions.
-    assert len(boxes) == 4 + 1 + 3
+    # 4 polls (scale has two charts; it is asked twice, so 2 more) + 3 budgeting polls
+    # (their counts) + 3 demographic questions.
+    assert len(boxes) == 4 + 1 + 2 + 3 + 3
     for width, height, bars in boxes:
         assert width > 100 and height > 100 and bars > 0
     bar_widths = await page.eval_on_selector_all(

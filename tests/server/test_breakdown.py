@@ -19,7 +19,9 @@ def vote_as(client: TestClient, code: str, poll_id: int, age: str, choice: str) 
         phone.receive_json()
         phone.send_json({"type": "demographics", "id": new_id(), "answers": {"age": age}})
         recv_until(phone, "ack")
-        phone.send_json({"type": "vote", "id": new_id(), "poll_id": poll_id, "seq": 1, "choice": [choice]})
+        phone.send_json(
+            {"type": "vote", "id": new_id(), "poll_id": poll_id, "seq": 1, "choice": [choice]}
+        )
         assert recv_until(phone, "ack", "error")["type"] == "ack"
 
 

@@ -20,7 +20,15 @@ def line_of(text: str, needle: str, nth: int = 0) -> int:
 def test_example_event_is_valid() -> None:
     spec = load_event_file(EVENT_FILE)
     assert spec.table_count == 16
-    assert {p.kind for p in spec.polls} == {"single", "multi", "ranking", "scale"}
+    assert {p.kind for p in spec.polls} == {
+        "single",
+        "multi",
+        "ranking",
+        "scale",
+        "allocation",
+        "projects",
+        "tradeoff",
+    }
     assert all(abs(sum(o.census or 0 for o in d.options) - 1) < 0.02 for d in spec.demographics)
 
 

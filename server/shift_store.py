@@ -1,0 +1,98 @@
+"""Polls asked twice, on the database side: the rows the loader creates, and the
+paired shift the screens get (``shift`` messages) from the stored ballots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server import shift as shifting
+from server.breakdown import ballots_with_demographics
+from server.models import DemographicOption, DemographicQuestion, Poll
+from server.views import poll_options, poll_spec
+
+# (position, stored key, round key, phase or None, the event file's poll)
+Instance = tuple[int, str, str | None, str | None, Any]
+
+
+def poll_instances(polls: Sequence[Any]) -> list[Instance]:
+    """The poll rows to create from the event file's polls, in position order.
+
+    Each poll keeps its place; a poll asked twice puts its "before" instance
+    there and its "after" instance after every poll of the file (it is asked
+    at the close, and the producer and the demo open polls in position order).
+    The "after" instance belongs to no round.
+    """
+    out: list[Instance] = []
+    after = len(polls)
+    for pos, p in enumerate(polls):
+        if not p.twice:
+            out.append((pos, p.key, p.round, None, p))
+            continue
+        out.append((pos, shifting.instance_key(p.key, "before"), p.round, "before", p))
+        out.append((after, shifting.instance_key(p.key, "after"), None, "after", p))
+        after += 1
+    return sorted(out, key=lambda i: i[0])
+
+
+async def pair_of(s: AsyncSession, poll: Poll) -> tuple[Poll, Poll] | None:
+    """(before, after) for a poll asked twice; None for an ordinary poll."""
+    if poll.pair_key is None:
+        return None
+    rows = (
+        await s.exec(
+            select(Poll).where(Poll.event_id == poll.event_id, Poll.pair_key == poll.pair_key)
+        )
+    ).all()
+    by_phase = {p.phase: p for p in rows}
+    before, after = by_phase.get("before"), by_phase.get("after")
+    return (before, after) if before is not None and after is not None else None
+
+
+async def shift_view(s: AsyncSession, poll_id: int, threshold: int) -> dict[str, Any] | None:
+    """The ``shift`` message for the pair a poll belongs to (None: not asked twice).
+
+    Sent to the whole-event screens and the producer only, like breakdowns:
+    the by-group rows need the whole room's demographics.
+    """
+    poll = await s.get(Poll, poll_id)
+    pair = await pair_of(s, poll) if poll is not None else None
+    if pair is None:
+        return None
+    before, after = pair
+    assert before.id is not None and after.id is not None
+    spec = poll_spec(before, await poll_options(s, before.id))
+    b_ballots = await ballots_with_demographics(s, before.id)
+    a_ballots = await ballots_with_demographics(s, after.id)
+    questions = (
+        await s.exec(
+            select(DemographicQuestion)
+            .where(DemographicQuestion.event_id == before.event_id)
+            .order_by(col(DemographicQuestion.position))
+        )
+    ).all()
+    groups = []
+    for q in questions:
+        options = (
+            await s.exec(
+                select(DemographicOption)
+                .where(DemographicOption.question_id == q.id)
+                .order_by(col(DemographicOption.position))
+            )
+        ).all()
+        by_group = shifting.shift_by_group(
+            spec, b_ballots, a_ballots, q.key, {o.key: o.label for o in options}, threshold
+        )
+        groups.append({"prompt": q.prompt, **by_group.to_dict()})
+    return {
+        "type": "shift",
+        "pair_key": before.pair_key,
+        "before_poll_id": before.id,
+        "after_poll_id": after.id,
+        "prompt": before.prompt,
+        "shift": shifting.shift(spec, b_ballots, a_ballots).to_dict(),
+        "groups": groups,
+    }

@@ -1,0 +1,141 @@
+"use strict";
+// Budgeting ballots on the phone (allocation, projects, tradeoff). phone.js
+// hands a budget poll here; the server checks everything again, so this only
+// keeps the participant from building a ballot it would refuse.
+window.townhallBudget = (function () {
+  const t = window.townhall;
+  const KINDS = ["allocation", "projects", "tradeoff"];
+
+  function money(n, unit) {
+    const text = Math.abs(n).toLocaleString("en-GB");
+    if (unit && unit.length <= 3 && !/^[A-Za-z]/.test(unit)) return (n < 0 ? "-" : "") + unit + text;
+    return (n < 0 ? "-" : "") + text + " " + unit;
+  }
+
+  // ui: {form, help, status, send(fields) -> Promise}
+  function render(p, ballot, ui) {
+    t.clear(ui.form);
+    const summary = t.el("p", "", "budget-summary");
+    summary.id = "budget-summary";
+    summary.setAttribute("aria-live", "polite");
+    const rows = [];
+    if (p.kind === "allocation") allocation(p, ballot, ui, rows, summary);
+    else picks(p, ballot, ui, rows, summary);
+    ui.form.appendChild(summary);
+    const submit = t.el("button", ballot ? "Change my vote" : "Vote");
+    submit.type = "submit";
+    ui.form.appendChild(submit);
+    const update = rows.update;
+    update();
+    ui.form.onsubmit = async function (ev) {
+      ev.preventDefault();
+      const fields = rows.ballot();
+      if (!fields) return;
+      ui.status.textContent = "Sending…";
+      try {
+        await ui.send(fields);
+        ui.status.textContent = "✓ Vote received. You can change it until the poll closes.";
+        submit.textContent = "Change my vote";
+      } catch (e) {
+        ui.status.textContent = e.message || "Not sent; try again.";
+      }
+    };
+  }
+
+  function allocation(p, ballot, ui, rows, summary) {
+    ui.help.textContent = "Spread up to " + money(p.budget, p.unit) + " across the options.";
+    const given = (ballot && ballot.amounts) || {};
+    const inputs = [];
+    p.options.forEach(function (o) {
+      const label = t.el("label", o.label, "choice budget-row");
+      const input = t.el("input");
+      input.type = "number"; input.min = "0"; input.step = "1"; input.inputMode = "numeric";
+      input.max = String(p.budget); input.name = o.key; input.id = "b-" + o.key;
+      input.value = String(given[o.key] || 0);
+      label.htmlFor = input.id;
+      label.appendChild(input);
+      ui.form.appendChild(label);
+      inputs.push(input);
+      // Never let the running total pass the budget: clamp the field just edited.
+      input.addEventListener("input", function () {
+        let v = Math.max(0, Math.floor(Number(input.value) || 0));
+        const others = inputs.reduce(function (s, i) { return i === input ? s : s + value(i); }, 0);
+        if (others + v > p.budget) {
+          v = p.budget - others;
+          ui.status.textContent = "That would pass the budget; " + money(v, p.unit) + " is all that is left for this.";
+        } else ui.status.textContent = "";
+        if (String(v) !== input.value) input.value = String(v);
+        rows.update();
+      });
+    });
+    function value(i) { return Math.max(0, Math.floor(Number(i.value) || 0)); }
+    rows.update = function () {
+      const total = inputs.reduce(function (s, i) { return s + value(i); }, 0);
+      summary.dataset.total = String(total);
+      summary.dataset.left = String(p.budget - total);
+      summary.textContent = "Given " + money(total, p.unit) + " · left " + money(p.budget - total, p.unit);
+    };
+    rows.ballot = function () {
+      const amounts = {};
+      inputs.forEach(function (i) { if (value(i) > 0) amounts[i.name] = value(i); });
+      if (!Object.keys(amounts).length) { ui.status.textContent = "Give some " + p.unit + " first."; return null; }
+      return { amounts: amounts };
+    };
+  }
+
+  // projects (what is left of the budget) and tradeoff (the running balance).
+  function picks(p, ballot, ui, rows, summary) {
+    const projects = p.kind === "projects";
+    ui.help.textContent = projects
+      ? "Pick the projects you would fund; together they must fit in " + money(p.budget, p.unit) + "."
+      : "Pick the measures you would accept to close a gap of " + money(p.deficit, p.unit) + ".";
+    const chosen = ballot ? ballot.choice : [];
+    const boxes = [];
+    p.options.forEach(function (o) {
+      const amount = projects ? p.costs[o.key] : p.deltas[o.key];
+      const text = projects ? o.label + " — " + money(amount, p.unit)
+        : o.label + " — " + (amount >= 0 ? "saves " : "costs ") + money(Math.abs(amount), p.unit);
+      const label = t.el("label", text, "choice");
+      const input = t.el("input");
+      input.type = "checkbox"; input.name = "choice"; input.value = o.key; input.id = "o-" + o.key;
+      input.checked = chosen.indexOf(o.key) >= 0;
+      label.htmlFor = input.id;
+      label.prepend(input);
+      ui.form.appendChild(label);
+      boxes.push({ input: input, amount: amount });
+      input.addEventListener("change", function () {
+        if (projects && input.checked && spent() > p.budget) {
+          input.checked = false;
+          ui.status.textContent = "That project does not fit in what is left.";
+        } else ui.status.textContent = "";
+        rows.update();
+      });
+    });
+    function spent() {
+      return boxes.reduce(function (s, b) { return b.input.checked ? s + b.amount : s; }, 0);
+    }
+    rows.update = function () {
+      const total = spent();
+      if (projects) {
+        summary.dataset.left = String(p.budget - total);
+        summary.textContent = "Chosen " + money(total, p.unit) + " · left " + money(p.budget - total, p.unit);
+        boxes.forEach(function (b) {
+          // Grey out what no longer fits, and say so in words, not colour alone.
+          b.input.disabled = !b.input.checked && total + b.amount > p.budget;
+        });
+      } else {
+        const balance = total - p.deficit;
+        summary.dataset.left = String(balance);
+        summary.textContent = balance >= 0 ? "Balanced: " + money(balance, p.unit) + " to spare"
+          : "Still short by " + money(-balance, p.unit);
+      }
+    };
+    rows.ballot = function () {
+      const choice = boxes.filter(function (b) { return b.input.checked; }).map(function (b) { return b.input.value; });
+      if (!choice.length) { ui.status.textContent = "Pick at least one first."; return null; }
+      return { choice: choice };
+    };
+  }
+
+  return { handles: function (p) { return !!p && KINDS.indexOf(p.kind) >= 0; }, render: render, money: money };
+})();

@@ -1,0 +1,188 @@
+"""Comment load: T tables each send one comment within one second (the table
+client issue's target: all acked, p99 <= 500 ms), and how long until each
+comment sits in a theme on a theme-team connection (DESIGN: p95 <= 3 s).
+
+    python bench/comment_load.py --tables 500 --window 1 [--embedder minilm|hashing]
+
+Latencies run from each comment's scheduled send time. Real comments from
+../shared/data/polis-bowling-green.csv (or the shipped sample).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from websockets.asyncio.client import connect  # noqa: E402
+
+from server.loadtest import percentile  # noqa: E402
+from tests.conftest import SHARED_DATA, free_port, load_example  # noqa: E402
+
+EVENT = """title = "Comment load bench"
+slug = "comment-bench"
+code = "BENCH1"
+[[sites]]
+key = "hall"
+name = "Hall"
+tables = {tables}
+[[rounds]]
+key = "r1"
+title = "Round one"
+[[rounds.questions]]
+key = "q1"
+text = "What should change to make the town a better place to live?"
+"""
+
+
+def texts(n: int) -> list[str]:
+    source = SHARED_DATA / "polis-bowling-green.csv"
+    if not source.exists():
+        source = ROOT / "server" / "examples" / "sample-comments.csv"
+    with source.open(encoding="utf-8") as f:
+        rows = [r["text"] for r in csv.DictReader(f)]
+    return [rows[i % len(rows)] for i in range(n)]
+
+
+def start_server(db_url: str, embedder: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "TOWNHALL_EMBEDDER": embedder, "TOWNHALL_LOG_LEVEL": "warning"}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--db", db_url, "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    return proc, f"ws://127.0.0.1:{port}"
+
+
+async def run(args: argparse.Namespace) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="townhall-bench-"))
+    event = tmp / "event.toml"
+    event.write_text(EVENT.format(tables=args.tables))
+    db_url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+    tokens = await asyncio.to_thread(load_example, db_url, event)
+    proc, base = await asyncio.to_thread(start_server, db_url, args.embedder, tmp / "server.log")
+    try:
+        await measure(args, tokens, base)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+
+
+async def measure(args: argparse.Namespace, tokens: object, base: str) -> None:
+    tables = sorted(tokens.tables.items())  # type: ignore[attr-defined]
+    team = await connect(f"{base}/ws/team?token={tokens.team}", max_size=2**26)  # type: ignore[attr-defined]
+    await team.recv()
+    if args.embedder == "minilm":
+        # Load the model before the clock starts, as a real meeting's warm-up would.
+        warm = await connect(f"{base}/ws/table?token={tables[0][1]}")
+        await warm.recv()
+        await warm.send(
+            json.dumps(
+                {"type": "comment", "id": str(uuid.uuid4()), "seq": 1, "text": "warm-up comment"}
+            )
+        )
+        while json.loads(await warm.recv())["type"] != "ack":
+            pass
+        while json.loads(await team.recv())["type"] != "themes":
+            pass
+        await warm.close()
+    conns = await asyncio.gather(*(connect(f"{base}/ws/table?token={t}") for _, t in tables))
+    hellos = await asyncio.gather(*(c.recv() for c in conns))
+    seqs = [json.loads(h)["last_seq"] + 1 for h in hellos]
+    bodies = texts(len(conns))
+    start = time.perf_counter() + 0.5
+    scheduled = [start + args.window * i / len(conns) for i in range(len(conns))]
+    acked: dict[int, float] = {}
+    cid_of: dict[int, int] = {}
+
+    async def send(i: int) -> None:
+        await asyncio.sleep(max(0.0, scheduled[i] - time.perf_counter()))
+        mid = str(uuid.uuid4())
+        await conns[i].send(
+            json.dumps({"type": "comment", "id": mid, "seq": seqs[i], "text": bodies[i]})
+        )
+        while True:
+            msg = json.loads(await conns[i].recv())
+            if msg.get("id") == mid and msg["type"] == "ack":
+                acked[i] = time.perf_counter()
+                cid_of[msg["comment_id"]] = i
+                return
+
+    themed: dict[int, float] = {}
+
+    async def watch() -> None:
+        while len(themed) < len(conns):
+            msg = json.loads(await team.recv())
+            if msg["type"] != "themes":
+                continue
+            now = time.perf_counter()
+            for cid in [m for t in msg["themes"] for m in t["members"]] + msg["unassigned"]:
+                if cid in cid_of and cid_of[cid] not in themed:
+                    themed[cid_of[cid]] = now
+
+    watcher = asyncio.create_task(watch())
+    await asyncio.gather(*(send(i) for i in range(len(conns))))
+    try:
+        async with asyncio.timeout(120):
+            await watcher
+    except TimeoutError:
+        pass
+    ack_ms = [(acked[i] - scheduled[i]) * 1000 for i in acked]
+    theme_s = [themed[i] - scheduled[i] for i in themed]
+    print(
+        f"tables {len(conns)}, comments sent {len(conns)}, acked {len(acked)}, "
+        f"lost {len(conns) - len(acked)}; embedder {args.embedder}"
+    )
+    print(
+        f"comment->ack ms: p50 {percentile(ack_ms, 50):.0f}  p99 {percentile(ack_ms, 99):.0f}  "
+        f"(target p99<=500: ratio {percentile(ack_ms, 99) / 500:.2f})"
+    )
+    print(
+        f"comment->placed on the workbench s: p50 {percentile(theme_s, 50):.2f}  "
+        f"p95 {percentile(theme_s, 95):.2f}  ({len(themed)} of {len(conns)} seen; "
+        f"target p95<=3: ratio {percentile(theme_s, 95) / 3:.2f})"
+    )
+    for c in [*conns, team]:
+        await c.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--tables", type=int, default=500)
+    ap.add_argument("--window", type=float, default=1.0)
+    ap.add_argument("--embedder", choices=["minilm", "hashing"], default="minilm")
+    args = ap.parse_args()
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -43,6 +44,8 @@ ROLE_TOPICS: dict[str, tuple[str, ...]] = {
     "producer": ("event", "tally", "demographics", "published", "comments", "hub", "evaluation"),
 }
 
+EVENT_VIEW_TTL = 1.0  # seconds a built event view is shared between hellos
+
 CommentListener = Callable[[int, int], Awaitable[None]]  # (event_id, comment_id)
 # A write that takes its own locks and commits itself (theme-team ops run in the
 # theming worker), registered per (role, message type); returns its Outcome.
@@ -67,6 +70,7 @@ class Meeting:
         self.extra_writes: dict[tuple[str, str], ExtraWrite] = {}
         self._display_sites: dict[int, int | None] = {}
         self._tables: dict[int, tuple[EventTable | None, Site | None]] = {}
+        self._event_views: dict[int, tuple[float, dict[str, Any]]] = {}
 
     async def start(self) -> None:
         from server.votebatch import GroupCommit
@@ -123,6 +127,8 @@ class Meeting:
             lock = self.write_lock or contextlib.nullcontext()
             async with lock, self.db.session() as s:
                 outcome = await fn(s, who, msg)
+        if any(topic.startswith("event:") for topic, _ in outcome.events):
+            self._event_views.pop(who.event_id, None)
         for topic, message in outcome.events:
             await self.hub.publish(topic, await self._expand(who.event_id, message))
         if outcome.dirty_poll is not None:
@@ -211,10 +217,23 @@ class Meeting:
         ]
         return ids if len(ids) > 1 else []
 
+    async def _event_view(self, s: Any, event_id: int) -> dict[str, Any]:
+        """The event's agenda and polls, shared by every hello for a moment: when
+        5,000 phones reconnect at once each would otherwise rebuild it. Local
+        changes drop it at once; another process's within EVENT_VIEW_TTL, and
+        its pushes reach the clients anyway."""
+        cached = self._event_views.get(event_id)
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < EVENT_VIEW_TTL:
+            return copy.deepcopy(cached[1])
+        view = await views.event_view(s, event_id)
+        self._event_views[event_id] = (now, view)
+        return copy.deepcopy(view)
+
     async def snapshot(self, who: Principal) -> dict[str, Any]:
         """Everything a (re)connecting client needs, as one ``hello`` message."""
         async with self.db.session() as s:
-            ev = await views.event_view(s, who.event_id)
+            ev = await self._event_view(s, who.event_id)
             base: dict[str, Any] = {"type": "hello", "role": who.role}
             if who.role == "table":
                 assert who.table_id is not None

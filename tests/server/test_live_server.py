@@ -14,8 +14,10 @@ from tests.conftest import LiveServer, new_id
 TIMEOUT = 10
 
 
-async def recv_until(ws: ClientConnection, *kinds: str) -> dict[str, Any]:
-    async with asyncio.timeout(TIMEOUT):
+async def recv_until(
+    ws: ClientConnection, *kinds: str, within: float = TIMEOUT
+) -> dict[str, Any]:
+    async with asyncio.timeout(within):
         while True:
             msg: dict[str, Any] = json.loads(await ws.recv())
             if msg["type"] in kinds:

@@ -40,8 +40,10 @@ async def send_comments(server: LiveServer, texts: list[str]) -> list[int]:
 
 
 async def wait_for_all_themed(team: object, ids: list[int]) -> dict[str, object]:
+    # The first themes wait for the model to load: seconds when the machine is
+    # quiet, much longer when it is shared, so this wait is generous.
     while True:
-        msg = await recv_until(team, "themes")  # type: ignore[arg-type]
+        msg = await recv_until(team, "themes", within=120)  # type: ignore[arg-type]
         placed = {m for t in msg["themes"] for m in t["members"]} | set(msg["unassigned"])
         if placed >= set(ids) and msg["themes"]:
             return msg

@@ -17,7 +17,11 @@ def is_sqlite(url: str) -> bool:
 
 def make_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # Thousands of phones (re)connecting at once each need a read: a bigger
+        # pool with a patient checkout queues them instead of failing.
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, pool_size=10, max_overflow=10, pool_timeout=300
+        )
 
         @sa_event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -31,7 +35,9 @@ def make_engine(url: str) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(
+        url, pool_size=20, max_overflow=20, pool_pre_ping=True, pool_timeout=300
+    )
 
 
 class Database:

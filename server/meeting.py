@@ -71,6 +71,7 @@ class Meeting:
         self._display_sites: dict[int, int | None] = {}
         self._tables: dict[int, tuple[EventTable | None, Site | None]] = {}
         self._event_views: dict[int, tuple[float, dict[str, Any]]] = {}
+        self._snapshots = asyncio.Semaphore(6)
 
     async def start(self) -> None:
         from server.votebatch import GroupCommit
@@ -232,7 +233,9 @@ class Meeting:
 
     async def snapshot(self, who: Principal) -> dict[str, Any]:
         """Everything a (re)connecting client needs, as one ``hello`` message."""
-        async with self.db.session() as s:
+        # A reconnect storm builds hellos a few at a time, leaving database
+        # connections for the writes that are waiting to be acked.
+        async with self._snapshots, self.db.session() as s:
             ev = await self._event_view(s, who.event_id)
             base: dict[str, Any] = {"type": "hello", "role": who.role}
             if who.role == "table":
@@ -249,6 +252,15 @@ class Meeting:
                     "event": {"title": ev["title"]},
                     "question": ev["current_question"],
                     "last_seq": table.last_seq,
+                    # The open allocation poll, for the table's consensus allocation.
+                    "poll": next(
+                        (
+                            p
+                            for p in ev["polls"]
+                            if p["status"] == "open" and p["kind"] == "allocation"
+                        ),
+                        None,
+                    ),
                 }
             if who.role == "participant":
                 return base | await self._participant_state(s, who, ev)

@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from server.db import Database
+from server.report_budget import budget_sections
 from server.report_data import EventData, load_event_data
 from server.report_polls import poll_sections
 from server.report_room import demographics_section, sites_section
@@ -159,6 +160,7 @@ def report_context(data: EventData, small_cell: int) -> dict[str, Any]:
         "as_of": iso(data.as_of),
         "agenda": agenda,
         "polls": polls,
+        "budget": budget_sections(data, small_cell),
         "demographics": demographics,
         "sites": sites_section(data),
         "methods": _methods(data, small_cell),

@@ -60,6 +60,8 @@ class PollData:
     options: list[PollOption]
     spec: PollSpec
     votes: list[tuple[int, list[str]]]  # (participant id, choice), in vote order
+    amounts: dict[int, dict[str, int]] = field(default_factory=dict)  # allocation ballots
+    tables: dict[str, dict[str, int]] = field(default_factory=dict)  # table name -> allocation
 
     def ballots(self, demographics: Mapping[int, Mapping[str, str]]) -> list[Ballot]:
         return [Ballot(str(pid), choice, demographics.get(pid, {})) for pid, choice in self.votes]
@@ -159,7 +161,7 @@ async def load_event_data(db: Database, wanted: int | str) -> EventData:
             .order_by(col(PollOption.position))
         )
         votes = await rows(
-            select(Vote.poll_id, Vote.participant_id, Vote.choice)
+            select(Vote.poll_id, Vote.participant_id, Vote.choice, Vote.amounts)
             .where(col(Vote.poll_id).in_(poll_ids))
             .order_by(col(Vote.updated_at), col(Vote.id))
         )
@@ -207,13 +209,21 @@ async def load_event_data(db: Database, wanted: int | str) -> EventData:
         from server.evaluation_store import load as load_evaluation  # it imports the write side
 
         evaluation = await load_evaluation(s, eid) if eid is not None else None
+        from server.budget_views import table_amounts  # it imports the write side too
+
+        allocations = {
+            p.id: await table_amounts(s, p.id) for p in polls if p.kind == "allocation"
+        }
 
     by_poll: dict[int, list[PollOption]] = defaultdict(list)
     for o in options:
         by_poll[o.poll_id].append(o)
     poll_votes: dict[int, list[tuple[int, list[str]]]] = defaultdict(list)
-    for poll_id, pid, choice in votes:
+    poll_amounts: dict[int, dict[int, dict[str, int]]] = defaultdict(dict)
+    for poll_id, pid, choice, amounts in votes:
         poll_votes[poll_id].append((pid, json.loads(choice)))
+        if amounts:
+            poll_amounts[poll_id][pid] = json.loads(amounts)
     by_dq: dict[int, list[DemographicOption]] = defaultdict(list)
     for o in dopts:
         by_dq[o.question_id].append(o)
@@ -232,7 +242,14 @@ async def load_event_data(db: Database, wanted: int | str) -> EventData:
         rounds=rounds,
         questions=questions,
         polls=[
-            PollData(p, by_poll[p.id], poll_spec(p, by_poll[p.id]), poll_votes[p.id])
+            PollData(
+                p,
+                by_poll[p.id],
+                poll_spec(p, by_poll[p.id]),
+                poll_votes[p.id],
+                poll_amounts[p.id],
+                allocations.get(p.id, {}),
+            )
             for p in polls
             if by_poll[p.id]
         ],

@@ -11,10 +11,18 @@ from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
+from table_client.allocation import (
+    AllocationEvent,
+    AllocationPoll,
+    AllocationPollChanged,
+    AllocationResult,
+    parse_amounts,
+    total_label,
+)
 from table_client.events import CommentChanged, Event, Hello, Link, Question, QuestionChanged
 from table_client.outbox import MAX_TEXT, Comment, State
 from table_client.sender import Sender
@@ -46,6 +54,20 @@ class SenderEvent(Message):
         self.event = event
 
 
+class AllocationEventMessage(Message):
+    def __init__(self, event: AllocationEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+def allocation_title(poll: AllocationPoll) -> str:
+    state = "open" if poll.status == "open" else "closed on the phones; tables can still send"
+    return (
+        f"Table's allocation ({state}): {poll.prompt} — spread "
+        f"{poll.amount_text(poll.budget)}; Ctrl+S sends"
+    )
+
+
 class TableApp(App[int]):
     TITLE = "townhall table"
     CSS = """
@@ -57,9 +79,18 @@ class TableApp(App[int]):
     #question { padding: 1 1; border: round $accent; height: auto; }
     #comments { height: 1fr; }
     #comment { dock: bottom; margin-bottom: 1; }
+    #allocation { height: auto; border: round $secondary; display: none; }
+    #allocation.shown { display: block; }
+    #alloc-fields { height: auto; }
+    .amount-row { height: 3; }
+    .amount-label { width: 1fr; padding: 1 1 0 1; }
+    .amount { width: 16; }
+    #alloc-total, #alloc-result { padding: 0 1; }
+    #alloc-result.refused { background: $error; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+t", "star", "Star/unstar selected comment"),
+        Binding("ctrl+s", "send_allocation", "Send the table's allocation", priority=True),
         Binding("ctrl+up", "select(-1)", "Select previous", show=False),
         Binding("ctrl+down", "select(1)", "Select next", show=False),
         Binding("escape", "focus_input", "Back to typing"),
@@ -70,12 +101,18 @@ class TableApp(App[int]):
         super().__init__()
         self.sender = sender
         self.comments: dict[str, Comment] = {}
+        self.amount_keys: dict[str, str] = {}  # input id -> option key
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
             yield Static("", id="title")
             yield Static("", id="status")
         yield Static(question_label(self.sender.question), id="question")
+        with Vertical(id="allocation"):
+            yield Static("", id="alloc-title")
+            yield Vertical(id="alloc-fields")
+            yield Static("", id="alloc-total")
+            yield Static("", id="alloc-result")
         table: DataTable[str] = DataTable(id="comments", cursor_type="row", zebra_stripes=True)
         table.add_column("#", key="seq")
         table.add_column("state", key="state")
@@ -96,6 +133,9 @@ class TableApp(App[int]):
             self._show_hello(self.sender.hello)
         self._show_status()
         self.sender.subscribe(self._relay)
+        self.sender.subscribe_allocation(self._relay_allocation)
+        if self.sender.allocation_poll is not None:
+            self._show_allocation_poll(self.sender.allocation_poll)
         self.run_worker(self.sender.run(), name="sender", exit_on_error=True)
         self.query_one("#comment", Input).focus()
 
@@ -103,9 +143,15 @@ class TableApp(App[int]):
         # Called from inside the sender; draw later, from the app's own queue.
         self.post_message(SenderEvent(event))
 
+    def _relay_allocation(self, event: AllocationEvent) -> None:
+        self.post_message(AllocationEventMessage(event))
+
     # -- input -----------------------------------------------------------
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
+        if message.input.id in self.amount_keys:
+            self.action_send_allocation()
+            return
         try:
             comment = self.sender.submit(message.value)
         except ValueError as exc:
@@ -115,6 +161,85 @@ class TableApp(App[int]):
         self._show(comment)
         table = self.query_one(DataTable)
         table.move_cursor(row=table.get_row_index(comment.uuid))
+
+    def on_input_changed(self, message: Input.Changed) -> None:
+        if message.input.id in self.amount_keys and self.sender.allocation_poll is not None:
+            self.query_one("#alloc-total", Static).update(
+                total_label(self.sender.allocation_poll, self._typed())
+            )
+
+    def _typed(self) -> dict[str, str]:
+        return {
+            key: self.query_one(f"#{input_id}", Input).value
+            for input_id, key in self.amount_keys.items()
+        }
+
+    def action_send_allocation(self) -> None:
+        poll = self.sender.allocation_poll
+        if poll is None:
+            self.notify("No allocation poll is open for the tables.", severity="warning")
+            return
+        try:
+            amounts = parse_amounts(poll, self._typed())
+            self.sender.submit_allocation(amounts)
+        except ValueError as exc:
+            self._show_allocation_result(str(exc), refused=True)
+            return
+        self._show_allocation_result("Sending the table's allocation…", refused=False)
+
+    def _show_allocation_result(self, text: str, *, refused: bool) -> None:
+        widget = self.query_one("#alloc-result", Static)
+        widget.update(text)
+        widget.set_class(refused, "refused")
+
+    def on_allocation_event_message(self, message: AllocationEventMessage) -> None:
+        event = message.event
+        if isinstance(event, AllocationPollChanged) and event.poll is not None:
+            self._show_allocation_poll(event.poll)
+        elif isinstance(event, AllocationResult):
+            if event.accepted:
+                poll = self.sender.allocation_poll
+                given = event.amounts or {}
+                parts = (
+                    ", ".join(
+                        f"{label} {given[key]}" for key, label in poll.options if key in given
+                    )
+                    if poll is not None
+                    else ""
+                )
+                self._show_allocation_result(f"sent ✓ {parts}".rstrip(), refused=False)
+            else:
+                self._show_allocation_result(f"refused: {event.message}", refused=True)
+
+    def _show_allocation_poll(self, poll: AllocationPoll) -> None:
+        panel = self.query_one("#allocation", Vertical)
+        panel.add_class("shown")
+        self.query_one("#alloc-title", Static).update(allocation_title(poll))
+        wanted = {f"amount-{poll.id}-{i}": key for i, (key, _) in enumerate(poll.options)}
+        fresh = wanted != self.amount_keys
+        if fresh:  # a new poll: a fresh form (same poll: keep what's typed)
+            fields = self.query_one("#alloc-fields", Vertical)
+            fields.remove_children()
+            rows = []
+            for input_id, (_, label) in zip(wanted, poll.options, strict=True):
+                rows.append(
+                    Horizontal(
+                        Static(label, classes="amount-label"),
+                        Input(
+                            placeholder="0",
+                            type="integer",
+                            id=input_id,
+                            classes="amount",
+                            tooltip=f"{label} ({poll.unit})",
+                        ),
+                        classes="amount-row",
+                    )
+                )
+            fields.mount(*rows)
+            self.amount_keys = wanted
+            self._show_allocation_result("", refused=False)
+        typed = {} if fresh else self._typed()
+        self.query_one("#alloc-total", Static).update(total_label(poll, typed))
 
     def action_star(self) -> None:
         table = self.query_one(DataTable)

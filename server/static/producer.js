@@ -6,14 +6,32 @@
   const status = document.getElementById("status");
   let event = null;
   let comments = 0;
+  let published = [];  // every published theme of the event
+  const turnout = {};  // poll id -> votes so far
+  let summary = null;  // the evaluation survey's summary, or null without a survey
+  const fromThemesInput = {};  // question id -> {kind, max}: survives re-rendering
   const conn = t.connect("producer", token, function (msg) {
     if (msg.type === "hello") {
       event = msg.event;
       comments = msg.comments.length;
+      published = (msg.themes || []).filter(function (th) { return th.published; });
+      (msg.tallies || []).forEach(function (tl) { turnout[tl.poll.id] = tl.result.turnout; });
+      summary = msg.evaluation_summary || null;
       render();
+      renderSummary();
     } else if (msg.type === "poll") {
-      event.polls = event.polls.map(function (p) { return p.id === msg.poll.id ? msg.poll : p; });
+      if (event.polls.some(function (p) { return p.id === msg.poll.id; })) {
+        event.polls = event.polls.map(function (p) { return p.id === msg.poll.id ? msg.poll : p; });
+      } else {
+        event.polls.push(msg.poll);  // a new draft, e.g. made from published themes
+      }
       render();
+    } else if (msg.type === "published") {
+      published = msg.themes || [];
+      render();
+    } else if (msg.type === "evaluation_summary") {
+      summary = msg.summary;
+      renderSummary();
     } else if (msg.type === "question") {
       event.current_question = msg.question;
       render();
@@ -24,8 +42,9 @@
       comments += 1;
       document.getElementById("comment-count").textContent = String(comments);
     } else if (msg.type === "tally") {
+      turnout[msg.poll.id] = msg.result.turnout;
       const li = document.querySelector('[data-poll="' + msg.poll.id + '"] .turnout');
-      if (li) li.textContent = msg.result.turnout + " votes";
+      if (li) li.textContent = turnoutText(msg.poll.id);
     }
   });
 
@@ -33,6 +52,105 @@
     status.textContent = "…";
     try { await conn.send(msg); status.textContent = done; }
     catch (e) { status.textContent = "Refused: " + (e.message || e.code); }
+  }
+
+  function turnoutText(pollId) {
+    return turnout[pollId] === undefined ? "" : " " + turnout[pollId] + " votes";
+  }
+
+  function publishedCount(questionId) {
+    return published.filter(function (th) { return th.question_id === questionId; }).length;
+  }
+
+  function fromThemesItem(q) {
+    const li = t.el("li", q.text + " (" + publishedCount(q.id) + " published themes) ");
+    li.dataset.question = String(q.id);
+    const kindId = "ft-kind-" + q.id;
+    const maxId = "ft-max-" + q.id;
+    const kindLabel = t.el("label", "Kind ");
+    kindLabel.htmlFor = kindId;
+    const kind = t.el("select", "", "ft-kind");
+    kind.id = kindId;
+    [["multi", "pick several"], ["ranking", "rank them"]].forEach(function (o) {
+      const opt = t.el("option", o[1]);
+      opt.value = o[0];
+      kind.appendChild(opt);
+    });
+    const maxLabel = t.el("label", " Most choices ");
+    maxLabel.htmlFor = maxId;
+    const max = t.el("input", "", "ft-max");
+    max.id = maxId;
+    max.type = "number";
+    max.min = "1";
+    max.placeholder = "3";
+    const kept = fromThemesInput[q.id] || { kind: "multi", max: "" };
+    kind.value = kept.kind;
+    max.value = kept.max;
+    max.disabled = kind.value !== "multi";
+    function keep() { fromThemesInput[q.id] = { kind: kind.value, max: max.value }; }
+    kind.addEventListener("change", function () { max.disabled = kind.value !== "multi"; keep(); });
+    max.addEventListener("input", keep);
+    const make = t.el("button", "Make a poll from published themes", "ft-make");
+    make.type = "button";
+    make.addEventListener("click", async function () {
+      const msg = { type: "poll_from_themes", question_id: q.id, kind: kind.value };
+      if (kind.value === "multi" && max.value) msg.max_choices = Number(max.value);
+      status.textContent = "…";
+      try {
+        const ack = await conn.send(msg);
+        status.textContent = "Draft poll " + ack.poll_id + " made from the published themes; open it from the poll list.";
+      } catch (e) { status.textContent = "Refused: " + (e.message || e.code); }
+    });
+    [kindLabel, kind, maxLabel, max, make].forEach(function (n) { li.appendChild(n); });
+    return li;
+  }
+
+  function renderSummary() {
+    const st = document.getElementById("evaluation-status");
+    const openB = document.getElementById("evaluation-open");
+    const closeB = document.getElementById("evaluation-close");
+    const body = document.querySelector("#evaluation-questions tbody");
+    const flagged = document.getElementById("evaluation-flagged");
+    const flaggedList = document.getElementById("evaluation-flagged-tables");
+    t.clear(body);
+    t.clear(flaggedList);
+    if (!summary) {
+      st.textContent = "not set up for this event";
+      openB.disabled = true;
+      closeB.disabled = true;
+      return;
+    }
+    st.textContent = summary.status;
+    openB.disabled = summary.status === "open";
+    closeB.disabled = summary.status !== "open";
+    document.getElementById("evaluation-respondents").textContent = String(summary.respondents);
+    (summary.questions || []).forEach(function (q) {
+      const tr = t.el("tr");
+      tr.dataset.key = q.key;
+      const th = t.el("th", q.text);
+      th.scope = "row";
+      tr.appendChild(th);
+      tr.appendChild(t.el("td", String(q.answered)));
+      tr.appendChild(t.el("td", q.mean === null || q.mean === undefined ? "–" : q.mean.toFixed(2)));
+      body.appendChild(tr);
+    });
+    const syn = summary.synthesis;
+    if (!syn || !syn.flagged || syn.flagged.length === 0) {
+      flagged.textContent = "No table flagged.";
+      return;
+    }
+    flagged.textContent = syn.flagged.length + " table(s) flagged: they say the themes did not reflect their views (mean " +
+      syn.flag_mean + " or lower, from " + syn.min_answers + " answers).";
+    const byTable = {};
+    (syn.tables || []).forEach(function (row) { byTable[row.table] = row; });
+    syn.flagged.forEach(function (n) {
+      const row = byTable[n];
+      const detail = row && row.mean !== null && row.mean !== undefined
+        ? " — mean " + row.mean.toFixed(2) + " from " + row.answered + " answers" : "";
+      const li = t.el("li", "Table " + n + detail);
+      li.dataset.table = String(n);
+      flaggedList.appendChild(li);
+    });
   }
 
   function render() {
@@ -72,8 +190,13 @@
         }
       });
       li.appendChild(open);
-      li.appendChild(t.el("span", "", "turnout"));
+      li.appendChild(t.el("span", turnoutText(p.id), "turnout"));
       polls.appendChild(li);
+    });
+    const fromThemes = document.getElementById("from-themes");
+    t.clear(fromThemes);
+    event.rounds.forEach(function (r) {
+      r.questions.forEach(function (q) { fromThemes.appendChild(fromThemesItem(q)); });
     });
   }
 
@@ -94,6 +217,13 @@
   });
   document.getElementById("link-revoke").addEventListener("click", function () {
     act(linkTarget("revoke_token"), "Link revoked; anyone using it was disconnected.");
+  });
+
+  document.getElementById("evaluation-open").addEventListener("click", function () {
+    act({ type: "open_evaluation" }, "Evaluation survey open on every phone.");
+  });
+  document.getElementById("evaluation-close").addEventListener("click", function () {
+    act({ type: "close_evaluation" }, "Evaluation survey closed.");
   });
 
   document.querySelectorAll("#screen-modes button").forEach(function (b) {

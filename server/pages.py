@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from sqlmodel import select
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from server import errors
+from server import errors, i18n
 from server.meeting import Meeting
 from server.models import Event, Participant, Site
 from server.tokens import issue
@@ -32,9 +33,42 @@ def make_templates() -> Environment:
     )
 
 
-def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+def render(
+    request: Request, name: str, status: int = 200, lang: str = i18n.SOURCE, **ctx: Any
+) -> HTMLResponse:
     env: Environment = request.app.state.templates
-    return HTMLResponse(env.get_template(name).render(request=request, **ctx), status_code=status)
+    ctx.setdefault("languages", [])
+    html = env.get_template(name).render(
+        request=request, lang=lang, _=i18n.catalogues().gettext(lang), **ctx
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def _language(request: Request, event_languages: str | None) -> tuple[str, dict[str, Any]]:
+    """The page's language and what the template needs for it: the JSON bundle for the
+    scripts and the switcher's links (docs/accessibility.md, "Languages")."""
+    cats = i18n.catalogues()
+    offered = cats.offered((event_languages or i18n.SOURCE).split(","))
+    lang = i18n.choose(
+        offered,
+        query=request.query_params.get("lang", ""),
+        cookie=request.cookies.get(i18n.COOKIE, ""),
+        accept=request.headers.get("accept-language", ""),
+    )
+    links = []
+    for code in offered if len(offered) > 1 else []:
+        url = request.url.include_query_params(lang=code)
+        links.append((code, i18n.NAMES.get(code, code), f"{url.path}?{url.query}"))
+    return lang, {"languages": links, "i18n_bundle": json.dumps(cats.bundle(lang))}
+
+
+async def _participant_page(request: Request, name: str, **ctx: Any) -> HTMLResponse:
+    ev = await _event(request)
+    lang, extra = _language(request, ev.languages if ev else None)
+    response = render(request, name, lang=lang, **extra, **ctx)
+    if request.query_params.get("lang") == lang:  # the switcher: remember the choice
+        response.set_cookie(i18n.COOKIE, lang, max_age=7 * 86400, samesite="lax")
+    return response
 
 
 def _meeting(request: Request) -> Meeting:
@@ -65,7 +99,7 @@ async def index(request: Request) -> HTMLResponse:
 
 
 async def join_page(request: Request) -> HTMLResponse:
-    return render(request, "join.html", code=request.path_params.get("code", ""))
+    return await _participant_page(request, "join.html", code=request.path_params.get("code", ""))
 
 
 async def api_join(request: Request) -> JSONResponse:
@@ -74,14 +108,28 @@ async def api_join(request: Request) -> JSONResponse:
     except ValueError:
         body = None
     code = str(body.get("code", "")).strip().upper() if isinstance(body, dict) else ""
+    cats = i18n.catalogues()  # the join page's language, for its error messages
+    _ = cats.gettext(
+        i18n.choose(
+            cats.available(),
+            cookie=request.cookies.get(i18n.COOKIE, ""),
+            accept=request.headers.get("accept-language", ""),
+        )
+    )
     if not code:
-        return JSONResponse({"error": "Type the event code shown on the screen."}, status_code=400)
+        return JSONResponse(
+            {"error": _("Type the event code shown on the screen.")}, status_code=400
+        )
     m = _meeting(request)
     async with m.db.session() as s:
         ev = (await s.exec(select(Event).where(Event.code == code))).first()
         if ev is None or ev.id is None:
             return JSONResponse(
-                {"error": f"No meeting has the code {code}. Check the code on the screen."},
+                {
+                    "error": _(
+                        "No meeting has the code {code}. Check the code on the screen.", code=code
+                    )
+                },
                 status_code=404,
             )
         site_id = None
@@ -92,7 +140,12 @@ async def api_join(request: Request) -> JSONResponse:
             ).first()
             if site is None:
                 return JSONResponse(
-                    {"error": f"This meeting has no site {site_key!r}. Scan the code again."},
+                    {
+                        "error": _(
+                            "This meeting has no site {site}. Scan the code again.",
+                            site=repr(site_key),
+                        )
+                    },
                     status_code=404,
                 )
             site_id = site.id
@@ -105,7 +158,7 @@ async def api_join(request: Request) -> JSONResponse:
 
 
 async def phone_page(request: Request) -> HTMLResponse:
-    return render(request, "phone.html")
+    return await _participant_page(request, "phone.html")
 
 
 async def _role_page(request: Request, role: str, template: str) -> Response:
@@ -118,7 +171,12 @@ async def _role_page(request: Request, role: str, template: str) -> Response:
 
 
 async def screen_page(request: Request) -> Response:
-    return await _role_page(request, "display", "screen.html")
+    token = request.query_params.get("token", "")
+    try:
+        await _meeting(request).authenticate(token, "display")
+    except errors.Forbidden as exc:
+        return render(request, "error.html", status=403, message=exc.message)
+    return await _participant_page(request, "screen.html", token=token)
 
 
 async def team_page(request: Request) -> Response:

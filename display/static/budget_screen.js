@@ -3,9 +3,10 @@
 // and funded / balanced states are words, never colour alone.
 window.townhallBudgetScreen = (function () {
   const t = window.townhall;
+  const tr = t.tr;
 
   function money(n, unit) {
-    const text = Math.round(Math.abs(n)).toLocaleString("en-GB");
+    const text = t.number(Math.round(Math.abs(n)));
     if (unit && unit.length <= 3 && !/^[A-Za-z]/.test(unit)) return (n < 0 ? "-" : "") + unit + text;
     return (n < 0 ? "-" : "") + text + " " + unit;
   }
@@ -26,32 +27,33 @@ window.townhallBudgetScreen = (function () {
   function render(v, bars, meta) {
     const b = v.budget;
     if (b.kind === "allocation") {
-      meta.textContent += " · mean of " + money(b.budget, b.unit) + " per person";
+      meta.textContent += " · " + tr("mean of {amount} per person", { amount: money(b.budget, b.unit) });
       const tables = b.tables && b.tables.tables ? b.tables : null;
       b.options.forEach(function (o, i) {
-        let text = "mean " + money(o.mean, b.unit) + " · median " + money(o.median, b.unit) +
-          " · middle half " + money(o.q1, b.unit) + "–" + money(o.q3, b.unit);
+        let text = tr("mean {mean} · median {median} · middle half {q1}–{q3}", { mean: money(o.mean, b.unit),
+          median: money(o.median, b.unit), q1: money(o.q1, b.unit), q3: money(o.q3, b.unit) });
         bars.appendChild(bar(o.label, 100 * o.mean / b.budget, text, o.key));
         if (tables) {
           const tm = tables.options[i].table_mean;
-          bars.appendChild(bar("  tables (" + tables.tables + ")", 100 * tm / b.budget,
-            "tables' mean " + money(tm, b.unit), o.key + "-tables"));
+          bars.appendChild(bar("  " + tr("tables ({n})", { n: tables.tables }), 100 * tm / b.budget,
+            tr("tables' mean {amount}", { amount: money(tm, b.unit) }), o.key + "-tables"));
         }
       });
     } else if (b.kind === "projects") {
-      meta.textContent += " · budget " + money(b.budget, b.unit) + " · by votes spends " +
-        money(b.greedy.spent, b.unit) + " · equal shares spends " + money(b.equal_shares.spent, b.unit);
+      meta.textContent += " · " + tr("budget {budget} · by votes spends {greedy} · equal shares spends {equal}", {
+        budget: money(b.budget, b.unit), greedy: money(b.greedy.spent, b.unit), equal: money(b.equal_shares.spent, b.unit) });
       b.projects.forEach(function (p) {
-        const rules = [p.greedy ? "funded by votes" : "not by votes",
-          p.equal_shares ? "funded by equal shares" : "not by equal shares"];
+        const rules = [p.greedy ? tr("funded by votes") : tr("not by votes"),
+          p.equal_shares ? tr("funded by equal shares") : tr("not by equal shares")];
         bars.appendChild(bar(p.label + " (" + money(p.cost, b.unit) + ")", p.percent,
           p.approvals + " · " + Math.round(p.percent) + "% · " + rules.join(" · "), p.key));
       });
     } else if (b.kind === "tradeoff") {
-      meta.textContent += " · " + b.balanced + " of " + b.ballots + " closed the " +
-        money(b.deficit, b.unit) + " gap (" + Math.round(b.balanced_percent) + "%)";
+      meta.textContent += " · " + tr("{n} of {total} closed the {amount} gap ({pct}%)", { n: b.balanced,
+        total: b.ballots, amount: money(b.deficit, b.unit), pct: Math.round(b.balanced_percent) });
       b.options.forEach(function (o) {
-        const effect = (o.delta >= 0 ? "saves " : "costs ") + money(Math.abs(o.delta), b.unit);
+        const amount = { amount: money(Math.abs(o.delta), b.unit) };
+        const effect = o.delta >= 0 ? tr("saves {amount}", amount) : tr("costs {amount}", amount);
         bars.appendChild(bar(o.label + " (" + effect + ")", o.percent,
           o.count + " · " + Math.round(o.percent) + "%", o.key));
       });
@@ -59,8 +61,8 @@ window.townhallBudgetScreen = (function () {
         const names = b.top_package.choice.map(function (k) {
           return (b.options.find(function (o) { return o.key === k; }) || { label: k }).label;
         });
-        const li = t.el("li", "Most chosen package (" + b.top_package.count + "): " + names.join(", ") +
-          (b.top_package.balance >= 0 ? " — balances" : " — short by " + money(-b.top_package.balance, b.unit)), "package");
+        const li = t.el("li", tr("Most chosen package ({n})", { n: b.top_package.count }) + ": " + names.join(", ") + " — " +
+          (b.top_package.balance >= 0 ? tr("balances") : tr("short by {amount}", { amount: money(-b.top_package.balance, b.unit) })), "package");
         bars.appendChild(li);
       }
     }

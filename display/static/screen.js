@@ -3,6 +3,7 @@
 // countdown, published themes with quotes, the room vs census, join QR.
 (function () {
   const t = window.townhall;
+  const tr = t.tr;
   const token = document.body.dataset.token;
   const tallies = new Map();
   const breakdowns = new Map();
@@ -77,15 +78,15 @@
     document.getElementById("poll-prompt").textContent = v.poll.prompt;
     const r = v.result;
     const turnout = r ? r.turnout : 0;
-    meta.textContent = turnout + " voted of " + v.participants + " in the room" +
-      (v.poll.status === "closed" ? " · closed" : "");
+    meta.textContent = tr("{n} voted of {total} in the room", { n: turnout, total: v.participants }) +
+      (v.poll.status === "closed" ? " · " + tr("closed") : "");
     if (countdown) clearInterval(countdown);
     if (v.poll.status === "open" && v.poll.closes_at) {
       const end = Date.parse(v.poll.closes_at);
       countdown = setInterval(function () {
         const left = Math.max(0, Math.round((end - Date.now()) / 1000));
         meta.dataset.countdown = String(left);
-        meta.textContent = turnout + " voted · closes in " + left + " s";
+        meta.textContent = tr("{n} voted · closes in {s} s", { n: turnout, s: left });
       }, 1000);
     }
     if (!r) return;
@@ -97,8 +98,8 @@
     const weighted = {};
     if (bd && bd.weighted) {
       bd.weighted.options.forEach(function (o) { weighted[o.key] = o.weighted_percent; });
-      meta.textContent += " · census-weighted figures use an effective sample of " +
-        Math.round(bd.weighted.effective_sample_size);
+      meta.textContent += " · " + tr("census-weighted figures use an effective sample of {n}",
+        { n: Math.round(bd.weighted.effective_sample_size) });
     }
     r.options.forEach(function (o) {
       const li = t.el("li", null, "bar");
@@ -110,9 +111,9 @@
       fill.style.width = Math.max(0, Math.min(100, pct)) + "%";
       track.appendChild(fill);
       li.appendChild(track);
-      let score = v.poll.kind === "ranking" ? o.borda + " pts · " + o.first_preferences + " first" : o.count + " · " + Math.round(pct) + "%";
+      let score = v.poll.kind === "ranking" ? tr("{points} pts · {first} first", { points: o.borda, first: o.first_preferences }) : o.count + " · " + Math.round(pct) + "%";
       if (weighted[o.key] !== undefined && v.poll.kind !== "ranking") {
-        score += " (weighted " + Math.round(weighted[o.key]) + "%)";
+        score += " (" + tr("weighted {pct}%", { pct: Math.round(weighted[o.key]) }) + ")";
       }
       li.appendChild(t.el("span", score, "bar-value"));
       bars.appendChild(li);
@@ -125,34 +126,34 @@
     const box = document.getElementById("breakdown");
     t.clear(box);
     if (!v) return;
-    document.getElementById("breakdown-prompt").textContent = v.poll.prompt + " — by group";
+    document.getElementById("breakdown-prompt").textContent = v.poll.prompt + " — " + tr("by group");
     const bd = breakdowns.get(v.poll.id);
     if (!bd) return;
     bd.crosstabs.forEach(function (ct) {
       const table = t.el("table", null, "crosstab");
       table.appendChild(t.el("caption", ct.prompt));
       const head = t.el("tr");
-      head.appendChild(t.el("th", "Group"));
+      head.appendChild(t.el("th", tr("Group")));
       v.poll.options.forEach(function (o) { head.appendChild(t.el("th", o.label)); });
       const thead = t.el("thead");
       thead.appendChild(head);
       table.appendChild(thead);
       const body = t.el("tbody");
       ct.rows.forEach(function (row) {
-        const tr = t.el("tr");
+        const line = t.el("tr");
         const th = t.el("th", row.label + (row.suppressed ? "" : " (" + row.participants + ")"));
         th.scope = "row";
-        tr.appendChild(th);
+        line.appendChild(th);
         v.poll.options.forEach(function (o) {
           let text = "—";
-          if (row.suppressed) text = "fewer than 10";
+          if (row.suppressed) text = tr("fewer than 10");
           else if (row.result) {
             const opt = row.result.options.find(function (x) { return x.key === o.key; });
             text = opt ? Math.round(opt.percent) + "%" : "—";
           }
-          tr.appendChild(t.el("td", text));
+          line.appendChild(t.el("td", text));
         });
-        body.appendChild(tr);
+        body.appendChild(line);
       });
       table.appendChild(body);
       box.appendChild(table);
@@ -176,12 +177,13 @@
     questions.forEach(function (q) {
       const sec = t.el("section");
       const rep = q.representativeness === null || q.representativeness === undefined ? "—" : Math.round(q.representativeness * 100) + "%";
-      sec.appendChild(t.el("h2", q.prompt + " · match with census " + rep));
+      sec.appendChild(t.el("h2", q.prompt + " · " + tr("match with census {pct}", { pct: rep })));
       const ul = t.el("ul", null, "demo");
       q.options.forEach(function (o) {
         const room = q.room_shares && q.room_shares[o.key] !== undefined ? Math.round(q.room_shares[o.key] * 100) + "%" : "—";
         const census = o.census === null ? "—" : Math.round(o.census * 100) + "%";
-        ul.appendChild(t.el("li", o.label + ": room " + (o.count === null ? "fewer than 10" : room) + " · census " + census));
+        ul.appendChild(t.el("li", o.label + ": " + tr("room {room} · census {census}",
+          { room: o.count === null ? tr("fewer than 10") : room, census: census })));
       });
       sec.appendChild(ul);
       box.appendChild(sec);

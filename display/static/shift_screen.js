@@ -5,11 +5,12 @@
 // screen.js calls onMessage for every message and render(poll) on each redraw.
 (function () {
   const t = window.townhall;
+  const tr = t.tr;
   const shifts = new Map(); // pair key -> latest "shift" message
 
-  function pts(x) { return (x >= 0 ? "+" : "−") + Math.abs(Math.round(x * 100)) + " pts"; }
+  function pts(x) { return tr("{n} pts", { n: (x >= 0 ? "+" : "−") + Math.abs(Math.round(x * 100)) }); }
   function num(x) { return (x >= 0 ? "+" : "−") + Math.abs(x).toFixed(2); }
-  function ci(lo, hi, f) { return lo === null || hi === null ? "" : " (95%: " + f(lo) + " to " + f(hi) + ")"; }
+  function ci(lo, hi, f) { return lo === null || hi === null ? "" : " (" + tr("95%: {low} to {high}", { low: f(lo), high: f(hi) }) + ")"; }
 
   function onMessage(msg) {
     if (msg.type === "hello") (msg.shifts || []).forEach(function (s) { shifts.set(s.pair_key, s); });
@@ -24,7 +25,7 @@
     t.clear(box);
     if (box.hidden) return;
     const r = s.shift;
-    box.appendChild(t.el("h2", "Did minds change? " + r.paired + " people answered at the start and now"));
+    box.appendChild(t.el("h2", tr("Did minds change? {n} people answered at the start and now", { n: r.paired })));
     const list = t.el("ul", null, "shift-options");
     r.options.forEach(function (o) {
       const li = t.el("li", o.label + ": " + Math.round(o.before * 100) + "% → " +
@@ -33,7 +34,7 @@
       list.appendChild(li);
     });
     if (r.mean) {
-      const li = t.el("li", "Average: " + r.mean.before.toFixed(2) + " → " + r.mean.after.toFixed(2) +
+      const li = t.el("li", tr("Average") + ": " + r.mean.before.toFixed(2) + " → " + r.mean.after.toFixed(2) +
         " · " + num(r.mean.change) + ci(r.mean.low, r.mean.high, num), "shift-mean");
       list.appendChild(li);
     }
@@ -49,7 +50,7 @@
         return row.label + ": " + top.label + " " + pts(top.change);
       });
       const hidden = g.rows.some(function (row) { return row.suppressed; });
-      p.appendChild(document.createTextNode(parts.join(" · ") + (hidden ? " · (small groups hidden)" : "")));
+      p.appendChild(document.createTextNode(parts.join(" · ") + (hidden ? " · (" + tr("small groups hidden") + ")" : "")));
       box.appendChild(p);
     });
   }

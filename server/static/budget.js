@@ -4,10 +4,11 @@
 // keeps the participant from building a ballot it would refuse.
 window.townhallBudget = (function () {
   const t = window.townhall;
+  const tr = t.tr;
   const KINDS = ["allocation", "projects", "tradeoff"];
 
   function money(n, unit) {
-    const text = Math.abs(n).toLocaleString("en-GB");
+    const text = t.number(Math.abs(n));
     if (unit && unit.length <= 3 && !/^[A-Za-z]/.test(unit)) return (n < 0 ? "-" : "") + unit + text;
     return (n < 0 ? "-" : "") + text + " " + unit;
   }
@@ -22,7 +23,7 @@ window.townhallBudget = (function () {
     if (p.kind === "allocation") allocation(p, ballot, ui, rows, summary);
     else picks(p, ballot, ui, rows, summary);
     ui.form.appendChild(summary);
-    const submit = t.el("button", ballot ? "Change my vote" : "Vote");
+    const submit = t.el("button", ballot ? tr("Change my vote") : tr("Vote"));
     submit.type = "submit";
     ui.form.appendChild(submit);
     const update = rows.update;
@@ -31,19 +32,19 @@ window.townhallBudget = (function () {
       ev.preventDefault();
       const fields = rows.ballot();
       if (!fields) return;
-      ui.status.textContent = "Sending…";
+      ui.status.textContent = tr("Sending…");
       try {
         await ui.send(fields);
-        ui.status.textContent = "✓ Vote received. You can change it until the poll closes.";
-        submit.textContent = "Change my vote";
+        ui.status.textContent = "✓ " + tr("Vote received. You can change it until the poll closes.");
+        submit.textContent = tr("Change my vote");
       } catch (e) {
-        ui.status.textContent = e.message || "Not sent; try again.";
+        ui.status.textContent = e.message || tr("Not sent; try again.");
       }
     };
   }
 
   function allocation(p, ballot, ui, rows, summary) {
-    ui.help.textContent = "Spread up to " + money(p.budget, p.unit) + " across the options.";
+    ui.help.textContent = tr("Spread up to {amount} across the options.", { amount: money(p.budget, p.unit) });
     const given = (ballot && ballot.amounts) || {};
     const inputs = [];
     p.options.forEach(function (o) {
@@ -62,7 +63,7 @@ window.townhallBudget = (function () {
         const others = inputs.reduce(function (s, i) { return i === input ? s : s + value(i); }, 0);
         if (others + v > p.budget) {
           v = p.budget - others;
-          ui.status.textContent = "That would pass the budget; " + money(v, p.unit) + " is all that is left for this.";
+          ui.status.textContent = tr("That would pass the budget; {amount} is all that is left for this.", { amount: money(v, p.unit) });
         } else ui.status.textContent = "";
         if (String(v) !== input.value) input.value = String(v);
         rows.update();
@@ -73,12 +74,12 @@ window.townhallBudget = (function () {
       const total = inputs.reduce(function (s, i) { return s + value(i); }, 0);
       summary.dataset.total = String(total);
       summary.dataset.left = String(p.budget - total);
-      summary.textContent = "Given " + money(total, p.unit) + " · left " + money(p.budget - total, p.unit);
+      summary.textContent = tr("Given {given} · left {left}", { given: money(total, p.unit), left: money(p.budget - total, p.unit) });
     };
     rows.ballot = function () {
       const amounts = {};
       inputs.forEach(function (i) { if (value(i) > 0) amounts[i.name] = value(i); });
-      if (!Object.keys(amounts).length) { ui.status.textContent = "Give some " + p.unit + " first."; return null; }
+      if (!Object.keys(amounts).length) { ui.status.textContent = tr("Give some {unit} first.", { unit: p.unit }); return null; }
       return { amounts: amounts };
     };
   }
@@ -87,26 +88,29 @@ window.townhallBudget = (function () {
   function picks(p, ballot, ui, rows, summary) {
     const projects = p.kind === "projects";
     ui.help.textContent = projects
-      ? "Pick the projects you would fund; together they must fit in " + money(p.budget, p.unit) + "."
-      : "Pick the measures you would accept to close a gap of " + money(p.deficit, p.unit) + ".";
+      ? tr("Pick the projects you would fund; together they must fit in {amount}.", { amount: money(p.budget, p.unit) })
+      : tr("Pick the measures you would accept to close a gap of {amount}.", { amount: money(p.deficit, p.unit) });
     const chosen = ballot ? ballot.choice : [];
     const boxes = [];
     p.options.forEach(function (o) {
       const amount = projects ? p.costs[o.key] : p.deltas[o.key];
       const text = projects ? o.label + " — " + money(amount, p.unit)
-        : o.label + " — " + (amount >= 0 ? "saves " : "costs ") + money(Math.abs(amount), p.unit);
+        : o.label + " — " + (amount >= 0 ? tr("saves {amount}", { amount: money(amount, p.unit) })
+          : tr("costs {amount}", { amount: money(-amount, p.unit) }));
       const label = t.el("label", text, "choice");
       const input = t.el("input");
       input.type = "checkbox"; input.name = "choice"; input.value = o.key; input.id = "o-" + o.key;
       input.checked = chosen.indexOf(o.key) >= 0;
       label.htmlFor = input.id;
       label.prepend(input);
+      const note = t.el("span", "", "note");
+      label.appendChild(note);
       ui.form.appendChild(label);
-      boxes.push({ input: input, amount: amount });
+      boxes.push({ input: input, amount: amount, note: note });
       input.addEventListener("change", function () {
         if (projects && input.checked && spent() > p.budget) {
           input.checked = false;
-          ui.status.textContent = "That project does not fit in what is left.";
+          ui.status.textContent = tr("That project does not fit in what is left.");
         } else ui.status.textContent = "";
         rows.update();
       });
@@ -118,21 +122,22 @@ window.townhallBudget = (function () {
       const total = spent();
       if (projects) {
         summary.dataset.left = String(p.budget - total);
-        summary.textContent = "Chosen " + money(total, p.unit) + " · left " + money(p.budget - total, p.unit);
+        summary.textContent = tr("Chosen {chosen} · left {left}", { chosen: money(total, p.unit), left: money(p.budget - total, p.unit) });
         boxes.forEach(function (b) {
           // Grey out what no longer fits, and say so in words, not colour alone.
           b.input.disabled = !b.input.checked && total + b.amount > p.budget;
+          b.note.textContent = b.input.disabled ? " (" + tr("does not fit") + ")" : "";
         });
       } else {
         const balance = total - p.deficit;
         summary.dataset.left = String(balance);
-        summary.textContent = balance >= 0 ? "Balanced: " + money(balance, p.unit) + " to spare"
-          : "Still short by " + money(-balance, p.unit);
+        summary.textContent = balance >= 0 ? tr("Balanced: {amount} to spare", { amount: money(balance, p.unit) })
+          : tr("Still short by {amount}", { amount: money(-balance, p.unit) });
       }
     };
     rows.ballot = function () {
       const choice = boxes.filter(function (b) { return b.input.checked; }).map(function (b) { return b.input.value; });
-      if (!choice.length) { ui.status.textContent = "Pick at least one first."; return null; }
+      if (!choice.length) { ui.status.textContent = tr("Pick at least one first."); return null; }
       return { choice: choice };
     };
   }

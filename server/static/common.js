@@ -3,6 +3,20 @@
 "use strict";
 
 window.townhall = (function () {
+  // Translations (server/i18n.py): the page's catalogue as JSON on <html data-i18n>;
+  // msgids are the English text, so a missing entry shows English. tr("Pick up to {n}.", {n: 3})
+  let catalogue = {};
+  try { catalogue = JSON.parse(document.documentElement.dataset.i18n || "{}"); } catch (e) { catalogue = {}; }
+  function tr(msgid, values) {
+    const text = Object.prototype.hasOwnProperty.call(catalogue, msgid) ? catalogue[msgid] : msgid;
+    return text.replace(/\{(\w+)\}/g, function (m, k) {
+      return values && values[k] !== undefined ? String(values[k]) : m;
+    });
+  }
+  // Numbers in the page's language (1,200,000 or 1.200.000).
+  const locale = document.documentElement.lang === "en" ? "en-GB" : (document.documentElement.lang || "en-GB");
+  function number(n) { return Number(n).toLocaleString(locale); }
+
   function el(tag, text, cls) {
     const node = document.createElement(tag);
     if (text !== undefined && text !== null) node.textContent = String(text);
@@ -43,9 +57,9 @@ window.townhall = (function () {
     }
 
     function open() {
-      setState("connecting", attempt ? "reconnecting…" : "connecting…");
+      setState("connecting", attempt ? tr("reconnecting…") : tr("connecting…"));
       ws = new WebSocket(wsUrl(role, token));
-      ws.onopen = function () { attempt = 0; setState("connected", "● connected"); };
+      ws.onopen = function () { attempt = 0; setState("connected", "● " + tr("connected")); };
       ws.onmessage = function (ev) {
         let msg;
         try { msg = JSON.parse(ev.data); } catch (e) { return; }
@@ -59,10 +73,10 @@ window.townhall = (function () {
       ws.onclose = function (ev) {
         if (ev.code === 1008 || ev.code === 4001) {
           stopped = true;
-          setState("refused", "✕ " + (ev.reason || "link refused"));
+          setState("refused", "✕ " + (ev.reason || tr("link refused")));
           return;
         }
-        setState("offline", "○ offline — reconnecting");
+        setState("offline", "○ " + tr("offline — reconnecting"));
         if (stopped) return;
         attempt += 1;
         const cap = Math.min(10000, 500 * Math.pow(2, attempt));
@@ -76,7 +90,7 @@ window.townhall = (function () {
         pending.set(msg.id, { resolve: resolve, reject: reject });
         if (!ws || ws.readyState !== WebSocket.OPEN) {
           pending.delete(msg.id);
-          reject({ code: "offline", message: "Not connected — try again in a moment." });
+          reject({ code: "offline", message: tr("Not connected — try again in a moment.") });
           return;
         }
         ws.send(JSON.stringify(msg));
@@ -91,5 +105,5 @@ window.townhall = (function () {
     while (node.firstChild) node.removeChild(node.firstChild);
   }
 
-  return { el: el, uuid: uuid, connect: connect, clear: clear };
+  return { el: el, uuid: uuid, connect: connect, clear: clear, tr: tr, number: number };
 })();

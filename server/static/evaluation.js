@@ -5,6 +5,7 @@
 // phone.js calls window.townhallEvaluation(msg, conn) for every server message.
 (function () {
   const t = window.townhall;
+  const tr = t.tr;
   const section = document.getElementById("evaluation");
   const form = document.getElementById("eval-form");
   const status = document.getElementById("eval-status");
@@ -42,17 +43,17 @@
       form.appendChild(fs);
     });
     if (ev.ask_table && ev.tables.length) {
-      const lab = t.el("label", "Which table are you at?");
+      const lab = t.el("label", tr("Which table are you at?"));
       lab.htmlFor = "e-table";
       const select = t.el("select");
       select.id = "e-table"; select.name = "table";
-      select.appendChild(new Option("I'd rather not say", ""));
-      ev.tables.forEach(function (n) { select.appendChild(new Option("Table " + n, String(n))); });
+      select.appendChild(new Option(tr("I'd rather not say"), ""));
+      ev.tables.forEach(function (n) { select.appendChild(new Option(tr("Table {n}", { n: n }), String(n))); });
       select.value = ev.table ? String(ev.table) : "";
       form.appendChild(lab);
       form.appendChild(select);
     }
-    const send = t.el("button", "Send my answers");
+    const send = t.el("button", tr("Send my answers"));
     send.type = "submit";
     form.appendChild(send);
     if (ev.followup) showFollowup();
@@ -65,27 +66,26 @@
       if (k === "table") msg.table = v ? Number(v) : null;
       else msg.answers[k] = Number(v);
     });
-    status.textContent = "Sending…";
+    status.textContent = tr("Sending…");
     try {
       await conn.send(msg);
-      status.textContent = "✓ Thank you — your answers were received. You can change them.";
+      status.textContent = "✓ " + tr("Thank you — your answers were received. You can change them.");
     } catch (err) {
-      status.textContent = err.message || "Not sent; try again.";
+      status.textContent = err.message || tr("Not sent; try again.");
     }
   });
 
   function showFollowup() {
-    followup.appendChild(t.el("p", "May we ask you a few questions again in a few months? " +
-      "Leave an email: it is kept apart from your votes and answers, and only used for that."));
-    const lab = t.el("label", "Email for a later survey (optional)");
+    followup.appendChild(t.el("p", tr("May we ask you a few questions again in a few months? Leave an email: it is kept apart from your votes and answers, and only used for that.")));
+    const lab = t.el("label", tr("Email for a later survey (optional)"));
     lab.htmlFor = "e-email";
     const input = t.el("input");
     input.type = "email"; input.id = "e-email"; input.autocomplete = "email";
     lab.appendChild(input);
     followup.appendChild(lab);
-    const keep = t.el("button", "Keep me in touch");
+    const keep = t.el("button", tr("Keep me in touch"));
     keep.type = "submit";
-    const remove = t.el("button", "Remove my email", "secondary");
+    const remove = t.el("button", tr("Remove my email"), "secondary");
     remove.type = "button";
     const note = t.el("p", "");
     note.setAttribute("role", "status");
@@ -93,13 +93,13 @@
     followup.appendChild(remove);
     followup.appendChild(note);
     async function send(removing) {
-      if (!input.value) { note.textContent = "Type your email first."; return; }
+      if (!input.value) { note.textContent = tr("Type your email first."); return; }
       try {
         await conn.send({ type: "followup", email: input.value, remove: removing });
-        note.textContent = removing ? "✓ Removed: we will not contact you." :
-          "✓ Saved. To remove it later, type it here and tap Remove.";
+        note.textContent = "✓ " + (removing ? tr("Removed: we will not contact you.") :
+          tr("Saved. To remove it later, type it here and tap Remove."));
       } catch (err) {
-        note.textContent = err.message || "Not sent; try again.";
+        note.textContent = err.message || tr("Not sent; try again.");
       }
     }
     followup.onsubmit = function (e) { e.preventDefault(); send(false); };

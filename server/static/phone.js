@@ -1,6 +1,7 @@
 "use strict";
 (function () {
   const t = window.townhall;
+  const tr = t.tr;
   const token = localStorage.getItem("townhall.participant");
   if (!token) { location.href = "/join"; return; }
   const demoSection = document.getElementById("demographics");
@@ -33,7 +34,7 @@
       showPoll(msg.poll, msg.ballot);
     } else if (msg.type === "poll") {
       if (msg.poll.status === "open") showPoll(msg.poll, null);
-      else if (poll && poll.id === msg.poll.id) showPoll(null, null, "This poll is closed. Thank you!");
+      else if (poll && poll.id === msg.poll.id) showPoll(null, null, tr("This poll is closed. Thank you!"));
     }
   }
 
@@ -42,7 +43,7 @@
     questions.forEach(function (q) {
       const fs = t.el("fieldset");
       fs.appendChild(t.el("legend", q.prompt));
-      q.options.concat([{ key: "prefer_not", label: "Prefer not to say" }]).forEach(function (o) {
+      q.options.concat([{ key: "prefer_not", label: tr("Prefer not to say") }]).forEach(function (o) {
         const id = "d-" + q.key + "-" + o.key;
         const input = t.el("input");
         input.type = "radio"; input.name = q.key; input.value = o.key; input.id = id;
@@ -53,7 +54,7 @@
       });
       demoForm.appendChild(fs);
     });
-    const done = t.el("button", "Continue");
+    const done = t.el("button", tr("Continue"));
     done.type = "submit";
     demoForm.appendChild(done);
     demoSection.hidden = false;
@@ -70,7 +71,7 @@
       localStorage.setItem("townhall.demo-done", "1");
       showKeypad();
     } catch (e) {
-      status.textContent = e.message || "Could not save; try again.";
+      status.textContent = e.message || tr("Could not save; try again.");
     }
   });
 
@@ -82,7 +83,7 @@
     status.textContent = note || "";
     const prompt = document.getElementById("poll-prompt");
     const help = document.getElementById("poll-help");
-    if (!p) { prompt.textContent = "Waiting for the next poll…"; help.textContent = ""; return; }
+    if (!p) { prompt.textContent = tr("Waiting for the next poll…"); help.textContent = ""; return; }
     prompt.textContent = p.prompt;
     if (window.townhallBudget && window.townhallBudget.handles(p)) { // server/static/budget.js
       window.townhallBudget.render(p, ballot, { form: voteForm, help: help, status: status,
@@ -91,8 +92,8 @@
     }
     const chosen = ballot ? ballot.choice : [];
     const multi = p.kind === "multi";
-    help.textContent = multi ? "Pick up to " + p.max_choices + "." :
-      p.kind === "ranking" ? "Tap options in order of preference." : "Pick one.";
+    help.textContent = multi ? tr("Pick up to {n}.", { n: p.max_choices }) :
+      p.kind === "ranking" ? tr("Tap options in order of preference.") : tr("Pick one.");
     const order = [];
     p.options.forEach(function (o) {
       const id = "o-" + o.key;
@@ -107,7 +108,7 @@
         if (!input.checked && i >= 0) order.splice(i, 1);
         if (multi && order.length > p.max_choices) {
           input.checked = false; order.pop();
-          status.textContent = "You can pick at most " + p.max_choices + ".";
+          status.textContent = tr("You can pick at most {n}.", { n: p.max_choices });
         }
         renderRanks();
       });
@@ -127,21 +128,21 @@
       });
     }
     renderRanks();
-    const submit = t.el("button", ballot ? "Change my vote" : "Vote");
+    const submit = t.el("button", ballot ? tr("Change my vote") : tr("Vote"));
     submit.type = "submit";
     voteForm.appendChild(submit);
     voteForm.onsubmit = async function (ev) {
       ev.preventDefault();
       const choice = p.kind === "ranking" ? order.slice() :
         Array.from(voteForm.querySelectorAll("input:checked"), function (i) { return i.value; });
-      if (!choice.length) { status.textContent = "Pick an option first."; return; }
-      status.textContent = "Sending…";
+      if (!choice.length) { status.textContent = tr("Pick an option first."); return; }
+      status.textContent = tr("Sending…");
       try {
         await conn.send({ type: "vote", poll_id: p.id, seq: nextSeq(), choice: choice });
-        status.textContent = "✓ Vote received. You can change it until the poll closes.";
-        submit.textContent = "Change my vote";
+        status.textContent = "✓ " + tr("Vote received. You can change it until the poll closes.");
+        submit.textContent = tr("Change my vote");
       } catch (e) {
-        status.textContent = e.message || "Not sent; try again.";
+        status.textContent = e.message || tr("Not sent; try again.");
       }
     };
   }

@@ -9,17 +9,21 @@ most every few seconds, not with every tally.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server import tally as tallying
 from server.budget import BUDGET_KINDS
 from server.budget_views import budget_breakdown
-from server.models import DemographicAnswer, DemographicOption, DemographicQuestion, Poll, Vote
-from server.views import poll_options, poll_spec
+from server.models import Poll, Vote
+from server.views import (
+    demographic_questions_with_options,
+    poll_options,
+    poll_spec,
+    voter_demographics,
+)
 from server.weighting import poststratify_weights, weighted_tally
 
 
@@ -27,21 +31,7 @@ async def ballots_with_demographics(s: AsyncSession, poll_id: int) -> list[tally
     votes = (
         await s.exec(select(Vote.participant_id, Vote.choice).where(Vote.poll_id == poll_id))
     ).all()
-    answers = (
-        await s.exec(
-            select(
-                DemographicAnswer.participant_id,
-                DemographicQuestion.key,
-                DemographicAnswer.option_key,
-            )
-            .join(DemographicQuestion, col(DemographicQuestion.id) == DemographicAnswer.question_id)
-            .join(Vote, col(Vote.participant_id) == DemographicAnswer.participant_id)
-            .where(Vote.poll_id == poll_id)
-        )
-    ).all()
-    demo: dict[int, dict[str, str]] = defaultdict(dict)
-    for pid, key, answer in answers:
-        demo[pid][key] = answer
+    demo = await voter_demographics(s, poll_id)
     return [
         tallying.Ballot(
             participant_id=str(pid), choice=json.loads(c), demographics=demo.get(pid, {})
@@ -55,23 +45,9 @@ async def breakdown_view(s: AsyncSession, poll_id: int, threshold: int) -> dict[
     assert poll is not None and poll.id is not None
     spec = poll_spec(poll, await poll_options(s, poll.id))
     ballots = await ballots_with_demographics(s, poll.id)
-    questions = (
-        await s.exec(
-            select(DemographicQuestion)
-            .where(DemographicQuestion.event_id == poll.event_id)
-            .order_by(col(DemographicQuestion.position))
-        )
-    ).all()
     census: dict[str, dict[str, float]] = {}
     crosstabs = []
-    for q in questions:
-        options = (
-            await s.exec(
-                select(DemographicOption)
-                .where(DemographicOption.question_id == q.id)
-                .order_by(col(DemographicOption.position))
-            )
-        ).all()
+    for q, options in await demographic_questions_with_options(s, poll.event_id):
         shares = {o.key: o.census_share for o in options if o.census_share is not None}
         if shares:
             census[q.key] = shares

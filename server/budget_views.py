@@ -8,7 +8,6 @@ server/budget_groups.py; this module only reads rows and calls them.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,9 +20,6 @@ from server import tally as tallying
 from server.budget_groups import Row, budget_crosstab, kind_result
 from server.errors import InvalidMessage, NotFound
 from server.models import (
-    DemographicAnswer,
-    DemographicOption,
-    DemographicQuestion,
     EventTable,
     Participant,
     Poll,
@@ -33,7 +29,12 @@ from server.models import (
     utcnow,
 )
 from server.tokens import Principal
-from server.views import poll_options, poll_spec
+from server.views import (
+    demographic_questions_with_options,
+    poll_options,
+    poll_spec,
+    voter_demographics,
+)
 
 
 def budget_poll(p: Poll, options: Sequence[PollOption]) -> budget.BudgetPoll:
@@ -162,40 +163,12 @@ async def budget_breakdown(s: AsyncSession, p: Poll, threshold: int) -> list[dic
     assert p.id is not None
     bp = budget_poll(p, await poll_options(s, p.id))
     rows = await _rows(s, p.id)
-    answers = (
-        await s.exec(
-            select(
-                DemographicAnswer.participant_id,
-                DemographicQuestion.key,
-                DemographicAnswer.option_key,
-            )
-            .join(DemographicQuestion, col(DemographicQuestion.id) == DemographicAnswer.question_id)
-            .join(Vote, col(Vote.participant_id) == DemographicAnswer.participant_id)
-            .where(Vote.poll_id == p.id)
-        )
-    ).all()
-    demo: dict[str, dict[str, str]] = defaultdict(dict)
-    for pid, key, answer in answers:
-        demo[str(pid)][key] = answer
+    demo = {str(pid): d for pid, d in (await voter_demographics(s, p.id)).items()}
     rows = [
         Row(r.participant_id, r.choice, r.amounts, demo.get(r.participant_id, {})) for r in rows
     ]
-    questions = (
-        await s.exec(
-            select(DemographicQuestion)
-            .where(DemographicQuestion.event_id == p.event_id)
-            .order_by(col(DemographicQuestion.position))
-        )
-    ).all()
     out = []
-    for q in questions:
-        options = (
-            await s.exec(
-                select(DemographicOption)
-                .where(DemographicOption.question_id == q.id)
-                .order_by(col(DemographicOption.position))
-            )
-        ).all()
+    for q, options in await demographic_questions_with_options(s, p.event_id):
         labels = {o.key: o.label for o in options}
         out.append({"prompt": q.prompt, **budget_crosstab(bp, rows, q.key, labels, threshold)})
     return out

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server import shift as shifting
 from server.breakdown import ballots_with_demographics
-from server.models import DemographicOption, DemographicQuestion, Poll
-from server.views import poll_options, poll_spec
+from server.models import Poll
+from server.views import demographic_questions_with_options, poll_options, poll_spec
 
 # (position, stored key, round key, phase or None, the event file's poll)
 Instance = tuple[int, str, str | None, str | None, Any]
@@ -67,22 +67,8 @@ async def shift_view(s: AsyncSession, poll_id: int, threshold: int) -> dict[str,
     spec = poll_spec(before, await poll_options(s, before.id))
     b_ballots = await ballots_with_demographics(s, before.id)
     a_ballots = await ballots_with_demographics(s, after.id)
-    questions = (
-        await s.exec(
-            select(DemographicQuestion)
-            .where(DemographicQuestion.event_id == before.event_id)
-            .order_by(col(DemographicQuestion.position))
-        )
-    ).all()
     groups = []
-    for q in questions:
-        options = (
-            await s.exec(
-                select(DemographicOption)
-                .where(DemographicOption.question_id == q.id)
-                .order_by(col(DemographicOption.position))
-            )
-        ).all()
+    for q, options in await demographic_questions_with_options(s, before.event_id):
         by_group = shifting.shift_by_group(
             spec, b_ballots, a_ballots, q.key, {o.key: o.label for o in options}, threshold
         )

@@ -157,7 +157,11 @@ async def tally_view(s: AsyncSession, poll_id: int, site_id: int | None = None) 
     return out
 
 
-async def demographics_view(s: AsyncSession, event_id: int, threshold: int) -> list[dict[str, Any]]:
+async def demographic_questions_with_options(
+    s: AsyncSession, event_id: int
+) -> list[tuple[DemographicQuestion, list[DemographicOption]]]:
+    """The event's demographic questions in order, each with its options in order
+    (two queries, whatever the number of questions)."""
     questions = (
         await s.exec(
             select(DemographicQuestion)
@@ -165,16 +169,38 @@ async def demographics_view(s: AsyncSession, event_id: int, threshold: int) -> l
             .order_by(col(DemographicQuestion.position))
         )
     ).all()
+    options: dict[int, list[DemographicOption]] = defaultdict(list)
+    ids = [q.id for q in questions]
+    if ids:
+        rows = await s.exec(
+            select(DemographicOption)
+            .where(col(DemographicOption.question_id).in_(ids))
+            .order_by(col(DemographicOption.position))
+        )
+        for o in rows.all():
+            options[o.question_id].append(o)
+    return [(q, options[q.id]) for q in questions if q.id is not None]
+
+
+async def voter_demographics(s: AsyncSession, poll_id: int) -> dict[int, dict[str, str]]:
+    """Each voter of a poll's demographic answers: participant id -> {question key: answer}."""
+    rows = await s.exec(
+        select(
+            DemographicAnswer.participant_id, DemographicQuestion.key, DemographicAnswer.option_key
+        )
+        .join(DemographicQuestion, col(DemographicQuestion.id) == DemographicAnswer.question_id)
+        .join(Vote, col(Vote.participant_id) == DemographicAnswer.participant_id)
+        .where(Vote.poll_id == poll_id)
+    )
+    demo: dict[int, dict[str, str]] = defaultdict(dict)
+    for pid, key, answer in rows.all():
+        demo[pid][key] = answer
+    return demo
+
+
+async def demographics_view(s: AsyncSession, event_id: int, threshold: int) -> list[dict[str, Any]]:
     out = []
-    for q in questions:
-        assert q.id is not None
-        options = (
-            await s.exec(
-                select(DemographicOption)
-                .where(DemographicOption.question_id == q.id)
-                .order_by(col(DemographicOption.position))
-            )
-        ).all()
+    for q, options in await demographic_questions_with_options(s, event_id):
         answers = (
             await s.exec(
                 select(DemographicAnswer.option_key).where(DemographicAnswer.question_id == q.id)
@@ -210,22 +236,8 @@ async def demographics_view(s: AsyncSession, event_id: int, threshold: int) -> l
 
 
 async def demographic_questions(s: AsyncSession, event_id: int) -> list[dict[str, Any]]:
-    questions = (
-        await s.exec(
-            select(DemographicQuestion)
-            .where(DemographicQuestion.event_id == event_id)
-            .order_by(col(DemographicQuestion.position))
-        )
-    ).all()
     out = []
-    for q in questions:
-        options = (
-            await s.exec(
-                select(DemographicOption)
-                .where(DemographicOption.question_id == q.id)
-                .order_by(col(DemographicOption.position))
-            )
-        ).all()
+    for q, options in await demographic_questions_with_options(s, event_id):
         out.append(
             {
                 "key": q.key,

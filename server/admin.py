@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -19,7 +18,7 @@ from urllib.parse import parse_qs
 
 import segno
 from markupsafe import Markup
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError
 from sqlmodel import select
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,6 +27,7 @@ from server import errors, tokens
 from server.hub import MemoryHub
 from server.meeting import Meeting
 from server.models import EventTable, Site
+from server.protocol import _Write
 from server.tokens import Principal
 
 log = logging.getLogger("townhall.admin")
@@ -40,20 +40,9 @@ _REMEMBERED_ACKS = 200
 _MAX_FORM_BYTES = 8192
 
 
-class _AdminMsg(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
+class _AdminMsg(_Write):
     role: Literal["table", "team", "display", "producer"]
     table: int | None = Field(None, ge=1, le=100_000)
-
-    @field_validator("id")
-    @classmethod
-    def _uuid(cls, v: str) -> str:
-        try:
-            return str(uuid.UUID(v))
-        except ValueError as exc:
-            raise ValueError("id must be a UUID") from exc
 
 
 class ReissueTokenMsg(_AdminMsg):

@@ -176,12 +176,17 @@ class Meeting:
         breakdown_due: set[tuple[int, int]] = set()
         breakdown_at: dict[tuple[int, int], float] = {}
         every = self.settings.breakdown_interval
+        spent = 0.0
         while True:
             # Wake on votes, or after a while to send breakdowns still owed.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=every)
             self._wake.clear()
-            await asyncio.sleep(self.settings.tally_interval)
+            # Results are recomputed from the database; with thousands of ballots
+            # that costs real time on the event loop, so the pause grows with it
+            # (at most a third of the loop goes to results, the rest to acks).
+            await asyncio.sleep(max(self.settings.tally_interval, 2 * spent))
+            started = time.monotonic()
             polls, self._dirty_polls = self._dirty_polls, set()
             demos, self._dirty_demographics = self._dirty_demographics, set()
             breakdown_due |= polls
@@ -195,10 +200,13 @@ class Meeting:
                             topic = f"tally:{event_id}:site:{site_id}"
                             await self.hub.publish(topic, {"type": "tally", **view})
                     now = time.monotonic()
-                    for key in [k for k in breakdown_due if now - breakdown_at.get(k, 0) >= every]:
+                    for key in [k for k in breakdown_due if now >= breakdown_at.get(k, 0)]:
                         breakdown_due.discard(key)
-                        breakdown_at[key] = now
+                        t0 = time.monotonic()
                         extra = await breakdown_view(s, key[1], self.settings.small_cell)
+                        # Same rule for the heavier breakdown: never more than a
+                        # fifth of the time goes to it.
+                        breakdown_at[key] = now + max(every, 5 * (time.monotonic() - t0))
                         await self.hub.publish(f"tally:{key[0]}", extra)
                         shift = await shift_view(s, key[1], self.settings.small_cell)
                         if shift is not None:  # a poll asked twice: the paired change too
@@ -210,6 +218,7 @@ class Meeting:
                         )
             except Exception:
                 log.exception("result broadcast failed; will retry on the next change")
+            spent = time.monotonic() - started
 
     async def _sites(self, s: Any, event_id: int) -> list[int]:
         """Sites whose screens get their own tallies: none for a one-site event."""

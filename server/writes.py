@@ -164,6 +164,15 @@ async def vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome:
     return outcome
 
 
+async def _options_once(s: AsyncSession, poll_id: int) -> list[Any]:
+    """A poll's options, read once per transaction: a group commit stages hundreds
+    of ballots for the same poll."""
+    cache: dict[int, list[Any]] = s.info.setdefault("poll_options", {})
+    if poll_id not in cache:
+        cache[poll_id] = await poll_options(s, poll_id)
+    return cache[poll_id]
+
+
 async def apply_vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome:
     """Stage one ballot in the session without committing (votes are group-committed).
     Every refusal is raised before anything is staged."""
@@ -185,7 +194,7 @@ async def apply_vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome
     try:
         # Budgeting polls add their own checks (and allocation amounts) there.
         choice, amounts = budget_views.check_ballot(
-            poll, await poll_options(s, poll.id), msg.choice, msg.amounts
+            poll, await _options_once(s, poll.id), msg.choice, msg.amounts
         )
     except tallying.BallotError as exc:
         raise InvalidMessage(exc.message) from exc

@@ -70,7 +70,7 @@ async def _main(settings: Settings, data: Path) -> None:
         f"[bold green]Demo running[/]: {len(tokens.tables)} simulated tables and {PHONES} phones. "
         f"All links in {data / 'links.txt'}. Ctrl+C stops."
     )
-    sim = Simulation(base, tokens)
+    sim = Simulation(base, tokens, pace=settings.demo_pace)
     tasks = [asyncio.create_task(c) for c in sim.coroutines()]
     try:
         await serving
@@ -82,7 +82,10 @@ async def _main(settings: Settings, data: Path) -> None:
 
 
 class Simulation:
-    def __init__(self, base: str, tokens: IssuedTokens, seed: int = 1) -> None:
+    def __init__(
+        self, base: str, tokens: IssuedTokens, seed: int = 1, pace: float = 1.0
+    ) -> None:
+        self.pace = pace  # 1.0: a poll every ~55 s; tests run the agenda faster
         self.base = base
         self.ws = base.replace("http", "ws", 1)
         self.tokens = tokens
@@ -100,7 +103,7 @@ class Simulation:
             hello = json.loads(await ws.recv())
             seq = max(seq, hello["last_seq"])
             while True:
-                await asyncio.sleep(self.rng.uniform(2, 12))
+                await asyncio.sleep(self.rng.uniform(2, 12) * self.pace)
                 seq += 1
                 text = self.rng.choice(self.comments)
                 await ws.send(
@@ -111,7 +114,7 @@ class Simulation:
                 await _until(ws, "ack")
 
     async def phone(self, i: int) -> None:
-        await asyncio.sleep(self.rng.uniform(0, 10))
+        await asyncio.sleep(self.rng.uniform(0, 10) * self.pace)
         body = json.dumps({"code": self.tokens.code}).encode()
         req = urllib.request.Request(
             f"{self.base}/api/join", body, {"content-type": "application/json"}
@@ -133,7 +136,7 @@ class Simulation:
             poll = hello["poll"]
             while True:
                 if poll and poll["status"] == "open":
-                    await asyncio.sleep(rng.uniform(1, 15))
+                    await asyncio.sleep(rng.uniform(1, 15) * self.pace)
                     seq += 1
                     await ws.send(json.dumps(_ballot(rng, poll, seq)))
                 msg = await _until(ws, "poll", "evaluation")
@@ -148,20 +151,45 @@ class Simulation:
     async def producer(self) -> None:
         async for ws in _reconnecting(f"{self.ws}/ws/producer?token={self.tokens.producer}"):
             hello = json.loads(await ws.recv())
-            questions = [q["id"] for r in hello["event"]["rounds"] for q in r["questions"]]
-            for i, poll in enumerate(hello["event"]["polls"] * 1000):
-                await asyncio.sleep(5)
-                await _write(
-                    ws, {"type": "set_question", "question_id": questions[i % len(questions)]}
-                )
-                await _write(ws, {"type": "screen", "mode": "poll"})
-                await _write(ws, {"type": "open_poll", "poll_id": poll["id"], "seconds": 40})
-                await asyncio.sleep(40)
-                await _write(ws, {"type": "close_poll", "poll_id": poll["id"]})
-                if poll.get("phase") == "after":  # the close of the meeting: how was it?
-                    await _write(ws, {"type": "open_evaluation"})
-                await _write(ws, {"type": "screen", "mode": "demographics"})
-                await asyncio.sleep(8)
+            # Keep reading while the producer "waits" between steps, as a real
+            # console does: a client that stops reading is dropped by the server.
+            answers: dict[str, asyncio.Future[dict[str, Any]]] = {}
+            reader = asyncio.create_task(_read_answers(ws, answers))
+            try:
+                await self._run_agenda(ws, hello, answers)
+            finally:
+                reader.cancel()
+
+    async def _run_agenda(
+        self, ws: Any, hello: dict[str, Any], answers: dict[str, asyncio.Future[dict[str, Any]]]
+    ) -> None:
+        async def write(msg: dict[str, Any]) -> None:
+            msg["id"] = str(uuid.uuid4())
+            answers[msg["id"]] = asyncio.get_running_loop().create_future()
+            await ws.send(json.dumps(msg))
+            await asyncio.wait_for(answers[msg["id"]], 30)
+
+        questions = [q["id"] for r in hello["event"]["rounds"] for q in r["questions"]]
+        for i, poll in enumerate(hello["event"]["polls"] * 1000):
+            await asyncio.sleep(5 * self.pace)
+            await write({"type": "set_question", "question_id": questions[i % len(questions)]})
+            await write({"type": "screen", "mode": "poll"})
+            timer = max(5, round(40 * self.pace))
+            await write({"type": "open_poll", "poll_id": poll["id"], "seconds": timer})
+            await asyncio.sleep(40 * self.pace)
+            await write({"type": "close_poll", "poll_id": poll["id"]})
+            if poll.get("phase") == "after":  # the close of the meeting: how was it?
+                await write({"type": "open_evaluation"})
+            await write({"type": "screen", "mode": "demographics"})
+            await asyncio.sleep(8 * self.pace)
+
+
+async def _read_answers(ws: Any, answers: dict[str, asyncio.Future[dict[str, Any]]]) -> None:
+    async for raw in ws:
+        msg = json.loads(raw)
+        fut = answers.pop(str(msg.get("id")), None) if msg["type"] in ("ack", "error") else None
+        if fut is not None and not fut.done():
+            fut.set_result(msg)
 
 
 def _ballot(rng: random.Random, poll: dict[str, Any], seq: int) -> dict[str, Any]:
@@ -175,12 +203,6 @@ def _ballot(rng: random.Random, poll: dict[str, Any], seq: int) -> dict[str, Any
     if poll["kind"] in BUDGET_KINDS:
         return vote | demo_ballot(rng, poll, ordered)
     return vote | {"choice": ordered[:n]}
-
-
-async def _write(ws: Any, msg: dict[str, Any]) -> None:
-    msg["id"] = str(uuid.uuid4())
-    await ws.send(json.dumps(msg))
-    await _until(ws, "ack", "error")
 
 
 async def _until(ws: Any, *kinds: str) -> dict[str, Any]:

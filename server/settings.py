@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     small_cell: int = Field(
         10, description="Demographic groups smaller than this are suppressed everywhere."
     )
+    demo_pace: float = Field(
+        1.0,
+        gt=0,
+        description="Speed of the simulated meeting in serve --demo: 1.0 opens a poll about "
+        "every minute; smaller is faster (tests use 0.1).",
+    )
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
     rate_limits: dict[str, tuple[float, float]] = Field(
         default_factory=dict,

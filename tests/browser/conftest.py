@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -32,3 +33,16 @@ async def browser() -> AsyncIterator[object]:
             yield b
         finally:
             await b.close()
+
+
+async def joined_phone(browser: Any, base: str, code: str) -> tuple[Any, Any, list[str]]:
+    """A small phone that joined with the event code and skipped every demographic
+    question; returns its context, page and the page errors seen so far."""
+    ctx = await browser.new_context(viewport={"width": 320, "height": 640}, is_mobile=True)
+    phone = await ctx.new_page()
+    errors: list[str] = []
+    phone.on("pageerror", lambda e: errors.append(str(e)))
+    await phone.goto(f"{base}/j/{code}")
+    await phone.get_by_role("button", name="Join").click()
+    await phone.get_by_role("button", name="Continue").click()
+    return ctx, phone, errors

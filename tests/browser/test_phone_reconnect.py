@@ -9,6 +9,7 @@ import pytest
 from playwright.async_api import expect
 from websockets.asyncio.client import connect
 
+from tests.browser.conftest import joined_phone
 from tests.conftest import LiveServer, new_id, start_server
 from tests.server.test_live_server import recv_until
 
@@ -19,13 +20,7 @@ async def test_phone_survives_a_server_restart_and_shows_its_ballot(
     live_server: LiveServer, browser: Any
 ) -> None:
     s = live_server
-    ctx = await browser.new_context(viewport={"width": 320, "height": 640}, is_mobile=True)
-    phone = await ctx.new_page()
-    errors: list[str] = []
-    phone.on("pageerror", lambda e: errors.append(str(e)))
-    await phone.goto(f"{s.base}/j/{s.tokens.code}")
-    await phone.get_by_role("button", name="Join").click()
-    await phone.get_by_role("button", name="Continue").click()  # every question skipped
+    ctx, phone, errors = await joined_phone(browser, s.base, s.tokens.code)
     async with connect(s.ws_url("producer", s.tokens.producer)) as producer:
         event = (await recv_until(producer, "hello"))["event"]
         poll = next(p for p in event["polls"] if p["kind"] == "multi")

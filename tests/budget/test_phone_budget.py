@@ -9,6 +9,7 @@ import pytest
 from playwright.async_api import expect
 from websockets.asyncio.client import connect
 
+from tests.browser.conftest import joined_phone
 from tests.conftest import LiveServer, new_id
 from tests.server.test_live_server import recv_until
 
@@ -30,13 +31,7 @@ async def test_allocation_total_cannot_pass_the_budget_and_left_updates(
     live_server: LiveServer, browser: Any
 ) -> None:
     s = live_server
-    ctx = await browser.new_context(viewport={"width": 320, "height": 640}, is_mobile=True)
-    phone = await ctx.new_page()
-    errors: list[str] = []
-    phone.on("pageerror", lambda e: errors.append(str(e)))
-    await phone.goto(f"{s.base}/j/{s.tokens.code}")
-    await phone.get_by_role("button", name="Join").click()
-    await phone.get_by_role("button", name="Continue").click()
+    ctx, phone, errors = await joined_phone(browser, s.base, s.tokens.code)
     await open_poll(s, "spread-100")
     summary = phone.locator("#budget-summary")
     await expect(summary).to_have_text("Given 0 points · left 100 points", timeout=10_000)
@@ -64,11 +59,7 @@ async def test_projects_show_what_is_left_and_disable_what_does_not_fit(
     live_server: LiveServer, browser: Any
 ) -> None:
     s = live_server
-    ctx = await browser.new_context(viewport={"width": 320, "height": 640}, is_mobile=True)
-    phone = await ctx.new_page()
-    await phone.goto(f"{s.base}/j/{s.tokens.code}")
-    await phone.get_by_role("button", name="Join").click()
-    await phone.get_by_role("button", name="Continue").click()
+    ctx, phone, _ = await joined_phone(browser, s.base, s.tokens.code)
     await open_poll(s, "capital-projects")
     summary = phone.locator("#budget-summary")
     await expect(summary).to_have_text("Chosen £0 · left £1,200,000", timeout=10_000)

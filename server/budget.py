@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from server.i18n import N_
 from server.tally import BallotError
 
 BUDGET_KINDS: frozenset[str] = frozenset({"allocation", "projects", "tradeoff"})
@@ -96,31 +97,41 @@ def _short(key: str) -> str:
 def validate_amounts(poll: BudgetPoll, amounts: Any) -> dict[str, int]:
     """An allocation ballot, normalised: whole amounts > 0 in option order."""
     if not isinstance(amounts, Mapping) or not amounts:
-        raise BallotError("empty", f"Spread your {poll.unit} across the options first")
+        raise BallotError(
+            "empty", N_("Spread your {unit} across the options first"), unit=poll.unit
+        )
     clean: dict[str, int] = {}
     for key, value in amounts.items():
         if not isinstance(key, str) or poll.option(key) is None:
-            raise BallotError("unknown_option", f"Unknown option '{_short(str(key))}'")
+            raise BallotError("unknown_option", N_("Unknown option '{key}'"), key=_short(str(key)))
         # bool is an int in Python; a JSON true is not an amount.
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise BallotError("bad_amount", f"The amount for '{_short(key)}' is not a number")
+            raise BallotError(
+                "bad_amount", N_("The amount for '{key}' is not a number"), key=_short(key)
+            )
         if isinstance(value, float) and not value.is_integer():
-            raise BallotError("not_whole", f"Use whole {poll.unit} only (got {value:g})")
+            raise BallotError(
+                "not_whole", N_("Use whole {unit} only (got {value})"), unit=poll.unit,
+                value=f"{value:g}",
+            )
         if value < 0:
-            raise BallotError("negative", "Amounts can't be negative")
+            raise BallotError("negative", N_("Amounts can't be negative"))
         if value > MAX_AMOUNT:
-            raise BallotError("over_budget", "That amount is far too large")
+            raise BallotError("over_budget", N_("That amount is far too large"))
         clean[key] = int(value)
     total = sum(clean.values())
     assert poll.budget is not None
     if total > poll.budget:
         raise BallotError(
             "over_budget",
-            f"That adds up to {money(total, poll.unit)}, over the budget of "
-            f"{money(poll.budget, poll.unit)}",
+            N_("That adds up to {total}, over the budget of {budget}"),
+            total=money(total, poll.unit),
+            budget=money(poll.budget, poll.unit),
         )
     if total == 0:
-        raise BallotError("empty", f"Spread your {poll.unit} across the options first")
+        raise BallotError(
+            "empty", N_("Spread your {unit} across the options first"), unit=poll.unit
+        )
     return {k: clean[k] for k in poll.keys if clean.get(k, 0) > 0}
 
 
@@ -131,8 +142,9 @@ def check_projects(poll: BudgetPoll, choice: Sequence[str]) -> None:
     if total > poll.budget:
         raise BallotError(
             "over_budget",
-            f"Those projects cost {money(total, poll.unit)}, over the budget of "
-            f"{money(poll.budget, poll.unit)}; drop one",
+            N_("Those projects cost {total}, over the budget of {budget}; drop one"),
+            total=money(total, poll.unit),
+            budget=money(poll.budget, poll.unit),
         )
 
 
@@ -145,7 +157,7 @@ def validate_budget_ballot(
         clean = validate_amounts(poll, amounts)
         return list(clean), clean
     if amounts is not None:
-        raise BallotError("bad_format", "Amounts only apply to allocation polls")
+        raise BallotError("bad_format", N_("Amounts only apply to allocation polls"))
     if poll.kind == "projects":
         check_projects(poll, choice)
     return list(choice), None

@@ -104,7 +104,7 @@ async def store_table_allocation(
     try:
         clean = budget.validate_amounts(budget_poll(p, await poll_options(s, poll_id)), amounts)
     except tallying.BallotError as exc:
-        raise InvalidMessage(exc.message) from exc
+        raise InvalidMessage(exc.msgid, **exc.values) from exc
     if row is None:
         row = TableAllocation(poll_id=poll_id, table_id=who.table_id, amounts="", client_id="")
     row.amounts, row.client_id, row.updated_at = json.dumps(clean), client_id, utcnow()

@@ -63,6 +63,14 @@ def event_check(file: Annotated[Path, typer.Argument(help="Event TOML file.")]) 
         f"{len(spec.rounds)} rounds, {len(spec.polls)} polls, "
         f"{len(spec.demographics)} demographic questions"
     )
+    for lang, missing in spec.untranslated().items():
+        if missing:
+            console.print(
+                f"[yellow]note[/]: {missing} texts have no {lang!r} version; "
+                f"{lang!r} phones and screens show them in {spec.languages[0]!r}"
+            )
+        else:
+            console.print(f"languages: every text is given in {lang!r} too")
 
 
 @event_app.command("load")

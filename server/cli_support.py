@@ -28,6 +28,15 @@ def print_links(console: Console, base_url: str, tokens: IssuedTokens, *, qr: bo
     line, never wrapped, so it can be copied or clicked from any terminal."""
     rows = [("phones (participants)", f"{base_url}/join   (code {tokens.code})")]
     rows.append(("big screen", f"{base_url}/screen?token={tokens.display}"))
+    if len(tokens.languages) > 1:  # docs/accessibility.md, "Languages"
+        rows.append(
+            (
+                f"big screen, {'/'.join(tokens.languages)} in turn",
+                f"{base_url}/screen?token={tokens.display}&alternate=20",
+            )
+        )
+        for lang in tokens.languages[1:]:
+            rows.append((f"phones in {lang!r}", f"{base_url}/join?lang={lang}"))
     for key, token in tokens.site_displays.items():
         rows.append((f"screen at {key}", f"{base_url}/screen?token={token}"))
     rows.append(("producer", f"{base_url}/producer?token={tokens.producer}"))
@@ -49,6 +58,12 @@ def write_links_file(path: Path, base_url: str, tokens: IssuedTokens) -> None:
     lines = [
         f"phones: {base_url}/join (code {tokens.code})",
         f"screen: {base_url}/screen?token={tokens.display}",
+        *(
+            [f"screen taking turns in {'/'.join(tokens.languages)}: "
+             f"{base_url}/screen?token={tokens.display}&alternate=20"]
+            if len(tokens.languages) > 1
+            else []
+        ),
         *(
             f"screen at {key} (its own figures; phones join at "
             f"{base_url}/j/{tokens.code}?site={key}): {base_url}/screen?token={tok}"

@@ -18,21 +18,29 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCALE_LABELS = ("Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree")
+from server.i18n import N_
+from server.localtext import LocalText
+
+# Interface strings (translated by server/translations/*.po), not event texts.
+SCALE_LABELS = (
+    N_("Strongly disagree"), N_("Disagree"), N_("Neutral"), N_("Agree"), N_("Strongly agree")
+)
 SYNTHESIS_KEY = "themes"
 
 
 class EvaluationQuestionSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    text: str = Field(min_length=3, max_length=300)
+    text: LocalText = Field(min_length=3, max_length=300)
 
 
 def default_questions() -> list[EvaluationQuestionSpec]:
     return [
-        EvaluationQuestionSpec(key="fair-chance", text="I had a fair chance to speak"),
-        EvaluationQuestionSpec(key=SYNTHESIS_KEY, text="The themes reflected my table's views"),
-        EvaluationQuestionSpec(key="trust-use", text="I trust the results will be used"),
+        EvaluationQuestionSpec(key="fair-chance", text=N_("I had a fair chance to speak")),
+        EvaluationQuestionSpec(
+            key=SYNTHESIS_KEY, text=N_("The themes reflected my table's views")
+        ),
+        EvaluationQuestionSpec(key="trust-use", text=N_("I trust the results will be used")),
     ]
 
 

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server import evaluation as ev
 from server.errors import InvalidMessage, NotFound, PollClosed
+from server.i18n import N_
 from server.models import (
     Evaluation,
     EvaluationAnswer,
@@ -105,14 +106,14 @@ async def answer(s: AsyncSession, who: Principal, msg: Any) -> Outcome:
     if row is None:
         raise NotFound("this event has no evaluation survey")
     if row.status != "open":
-        raise PollClosed("the evaluation survey is not open; your answers were not saved")
+        raise PollClosed(N_("The evaluation survey is not open; your answers were not saved."))
     known = {q.key: q for q in await questions(s, who.event_id)}
     for key in msg.answers:
         if key not in known:
             raise InvalidMessage(f"unknown evaluation question {key!r}")
     if "table" in msg.model_fields_set and msg.table is not None:
         if not row.ask_table or msg.table not in await table_numbers(s, who.event_id):
-            raise InvalidMessage(f"there is no table {msg.table} at this event")
+            raise InvalidMessage(N_("There is no table {n} at this event."), n=msg.table)
     for key, value in msg.answers.items():
         qid = known[key].id
         assert qid is not None

@@ -8,10 +8,20 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from server import i18n
 from server.budget import check_budget_fields
-from server.evaluation import EvaluationSpec
+from server.evaluation import SCALE_LABELS, EvaluationSpec
+from server.localtext import LANGUAGES, TEXTS, LocalText
 from server.shift import PHASES, TWICE_KINDS, instance_key
 
 KEY = r"^[a-z0-9][a-z0-9_-]*$"
@@ -23,24 +33,24 @@ class _Strict(BaseModel):
 
 class SiteSpec(_Strict):
     key: str = Field(pattern=KEY)
-    name: str
+    name: LocalText
     tables: int = Field(ge=1, le=2000, description="Number of tables at this site")
 
 
 class QuestionSpec(_Strict):
     key: str = Field(pattern=KEY)
-    text: str = Field(min_length=3)
+    text: LocalText = Field(min_length=3)
 
 
 class RoundSpec(_Strict):
     key: str = Field(pattern=KEY)
-    title: str
+    title: LocalText
     questions: list[QuestionSpec] = Field(min_length=1)
 
 
 class OptionSpec(_Strict):
     key: str = Field(pattern=KEY)
-    label: str
+    label: LocalText
     census: float | None = Field(None, ge=0, le=1)
     cost: int | None = Field(None, ge=1, description="projects polls: what it costs")
     delta: int | None = Field(None, description="tradeoff polls: + closes the gap, - widens it")
@@ -49,13 +59,13 @@ class OptionSpec(_Strict):
 class PollSpecFile(_Strict):
     key: str = Field(pattern=KEY)
     kind: Literal["single", "multi", "ranking", "scale", "allocation", "projects", "tradeoff"]
-    prompt: str
+    prompt: LocalText
     round: str | None = None
     options: list[OptionSpec] = Field(default_factory=list)
     max_choices: int | None = Field(None, ge=1)
     # Budgeting polls (server/budget.py, docs/budgeting.md).
     budget: int | None = Field(None, ge=1)
-    unit: str | None = Field(None, min_length=1, max_length=20)
+    unit: LocalText | None = Field(None, min_length=1, max_length=20)
     deficit: int | None = Field(None, ge=1)
     # Asked at the start and again at the end: stored as KEY-before and KEY-after.
     twice: bool = False
@@ -64,8 +74,9 @@ class PollSpecFile(_Strict):
     def _shape(self) -> PollSpecFile:
         if self.kind == "scale":
             if not self.options:
-                labels = ["Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree"]
-                self.options = [OptionSpec(key=str(i + 1), label=t) for i, t in enumerate(labels)]
+                self.options = [
+                    OptionSpec(key=str(i + 1), label=t) for i, t in enumerate(SCALE_LABELS)
+                ]
             if [o.key for o in self.options] != ["1", "2", "3", "4", "5"]:
                 raise ValueError("a scale poll has options with keys 1 to 5 (or none)")
         elif len(self.options) < 2:
@@ -84,7 +95,7 @@ class PollSpecFile(_Strict):
 
 class DemographicSpec(_Strict):
     key: str = Field(pattern=KEY)
-    prompt: str
+    prompt: LocalText
     options: list[OptionSpec] = Field(min_length=2)
 
     @model_validator(mode="after")
@@ -99,7 +110,7 @@ class DemographicSpec(_Strict):
 
 
 class EventSpec(_Strict):
-    title: str = Field(min_length=3)
+    title: LocalText = Field(min_length=3)
     slug: str = Field(pattern=KEY)
     code: str = Field(pattern=r"^[A-Z0-9]{4,10}$", description="Short code phones type to join")
     languages: list[str] = Field(default_factory=lambda: ["en"])
@@ -108,6 +119,44 @@ class EventSpec(_Strict):
     polls: list[PollSpecFile] = Field(default_factory=list)
     demographics: list[DemographicSpec] = Field(default_factory=list)
     evaluation: EvaluationSpec | None = None
+
+    # The event's own catalogue: language -> first-language text -> translation
+    # (server/localtext.py); filled by parse_event_text.
+    _texts: dict[str, dict[str, str]] = PrivateAttr(default_factory=dict)
+
+    @property
+    def texts(self) -> dict[str, dict[str, str]]:
+        return self._texts
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("list at least one language")
+        _unique(value, "language")
+        have = i18n.catalogues().available()
+        for lang in value:
+            if not i18n.is_language_tag(lang):
+                raise ValueError(f"{lang!r} is not a two- or three-letter language code")
+            if lang not in have:
+                raise ValueError(
+                    f"there is no interface translation for {lang!r} (server/translations/"
+                    f"{lang}.po); the pages offer {', '.join(have)}"
+                )
+        return value
+
+    def untranslated(self) -> dict[str, int]:
+        """How many of the texts given in the first language lack each other language."""
+        sources = [t for t in _event_texts(self) if any(c.isalpha() for c in t)]  # not "£"
+        interface = i18n.catalogues().by_lang  # default texts are interface strings
+        return {
+            lang: sum(
+                1
+                for t in sources
+                if t not in self._texts.get(lang, {}) and t not in interface.get(lang, {})
+            )
+            for lang in self.languages[1:]
+        }
 
     @model_validator(mode="after")
     def _refs(self) -> EventSpec:
@@ -134,6 +183,26 @@ class EventSpec(_Strict):
     @property
     def table_count(self) -> int:
         return sum(s.tables for s in self.sites)
+
+
+def _event_texts(spec: EventSpec) -> set[str]:
+    """The participant-facing texts of an event, in its first language."""
+    out = {spec.title, *(s.name for s in spec.sites)}
+    for r in spec.rounds:
+        out.add(r.title)
+        out.update(q.text for q in r.questions)
+    for p in spec.polls:
+        out.add(p.prompt)
+        if p.unit:
+            out.add(p.unit)
+        if p.kind != "scale":  # the default scale labels are interface strings
+            out.update(o.label for o in p.options)
+    for d in spec.demographics:
+        out.add(d.prompt)
+        out.update(o.label for o in d.options)
+    if spec.evaluation is not None:
+        out.update(q.text for q in spec.evaluation.statements)
+    return out
 
 
 def _unique(keys: list[str], what: str) -> None:
@@ -168,8 +237,12 @@ def parse_event_text(text: str, path: Path = Path("<event>")) -> EventSpec:
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise EventFileError(path, [(int(m.group(1)) if m else None, str(exc))]) from exc
+    languages = data.get("languages")
+    context: dict[str, object] = {
+        LANGUAGES: languages if isinstance(languages, list) and languages else [i18n.SOURCE]
+    }
     try:
-        return EventSpec.model_validate(data)
+        spec = EventSpec.model_validate(data, context=context)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -178,6 +251,9 @@ def parse_event_text(text: str, path: Path = Path("<event>")) -> EventSpec:
             msg = err["msg"].removeprefix("Value error, ")
             problems.append((locate(text, loc), f"{where}: {msg}"))
         raise EventFileError(path, problems) from exc
+    texts = context.get(TEXTS)
+    spec._texts = texts if isinstance(texts, dict) else {}
+    return spec
 
 
 def locate(text: str, loc: tuple[int | str, ...]) -> int | None:
@@ -203,7 +279,7 @@ def locate(text: str, loc: tuple[int | str, ...]) -> int | None:
                 line_no = start + 1
                 i += 2
                 continue
-        pattern = re.compile(r"^\s*" + re.escape(part) + r"\s*=")
+        pattern = re.compile(r"^\s*" + re.escape(part) + r"\s*[=.]")  # name = / name.en =
         for n in range(start, len(lines)):
             if pattern.match(lines[n]):
                 line_no = n + 1

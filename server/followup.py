@@ -28,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db import Database
 from server.errors import InvalidMessage, NotFound
+from server.i18n import N_
 from server.models import Evaluation, FollowupContact
 from server.report_data import find_event
 from server.tokens import Principal
@@ -40,7 +41,7 @@ EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 def normalise(email: str) -> str:
     email = email.strip().lower()
     if len(email) > 254 or not EMAIL.match(email):
-        raise InvalidMessage("that does not look like an email address")
+        raise InvalidMessage(N_("That does not look like an email address."))
     return email
 
 

@@ -26,6 +26,12 @@ _TAG = re.compile(r"^[a-z]{2,3}$")
 Gettext = Callable[..., str]
 
 
+def N_(msgid: str) -> str:
+    """Marks an English string in Python code as one the participant pages translate
+    (error messages, default texts); the string itself is returned unchanged."""
+    return msgid
+
+
 def parse_po(text: str) -> dict[str, str]:
     """msgid → msgstr of a .po file; untranslated, fuzzy and header entries are left out."""
     out: dict[str, str] = {}
@@ -140,11 +146,14 @@ def is_language_tag(value: str) -> bool:
 
 
 _JS_CALL = re.compile(r"""\btr\(\s*"((?:[^"\\]|\\.)*)\"""")
-_TEMPLATE_CALL = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
+_TEMPLATE_CALL = re.compile(
+    r"""(?:\bN_|\b_)\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')"""
+)
 
 
 def extract_msgids(paths: Iterable[Path]) -> set[str]:
-    """The msgids used by templates (``_("…")``) and scripts (``tr("…")``)."""
+    """The msgids used by templates and Python (``_("…")``, ``N_("…")``) and scripts
+    (``tr("…")``)."""
     found: set[str] = set()
     for path in paths:
         text = path.read_text(encoding="utf-8")

@@ -15,6 +15,7 @@ from server.models import (
     DemographicQuestion,
     Event,
     EventTable,
+    EventText,
     Poll,
     PollOption,
     Question,
@@ -36,6 +37,7 @@ class IssuedTokens:
     display: str
     tables: dict[int, str] = field(default_factory=dict)  # table number -> token
     site_displays: dict[str, str] = field(default_factory=dict)  # site key -> its screens' token
+    languages: list[str] = field(default_factory=lambda: ["en"])  # the event file's, in order
 
 
 class EventExists(Exception):
@@ -130,6 +132,9 @@ async def load_event(db: Database, spec: EventSpec) -> IssuedTokens:
                 )
         if spec.evaluation is not None:
             await add_evaluation(s, eid, spec.evaluation)
+        for lang, texts in spec.texts.items():
+            for source, text in texts.items():
+                s.add(EventText(event_id=eid, lang=lang, source=source, text=text))
         ev.current_question_id = first_question
         await s.flush()
         tokens = IssuedTokens(
@@ -138,6 +143,7 @@ async def load_event(db: Database, spec: EventSpec) -> IssuedTokens:
             producer=await issue(s, eid, "producer", label="producer"),
             team=await issue(s, eid, "team", label="theme team"),
             display=await issue(s, eid, "display", label="screens"),
+            languages=list(spec.languages),
         )
         for t in table_rows:
             tokens.tables[t.number] = await issue(s, eid, "table", table_id=t.id, label=t.name)

@@ -25,6 +25,7 @@ from server.models import (
     DemographicAnswer,
     DemographicQuestion,
     EventTable,
+    EventText,
     Poll,
     Site,
     Vote,
@@ -72,6 +73,7 @@ class Meeting:
         self._tables: dict[int, tuple[EventTable | None, Site | None]] = {}
         self._event_views: dict[int, tuple[float, dict[str, Any]]] = {}
         self._snapshots = asyncio.Semaphore(6)
+        self._texts: dict[int, dict[str, dict[str, str]]] = {}
 
     async def start(self) -> None:
         from server.votebatch import GroupCommit
@@ -101,6 +103,18 @@ class Meeting:
                 row = await s.get(AccessToken, who.token_id)
                 self._display_sites[who.token_id] = row.site_id if row else None
             return who
+
+    async def texts(self, event_id: int) -> dict[str, dict[str, str]]:
+        """The event file's texts in its other languages: lang -> first-language text ->
+        translation. Fixed once the event is loaded, so read once per process."""
+        if event_id not in self._texts:
+            async with self.db.session() as s:
+                rows = (await s.exec(select(EventText).where(EventText.event_id == event_id))).all()
+            out: dict[str, dict[str, str]] = {}
+            for row in rows:
+                out.setdefault(row.lang, {})[row.source] = row.text
+            self._texts[event_id] = out
+        return self._texts[event_id]
 
     def site_of(self, who: Principal) -> int | None:
         """The site a display token is limited to (None: the whole event)."""

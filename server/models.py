@@ -270,3 +270,16 @@ class FollowupContact(SQLModel, table=True):
     event_id: int = Field(foreign_key="event.id", index=True)
     email: str
     created_on: str  # ISO date only
+
+
+class EventText(SQLModel, table=True):
+    """One of the event file's texts in another of the event's languages, keyed by its
+    first-language wording like a msgid (server/localtext.py)."""
+
+    __tablename__ = "event_text"
+    __table_args__ = (UniqueConstraint("event_id", "lang", "source"),)
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    lang: str
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))

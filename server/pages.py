@@ -44,11 +44,15 @@ def render(
     return HTMLResponse(html, status_code=status)
 
 
+def _offered(event_languages: str | None) -> list[str]:
+    return i18n.catalogues().offered((event_languages or i18n.SOURCE).split(","))
+
+
 def _language(request: Request, event_languages: str | None) -> tuple[str, dict[str, Any]]:
     """The page's language and what the template needs for it: the JSON bundle for the
     scripts and the switcher's links (docs/accessibility.md, "Languages")."""
     cats = i18n.catalogues()
-    offered = cats.offered((event_languages or i18n.SOURCE).split(","))
+    offered = _offered(event_languages)
     lang = i18n.choose(
         offered,
         query=request.query_params.get("lang", ""),
@@ -65,6 +69,9 @@ def _language(request: Request, event_languages: str | None) -> tuple[str, dict[
 async def _participant_page(request: Request, name: str, **ctx: Any) -> HTMLResponse:
     ev = await _event(request)
     lang, extra = _language(request, ev.languages if ev else None)
+    texts = await _meeting(request).texts(ev.id) if ev is not None and ev.id is not None else {}
+    # The event file's own texts in this language (server/localtext.py), for common.js.
+    extra["event_texts"] = json.dumps(texts.get(lang, {}))
     response = render(request, name, lang=lang, **extra, **ctx)
     if request.query_params.get("lang") == lang:  # the switcher: remember the choice
         response.set_cookie(i18n.COOKIE, lang, max_age=7 * 86400, samesite="lax")
@@ -176,7 +183,32 @@ async def screen_page(request: Request) -> Response:
         await _meeting(request).authenticate(token, "display")
     except errors.Forbidden as exc:
         return render(request, "error.html", status=403, message=exc.message)
-    return await _participant_page(request, "screen.html", token=token)
+    ev = await _event(request)
+    offered = _offered(ev.languages if ev else None)
+    texts = await _meeting(request).texts(ev.id) if ev is not None and ev.id is not None else {}
+    seconds = _meeting(request).settings.screen_language_seconds
+    try:
+        seconds = float(request.query_params.get("alternate", seconds))
+    except ValueError:
+        pass  # a mistyped link: the server's default
+    seconds = max(seconds, 2.0) if seconds > 0 else 0.0  # slower than a reader, not a strobe
+    alternate = len(offered) > 1 and seconds > 0 and not request.query_params.get("lang")
+    # A screen that alternates gets every language's catalogues and switches by itself.
+    languages = (
+        json.dumps(
+            {
+                "seconds": seconds,
+                "order": offered,
+                "interface": {code: i18n.catalogues().bundle(code) for code in offered},
+                "texts": {code: texts.get(code, {}) for code in offered},
+            }
+        )
+        if alternate
+        else ""
+    )
+    return await _participant_page(
+        request, "screen.html", token=token, alternate_languages=languages
+    )
 
 
 async def team_page(request: Request) -> Response:

@@ -65,6 +65,13 @@ class Settings(BaseSettings):
         description="Speed of the simulated meeting in serve --demo: 1.0 opens a poll about "
         "every minute; smaller is faster (tests use 0.1).",
     )
+    screen_language_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="When the event has several languages, big screens switch language this "
+        "often (seconds); 0 (default) keeps the first. A screen link's own ?lang=es fixes "
+        "its language and ?alternate=20 sets its own pace.",
+    )
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
     rate_limits: dict[str, tuple[float, float]] = Field(
         default_factory=dict,

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from server.i18n import N_, format_message
+
 Kind = Literal["single", "multi", "ranking", "scale", "allocation", "projects", "tradeoff"]
 # The last three are budgeting ballots (server/budget.py adds their own checks);
 # here they are selections of any number of options.
@@ -28,10 +30,12 @@ NOT_GIVEN_LABEL = "Not given"
 class BallotError(ValueError):
     """A ballot the poll cannot accept; `message` is fit to show the participant."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, message: str, **values: object) -> None:
         self.code = code
-        self.message = message
+        self.msgid = message  # with {placeholders}; translated on the phone (server/i18n.py)
+        self.values = values
+        self.message = format_message(message, values) if values else message
+        super().__init__(self.message)
 
 
 @dataclass(frozen=True)
@@ -89,21 +93,24 @@ def validate_choice(poll: PollSpec, choice: Sequence[str]) -> list[str]:
         raise BallotError("bad_format", "A choice must be a list of option keys")
     if not choice:
         raise BallotError(
-            "empty", "Rank at least one option" if poll.kind == "ranking" else "Pick an option"
+            "empty",
+            N_("Rank at least one option") if poll.kind == "ranking" else N_("Pick an option"),
         )
     for key in choice:
         if key not in poll._known:
-            raise BallotError("unknown_option", f"Unknown option '{_short(key)}'")
+            raise BallotError("unknown_option", N_("Unknown option '{key}'"), key=_short(key))
     if poll.kind == "ranking":
         if len(set(choice)) != len(choice):
-            raise BallotError("duplicate_rank", "Each option can be ranked once")
+            raise BallotError("duplicate_rank", N_("Each option can be ranked once"))
         return list(choice)
     picked = set(choice)
     if len(picked) > poll.choice_limit:
         if poll.kind == "multi":
             n = poll.choice_limit
-            raise BallotError("too_many", f"Pick at most {n} option{'s' if n > 1 else ''}")
-        raise BallotError("too_many", "Pick exactly one option")
+            if n == 1:
+                raise BallotError("too_many", N_("Pick at most 1 option"))
+            raise BallotError("too_many", N_("Pick at most {n} options"), n=n)
+        raise BallotError("too_many", N_("Pick exactly one option"))
     return [k for k in poll.keys if k in picked]
 
 

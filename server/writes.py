@@ -20,6 +20,7 @@ from server import budget_views
 from server import protocol as p
 from server import tally as tallying
 from server.errors import Conflict, Forbidden, InvalidMessage, NotFound, PollClosed
+from server.i18n import N_
 from server.models import (
     Comment,
     DemographicAnswer,
@@ -179,7 +180,7 @@ async def apply_vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome
     assert who.participant_id is not None
     poll = await s.get(Poll, msg.poll_id)
     if poll is None or poll.event_id != who.event_id:
-        raise NotFound(f"poll {msg.poll_id} does not exist")
+        raise NotFound(N_("poll {poll} does not exist"), poll=msg.poll_id)
     row = (
         await s.exec(
             select(Vote).where(Vote.poll_id == poll.id, Vote.participant_id == who.participant_id)
@@ -189,7 +190,7 @@ async def apply_vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome
         # A resend, or an older ballot arriving late: the newer one stands.
         return Outcome(ack={"poll_id": poll.id, "seq": row.seq, "applied": row.client_id == msg.id})
     if poll.status != "open" or (poll.closes_at is not None and utcnow() >= poll.closes_at):
-        raise PollClosed("this poll is closed; your vote was not counted")
+        raise PollClosed(N_("This poll is closed; your vote was not counted."))
     assert poll.id is not None
     try:
         # Budgeting polls add their own checks (and allocation amounts) there.
@@ -197,7 +198,7 @@ async def apply_vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome
             poll, await _options_once(s, poll.id), msg.choice, msg.amounts
         )
     except tallying.BallotError as exc:
-        raise InvalidMessage(exc.message) from exc
+        raise InvalidMessage(exc.msgid, **exc.values) from exc
     if row is None:
         row = Vote(
             poll_id=poll.id, participant_id=who.participant_id, choice="", seq=0, client_id=""

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from sqlmodel import col, select
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from server import admin, errors, protocol
+from server import admin, errors, i18n, protocol
 from server.hub import RESYNC
 from server.meeting import Meeting
 from server.models import AccessToken
@@ -166,6 +166,10 @@ class _Connection:
         self.limiter: ConnectionLimiter = guard.limiter.connection(who.role, who.token_id)
         self._send_lock = asyncio.Lock()
         self._closed = False
+        # Participants' pages say their language (?lang=) so refusals reach them in it.
+        lang = ws.query_params.get("lang", "")
+        cats = i18n.catalogues()
+        self.gettext = cats.gettext(lang) if lang in cats.available() else None
 
     async def send(self, message: dict[str, Any]) -> None:
         async with self._send_lock:
@@ -221,11 +225,13 @@ class _Connection:
                 if verdict.close:
                     log.warning("closing a %s connection that keeps flooding", self.who.role)
                     await self.kick(
-                        errors.CLOSE_FLOODING, "too many messages; slow down", "rate_limited"
+                        errors.CLOSE_FLOODING,
+                        self._tr(i18n.N_("Too many messages; slow down.")),
+                        "rate_limited",
                     )
                     return
                 msg_id = protocol.message_id(text) if text is not None else None
-                await self.send(_rate_limited(msg_id, verdict.retry_after))
+                await self.send(_rate_limited(msg_id, verdict.retry_after, self.gettext))
                 continue
             if text is None:
                 await self.send(
@@ -239,14 +245,16 @@ class _Connection:
         try:
             reply, revoked = await self._dispatch(text)
         except errors.TownhallError as exc:
-            reply = _error(protocol.message_id(text), exc)
+            reply = _error(protocol.message_id(text), exc, self.gettext)
         except Exception:
             log.exception("write failed")
             reply = {
                 "type": "error",
                 "id": protocol.message_id(text),
                 "code": "server_error",
-                "message": "the server could not store this; it was not saved, send it again",
+                "message": self._tr(
+                    i18n.N_("The server could not store this; it was not saved. Send it again.")
+                ),
             }
         if self.ws.application_state == WebSocketState.CONNECTED:
             await self.send(reply)
@@ -266,6 +274,9 @@ class _Connection:
             return result.reply, result.revoked
         return await self.meeting.handle(self.who, msg), []
 
+    def _tr(self, msgid: str) -> str:
+        return self.gettext(msgid) if self.gettext is not None else msgid
+
     def _base_url(self) -> str:
         if self.meeting.settings.public_url:
             return self.meeting.settings.base_url
@@ -274,13 +285,18 @@ class _Connection:
         return f"{scheme}://{self.ws.url.netloc}"
 
 
-def _error(msg_id: str | None, exc: errors.TownhallError) -> dict[str, Any]:
-    return {"type": "error", "id": msg_id, "code": exc.code, "message": exc.message}
+def _error(
+    msg_id: str | None, exc: errors.TownhallError, gettext: i18n.Gettext | None = None
+) -> dict[str, Any]:
+    return {"type": "error", "id": msg_id, "code": exc.code, "message": exc.translated(gettext)}
 
 
-def _rate_limited(msg_id: str | None, retry_after: float) -> dict[str, Any]:
+def _rate_limited(
+    msg_id: str | None, retry_after: float, gettext: i18n.Gettext | None = None
+) -> dict[str, Any]:
     wait = max(0.1, round(retry_after, 1))
     exc = errors.RateLimited(
-        f"Slow down: too many messages; this one was not stored, send it again in {wait:g} s"
+        i18n.N_("Slow down: too many messages; this one was not stored, send it again in {s} s"),
+        s=f"{wait:g}",
     )
-    return {**_error(msg_id, exc), "retry_after": wait}
+    return {**_error(msg_id, exc, gettext), "retry_after": wait}

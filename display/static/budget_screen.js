@@ -6,6 +6,7 @@ window.townhallBudgetScreen = (function () {
   const tr = t.tr;
 
   function money(n, unit) {
+    unit = t.text(unit);
     const text = t.number(Math.round(Math.abs(n)));
     if (unit && unit.length <= 3 && !/^[A-Za-z]/.test(unit)) return (n < 0 ? "-" : "") + unit + text;
     return (n < 0 ? "-" : "") + text + " " + unit;
@@ -14,7 +15,7 @@ window.townhallBudgetScreen = (function () {
   function bar(label, pct, value, key) {
     const li = t.el("li", null, "bar");
     if (key) li.dataset.key = key;
-    li.appendChild(t.el("span", label, "bar-label"));
+    li.appendChild(t.el("span", label, "bar-label")); // already in the screen's language
     const track = t.el("span", null, "bar-track");
     const fill = t.el("span", null, "bar-fill");
     fill.style.width = Math.max(0, Math.min(100, pct)) + "%";
@@ -32,7 +33,7 @@ window.townhallBudgetScreen = (function () {
       b.options.forEach(function (o, i) {
         let text = tr("mean {mean} · median {median} · middle half {q1}–{q3}", { mean: money(o.mean, b.unit),
           median: money(o.median, b.unit), q1: money(o.q1, b.unit), q3: money(o.q3, b.unit) });
-        bars.appendChild(bar(o.label, 100 * o.mean / b.budget, text, o.key));
+        bars.appendChild(bar(t.text(o.label), 100 * o.mean / b.budget, text, o.key));
         if (tables) {
           const tm = tables.options[i].table_mean;
           bars.appendChild(bar("  " + tr("tables ({n})", { n: tables.tables }), 100 * tm / b.budget,
@@ -45,7 +46,7 @@ window.townhallBudgetScreen = (function () {
       b.projects.forEach(function (p) {
         const rules = [p.greedy ? tr("funded by votes") : tr("not by votes"),
           p.equal_shares ? tr("funded by equal shares") : tr("not by equal shares")];
-        bars.appendChild(bar(p.label + " (" + money(p.cost, b.unit) + ")", p.percent,
+        bars.appendChild(bar(t.text(p.label) + " (" + money(p.cost, b.unit) + ")", p.percent,
           p.approvals + " · " + Math.round(p.percent) + "% · " + rules.join(" · "), p.key));
       });
     } else if (b.kind === "tradeoff") {
@@ -54,12 +55,12 @@ window.townhallBudgetScreen = (function () {
       b.options.forEach(function (o) {
         const amount = { amount: money(Math.abs(o.delta), b.unit) };
         const effect = o.delta >= 0 ? tr("saves {amount}", amount) : tr("costs {amount}", amount);
-        bars.appendChild(bar(o.label + " (" + effect + ")", o.percent,
+        bars.appendChild(bar(t.text(o.label) + " (" + effect + ")", o.percent,
           o.count + " · " + Math.round(o.percent) + "%", o.key));
       });
       if (b.top_package) {
         const names = b.top_package.choice.map(function (k) {
-          return (b.options.find(function (o) { return o.key === k; }) || { label: k }).label;
+          return t.text((b.options.find(function (o) { return o.key === k; }) || { label: k }).label);
         });
         const li = t.el("li", tr("Most chosen package ({n})", { n: b.top_package.count }) + ": " + names.join(", ") + " — " +
           (b.top_package.balance >= 0 ? tr("balances") : tr("short by {amount}", { amount: money(-b.top_package.balance, b.unit) })), "package");

@@ -11,17 +11,20 @@
   let mode = "poll";
   let themes = [];
   let countdown = null;
+  let site = null;
+  let demographics = [];
+  // Several languages and no ?lang= on the link: the screen takes turns (common.js).
+  t.alternate(function () { if (event) render(); });
 
   t.connect("display", token, function (msg) {
     if (msg.type === "hello") {
       event = msg.event;
       mode = event.screen_mode;
-      document.getElementById("event-title").textContent = event.title;
       document.getElementById("event-code").textContent = event.code;
       document.getElementById("join-url").textContent = location.host + "/join";
+      site = msg.site || null;
       if (msg.site) {
         // A site's own screen: its figures, and a QR code that joins phones to this site.
-        document.getElementById("event-title").textContent = event.title + " — " + msg.site.name;
         document.getElementById("join-url").textContent = location.host + "/j/" + event.code + "?site=" + msg.site.key;
         document.querySelector("img.qr").src = "/join-qr.svg?site=" + encodeURIComponent(msg.site.key);
       }
@@ -29,7 +32,7 @@
       themes = msg.themes;
       (msg.breakdowns || []).forEach(function (b) { breakdowns.set(b.poll_id, b); });
       document.getElementById("hub").hidden = msg.hub_healthy !== false;
-      renderDemographics(msg.demographics);
+      demographics = msg.demographics;
     } else if (msg.type === "hub") {
       document.getElementById("hub").hidden = msg.healthy;
     } else if (msg.type === "breakdown") {
@@ -44,7 +47,7 @@
     } else if (msg.type === "published") {
       themes = msg.themes;
     } else if (msg.type === "demographics") {
-      renderDemographics(msg.questions);
+      demographics = msg.questions;
     }
     if (window.townhallShift) window.townhallShift.onMessage(msg); // polls asked twice
     render();
@@ -60,6 +63,10 @@
   }
 
   function render() {
+    if (!event) return;
+    document.getElementById("event-title").textContent =
+      t.text(event.title) + (site ? " — " + t.text(site.name) : "");
+    renderDemographics(demographics);
     ["poll", "breakdown", "themes", "demographics", "join"].forEach(function (m) {
       document.getElementById("view-" + m).hidden = m !== mode;
     });
@@ -75,7 +82,7 @@
     const meta = document.getElementById("poll-meta");
     t.clear(bars);
     if (!v) return;
-    document.getElementById("poll-prompt").textContent = v.poll.prompt;
+    document.getElementById("poll-prompt").textContent = t.text(v.poll.prompt);
     const r = v.result;
     const turnout = r ? r.turnout : 0;
     meta.textContent = tr("{n} voted of {total} in the room", { n: turnout, total: v.participants }) +
@@ -104,7 +111,7 @@
     r.options.forEach(function (o) {
       const li = t.el("li", null, "bar");
       li.dataset.key = o.key;
-      li.appendChild(t.el("span", o.label, "bar-label"));
+      li.appendChild(t.el("span", t.text(o.label), "bar-label"));
       const track = t.el("span", null, "bar-track");
       const fill = t.el("span", null, "bar-fill");
       const pct = o.percent || 0;
@@ -126,22 +133,22 @@
     const box = document.getElementById("breakdown");
     t.clear(box);
     if (!v) return;
-    document.getElementById("breakdown-prompt").textContent = v.poll.prompt + " — " + tr("by group");
+    document.getElementById("breakdown-prompt").textContent = t.text(v.poll.prompt) + " — " + tr("by group");
     const bd = breakdowns.get(v.poll.id);
     if (!bd) return;
     bd.crosstabs.forEach(function (ct) {
       const table = t.el("table", null, "crosstab");
-      table.appendChild(t.el("caption", ct.prompt));
+      table.appendChild(t.el("caption", t.text(ct.prompt)));
       const head = t.el("tr");
       head.appendChild(t.el("th", tr("Group")));
-      v.poll.options.forEach(function (o) { head.appendChild(t.el("th", o.label)); });
+      v.poll.options.forEach(function (o) { head.appendChild(t.el("th", t.text(o.label))); });
       const thead = t.el("thead");
       thead.appendChild(head);
       table.appendChild(thead);
       const body = t.el("tbody");
       ct.rows.forEach(function (row) {
         const line = t.el("tr");
-        const th = t.el("th", row.label + (row.suppressed ? "" : " (" + row.participants + ")"));
+        const th = t.el("th", t.text(row.label) + (row.suppressed ? "" : " (" + row.participants + ")"));
         th.scope = "row";
         line.appendChild(th);
         v.poll.options.forEach(function (o) {
@@ -177,12 +184,12 @@
     questions.forEach(function (q) {
       const sec = t.el("section");
       const rep = q.representativeness === null || q.representativeness === undefined ? "—" : Math.round(q.representativeness * 100) + "%";
-      sec.appendChild(t.el("h2", q.prompt + " · " + tr("match with census {pct}", { pct: rep })));
+      sec.appendChild(t.el("h2", t.text(q.prompt) + " · " + tr("match with census {pct}", { pct: rep })));
       const ul = t.el("ul", null, "demo");
       q.options.forEach(function (o) {
         const room = q.room_shares && q.room_shares[o.key] !== undefined ? Math.round(q.room_shares[o.key] * 100) + "%" : "—";
         const census = o.census === null ? "—" : Math.round(o.census * 100) + "%";
-        ul.appendChild(t.el("li", o.label + ": " + tr("room {room} · census {census}",
+        ul.appendChild(t.el("li", t.text(o.label) + ": " + tr("room {room} · census {census}",
           { room: o.count === null ? tr("fewer than 10") : room, census: census })));
       });
       sec.appendChild(ul);

@@ -28,7 +28,7 @@
     box.appendChild(t.el("h2", tr("Did minds change? {n} people answered at the start and now", { n: r.paired })));
     const list = t.el("ul", null, "shift-options");
     r.options.forEach(function (o) {
-      const li = t.el("li", o.label + ": " + Math.round(o.before * 100) + "% → " +
+      const li = t.el("li", t.text(o.label) + ": " + Math.round(o.before * 100) + "% → " +
         Math.round(o.after * 100) + "% · " + pts(o.change) + ci(o.low, o.high, pts));
       li.dataset.key = o.key;
       list.appendChild(li);
@@ -41,13 +41,13 @@
     box.appendChild(list);
     s.groups.forEach(function (g) {
       const p = t.el("p", null, "shift-group");
-      p.appendChild(t.el("strong", g.prompt + " "));
+      p.appendChild(t.el("strong", t.text(g.prompt) + " "));
       const parts = g.rows.filter(function (row) { return row.paired; }).map(function (row) {
         const x = row.shift;
-        if (!x) return row.label + ": –";
-        if (x.mean) return row.label + ": " + num(x.mean.change);
+        if (!x) return t.text(row.label) + ": –";
+        if (x.mean) return t.text(row.label) + ": " + num(x.mean.change);
         const top = x.options.slice().sort(function (a, b) { return Math.abs(b.change) - Math.abs(a.change); })[0];
-        return row.label + ": " + top.label + " " + pts(top.change);
+        return t.text(row.label) + ": " + t.text(top.label) + " " + pts(top.change);
       });
       const hidden = g.rows.some(function (row) { return row.suppressed; });
       p.appendChild(document.createTextNode(parts.join(" · ") + (hidden ? " · (" + tr("small groups hidden") + ")" : "")));

@@ -8,6 +8,7 @@ window.townhallBudget = (function () {
   const KINDS = ["allocation", "projects", "tradeoff"];
 
   function money(n, unit) {
+    unit = t.text(unit); // "points" in the page's language; a currency sign stays
     const text = t.number(Math.abs(n));
     if (unit && unit.length <= 3 && !/^[A-Za-z]/.test(unit)) return (n < 0 ? "-" : "") + unit + text;
     return (n < 0 ? "-" : "") + text + " " + unit;
@@ -48,7 +49,7 @@ window.townhallBudget = (function () {
     const given = (ballot && ballot.amounts) || {};
     const inputs = [];
     p.options.forEach(function (o) {
-      const label = t.el("label", o.label, "choice budget-row");
+      const label = t.el("label", t.text(o.label), "choice budget-row");
       const input = t.el("input");
       input.type = "number"; input.min = "0"; input.step = "1"; input.inputMode = "numeric";
       input.max = String(p.budget); input.name = o.key; input.id = "b-" + o.key;
@@ -79,7 +80,7 @@ window.townhallBudget = (function () {
     rows.ballot = function () {
       const amounts = {};
       inputs.forEach(function (i) { if (value(i) > 0) amounts[i.name] = value(i); });
-      if (!Object.keys(amounts).length) { ui.status.textContent = tr("Give some {unit} first.", { unit: p.unit }); return null; }
+      if (!Object.keys(amounts).length) { ui.status.textContent = tr("Give some {unit} first.", { unit: t.text(p.unit) }); return null; }
       return { amounts: amounts };
     };
   }
@@ -94,8 +95,8 @@ window.townhallBudget = (function () {
     const boxes = [];
     p.options.forEach(function (o) {
       const amount = projects ? p.costs[o.key] : p.deltas[o.key];
-      const text = projects ? o.label + " — " + money(amount, p.unit)
-        : o.label + " — " + (amount >= 0 ? tr("saves {amount}", { amount: money(amount, p.unit) })
+      const text = projects ? t.text(o.label) + " — " + money(amount, p.unit)
+        : t.text(o.label) + " — " + (amount >= 0 ? tr("saves {amount}", { amount: money(amount, p.unit) })
           : tr("costs {amount}", { amount: money(-amount, p.unit) }));
       const label = t.el("label", text, "choice");
       const input = t.el("input");

@@ -5,17 +5,60 @@
 window.townhall = (function () {
   // Translations (server/i18n.py): the page's catalogue as JSON on <html data-i18n>;
   // msgids are the English text, so a missing entry shows English. tr("Pick up to {n}.", {n: 3})
-  let catalogue = {};
-  try { catalogue = JSON.parse(document.documentElement.dataset.i18n || "{}"); } catch (e) { catalogue = {}; }
+  const root = document.documentElement;
+  const has = function (o, k) { return Object.prototype.hasOwnProperty.call(o, k); };
+  function json(value) { try { return JSON.parse(value || "{}"); } catch (e) { return {}; } }
+  let catalogue = json(root.dataset.i18n);
+  // The event file's own texts (poll prompts, options, demographics…) in this language,
+  // keyed by their first-language wording (server/localtext.py); data-texts on <html>.
+  let texts = json(root.dataset.texts);
   function tr(msgid, values) {
-    const text = Object.prototype.hasOwnProperty.call(catalogue, msgid) ? catalogue[msgid] : msgid;
+    const text = has(catalogue, msgid) ? catalogue[msgid] : msgid;
     return text.replace(/\{(\w+)\}/g, function (m, k) {
       return values && values[k] !== undefined ? String(values[k]) : m;
     });
   }
+  // An event text in the page's language; default texts (scale labels…) are interface
+  // strings; anything else is shown as written. Never used on comments or quotes.
+  function text(s) {
+    if (s === null || s === undefined) return s;
+    if (has(texts, s)) return texts[s];
+    return has(catalogue, s) ? catalogue[s] : s;
+  }
   // Numbers in the page's language (1,200,000 or 1.200.000).
-  const locale = document.documentElement.lang === "en" ? "en-GB" : (document.documentElement.lang || "en-GB");
+  let locale = root.lang === "en" ? "en-GB" : (root.lang || "en-GB");
   function number(n) { return Number(n).toLocaleString(locale); }
+
+  // A screen that alternates languages (data-languages: order, seconds, every catalogue):
+  // setLanguage swaps the catalogues and re-translates the page's fixed strings, marked
+  // data-tr="msgid" (text) or data-tr-alt="msgid" (alt); the page re-renders the rest.
+  const languages = json(root.dataset.languages);
+  const refreshers = [];
+  let alternating = false;
+  function setLanguage(code) {
+    if (!languages.interface || !has(languages.interface, code)) return;
+    catalogue = languages.interface[code];
+    texts = (languages.texts && languages.texts[code]) || {};
+    root.lang = code;
+    locale = code === "en" ? "en-GB" : code;
+    document.querySelectorAll("[data-tr]").forEach(function (n) { n.textContent = tr(n.dataset.tr); });
+    document.querySelectorAll("[data-tr-alt]").forEach(function (n) { n.alt = tr(n.dataset.trAlt); });
+    refreshers.forEach(function (f) { f(code); });
+  }
+  // Calls onChange after each switch; returns false when this page does not alternate.
+  function alternate(onChange) {
+    if (!languages.order || languages.order.length < 2 || !(languages.seconds > 0)) return false;
+    refreshers.push(onChange);
+    if (!alternating) {
+      alternating = true;
+      let i = Math.max(0, languages.order.indexOf(root.lang));
+      setInterval(function () {
+        i = (i + 1) % languages.order.length;
+        setLanguage(languages.order[i]);
+      }, languages.seconds * 1000);
+    }
+    return true;
+  }
 
   function el(tag, text, cls) {
     const node = document.createElement(tag);
@@ -36,7 +79,9 @@ window.townhall = (function () {
 
   function wsUrl(role, token) {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    return proto + "//" + location.host + "/ws/" + role + "?token=" + encodeURIComponent(token);
+    // lang: the server words its refusals (poll closed, over budget…) in the page's language.
+    return proto + "//" + location.host + "/ws/" + role + "?token=" + encodeURIComponent(token) +
+      "&lang=" + encodeURIComponent(root.lang || "en");
   }
 
   // Opens /ws/<role>, calls onMessage for every server message, and reconnects
@@ -48,18 +93,25 @@ window.townhall = (function () {
     const pending = new Map(); // client id -> {resolve, reject}
     const conn = document.getElementById("conn");
 
-    function setState(state, text) {
+    let shown = null; // the state and how to word it, again after a language switch
+    function setState(state, wording) {
+      shown = { state: state, wording: wording };
       if (conn) {
-        conn.textContent = text;
+        conn.textContent = wording();
         conn.dataset.state = state;
       }
       if (onState) onState(state);
     }
+    refreshers.push(function () { if (shown && conn) conn.textContent = shown.wording(); });
 
     function open() {
-      setState("connecting", attempt ? tr("reconnecting…") : tr("connecting…"));
+      const again = attempt > 0;
+      setState("connecting", function () { return again ? tr("reconnecting…") : tr("connecting…"); });
       ws = new WebSocket(wsUrl(role, token));
-      ws.onopen = function () { attempt = 0; setState("connected", "● " + tr("connected")); };
+      ws.onopen = function () {
+        attempt = 0;
+        setState("connected", function () { return "● " + tr("connected"); });
+      };
       ws.onmessage = function (ev) {
         let msg;
         try { msg = JSON.parse(ev.data); } catch (e) { return; }
@@ -73,10 +125,10 @@ window.townhall = (function () {
       ws.onclose = function (ev) {
         if (ev.code === 1008 || ev.code === 4001) {
           stopped = true;
-          setState("refused", "✕ " + (ev.reason || tr("link refused")));
+          setState("refused", function () { return "✕ " + (ev.reason || tr("link refused")); });
           return;
         }
-        setState("offline", "○ " + tr("offline — reconnecting"));
+        setState("offline", function () { return "○ " + tr("offline — reconnecting"); });
         if (stopped) return;
         attempt += 1;
         const cap = Math.min(10000, 500 * Math.pow(2, attempt));
@@ -105,5 +157,6 @@ window.townhall = (function () {
     while (node.firstChild) node.removeChild(node.firstChild);
   }
 
-  return { el: el, uuid: uuid, connect: connect, clear: clear, tr: tr, number: number };
+  return { el: el, uuid: uuid, connect: connect, clear: clear, tr: tr, text: text, number: number,
+    setLanguage: setLanguage, alternate: alternate };
 })();

@@ -28,14 +28,14 @@
     const answers = ev.answers || {};
     ev.questions.forEach(function (q) {
       const fs = t.el("fieldset");
-      fs.appendChild(t.el("legend", q.text));
+      fs.appendChild(t.el("legend", t.text(q.text)));
       ev.scale.forEach(function (label, i) {
         const value = String(i + 1);
         const id = "e-" + q.key + "-" + value;
         const input = t.el("input");
         input.type = "radio"; input.name = q.key; input.value = value; input.id = id;
         input.checked = answers[q.key] === i + 1;
-        const lab = t.el("label", value + " · " + label, "choice");
+        const lab = t.el("label", value + " · " + t.text(label), "choice");
         lab.htmlFor = id;
         lab.prepend(input);
         fs.appendChild(lab);

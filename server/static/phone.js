@@ -25,7 +25,7 @@
   function onMessage(msg) {
     if (window.townhallEvaluation) window.townhallEvaluation(msg, conn); // the end-of-day survey
     if (msg.type === "hello") {
-      document.getElementById("event-title").textContent = msg.event.title;
+      document.getElementById("event-title").textContent = t.text(msg.event.title);
       if (!demographicsDone && Object.keys(msg.answers).length === 0 && msg.demographics.length) {
         showDemographics(msg.demographics);
       } else {
@@ -42,12 +42,12 @@
     t.clear(demoForm);
     questions.forEach(function (q) {
       const fs = t.el("fieldset");
-      fs.appendChild(t.el("legend", q.prompt));
+      fs.appendChild(t.el("legend", t.text(q.prompt)));
       q.options.concat([{ key: "prefer_not", label: tr("Prefer not to say") }]).forEach(function (o) {
         const id = "d-" + q.key + "-" + o.key;
         const input = t.el("input");
         input.type = "radio"; input.name = q.key; input.value = o.key; input.id = id;
-        const label = t.el("label", o.label, "choice");
+        const label = t.el("label", t.text(o.label), "choice");
         label.htmlFor = id;
         label.prepend(input);
         fs.appendChild(label);
@@ -84,7 +84,7 @@
     const prompt = document.getElementById("poll-prompt");
     const help = document.getElementById("poll-help");
     if (!p) { prompt.textContent = tr("Waiting for the next poll…"); help.textContent = ""; return; }
-    prompt.textContent = p.prompt;
+    prompt.textContent = t.text(p.prompt);
     if (window.townhallBudget && window.townhallBudget.handles(p)) { // server/static/budget.js
       window.townhallBudget.render(p, ballot, { form: voteForm, help: help, status: status,
         send: function (f) { return conn.send(Object.assign({ type: "vote", poll_id: p.id, seq: nextSeq() }, f)); } });
@@ -112,7 +112,7 @@
         }
         renderRanks();
       });
-      const label = t.el("label", o.label, "choice");
+      const label = t.el("label", t.text(o.label), "choice");
       label.htmlFor = id;
       label.prepend(input);
       const rank = t.el("span", "", "rank");

@@ -29,7 +29,8 @@ TRANSLATED = [
     *(ROOT / "server" / "static" / f for f in ("common.js", "join.js", "phone.js", "budget.js")),
     ROOT / "server" / "static" / "evaluation.js",
     *(ROOT / "display" / "static").glob("*.js"),
-    ROOT / "server" / "pages.py",
+    # _("…") in pages.py; N_("…") marks refusals and default texts (i18n.py only explains them)
+    *(p for p in (ROOT / "server").glob("*.py") if p.name != "i18n.py"),
 ]
 
 
@@ -111,11 +112,18 @@ async def test_spanish_phone_joins_votes_and_reads_every_step_in_spanish(
     await page.wait_for_selector("#demographics:not([hidden])")
     await expect(page.locator("#conn")).to_have_text("● conectado")
     await expect(page.get_by_text("Prefiero no decirlo").first).to_be_visible()
+    # The event file's own texts too (server/localtext.py): questions and answers.
+    await expect(page.get_by_role("group", name="¿Cuántos años tiene?")).to_be_visible()
+    await expect(page.get_by_label("65 o más")).to_be_visible()
     await page.get_by_role("button", name="Continuar").click()
     await expect(page.locator("#poll-prompt")).to_have_text("Esperando la próxima votación…")
     poll = await open_poll(s, "top-priorities")
     await expect(page.locator("#poll-help")).to_have_text(f"Elija hasta {poll['max_choices']}.")
-    await page.get_by_label(poll["options"][0]["label"]).check()
+    await expect(page.locator("#poll-prompt")).to_have_text(
+        "¿Qué áreas deberían recibir más dinero el próximo año? Elija hasta 3."
+    )
+    assert poll["options"][0]["label"] == "Affordable housing"  # stored in English
+    await page.get_by_label("Vivienda asequible").check()
     await page.get_by_role("button", name="Votar").click()
     await expect(page.locator("#vote-status")).to_contain_text("Voto recibido")
     assert await axe_violations(page, "phone in Spanish") == []
@@ -137,7 +145,8 @@ async def test_big_screen_in_spanish(live_server: LiveServer, browser: Any) -> N
     await page.goto(f"{s.base}/screen?token={s.tokens.display}&lang=es")
     await expect(page.locator("#conn")).to_have_text("● conectado")
     poll = await open_poll(s, "warmup")
-    await expect(page.locator("#poll-prompt")).to_have_text(poll["prompt"], timeout=10_000)
+    assert poll["prompt"] == "How did you get here today?"
+    await expect(page.locator("#poll-prompt")).to_have_text("¿Cómo ha venido hoy?", timeout=10_000)
     await expect(page.locator("#poll-meta")).to_contain_text("han votado de")
     await expect(page.locator("html")).to_have_attribute("lang", "es")
     await ctx.close()

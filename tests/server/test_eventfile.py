@@ -50,7 +50,7 @@ def test_census_shares_must_add_up() -> None:
 
 
 def test_toml_syntax_error_has_a_line() -> None:
-    bad = TEXT.replace('title = "What we value about Riverton"', 'title = "What we value')
+    bad = TEXT.replace('en = "What we value about Riverton"', 'en = "What we value')
     with pytest.raises(EventFileError) as exc:
         parse_event_text(bad)
     assert exc.value.problems[0][0] == line_of(TEXT, "What we value about Riverton")

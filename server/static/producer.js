@@ -92,6 +92,8 @@
     max.addEventListener("input", keep);
     const make = t.el("button", "Make a poll from published themes", "ft-make");
     make.type = "button";
+    make.dataset.focus = "ft-make-" + q.id;
+    make.setAttribute("aria-label", "Make a poll from published themes: " + q.text);
     make.addEventListener("click", async function () {
       const msg = { type: "poll_from_themes", question_id: q.id, kind: kind.value };
       if (kind.value === "multi" && max.value) msg.max_choices = Number(max.value);
@@ -121,8 +123,11 @@
       return;
     }
     st.textContent = summary.status;
+    const focused = document.activeElement;
     openB.disabled = summary.status === "open";
     closeB.disabled = summary.status !== "open";
+    // The button just pressed is now disabled and would drop the focus: hand it to the other.
+    if ((focused === openB || focused === closeB) && focused.disabled) (openB.disabled ? closeB : openB).focus();
     document.getElementById("evaluation-respondents").textContent = String(summary.respondents);
     (summary.questions || []).forEach(function (q) {
       const tr = t.el("tr");
@@ -153,7 +158,22 @@
     });
   }
 
+  // render() rebuilds the lists on every change: put the focus back on the control
+  // that had it (by its data-focus or id), so a keyboard user is not sent to the top.
+  function focusKey() {
+    const a = document.activeElement;
+    if (!a || !a.closest("#agenda, #polls, #from-themes")) return null;
+    return a.dataset.focus ? '[data-focus="' + a.dataset.focus + '"]' : (a.id ? "#" + a.id : null);
+  }
+
   function render() {
+    const refocus = focusKey();
+    draw();
+    const again = refocus && document.querySelector(refocus);
+    if (again) again.focus();
+  }
+
+  function draw() {
     document.getElementById("event-title").textContent = event.title;
     document.getElementById("screen-mode").textContent = event.screen_mode;
     document.getElementById("comment-count").textContent = String(comments);
@@ -167,8 +187,14 @@
         const current = event.current_question && event.current_question.id === q.id;
         const b = t.el("button", current ? "Current" : "Make current");
         b.type = "button";
-        b.disabled = current;
-        b.addEventListener("click", function () { act({ type: "set_question", question_id: q.id }, "Question sent to every table."); });
+        b.dataset.focus = "question-" + q.id;
+        // aria-disabled, not disabled: the button keeps the focus it had when pressed.
+        b.setAttribute("aria-disabled", String(!!current));
+        b.setAttribute("aria-label", (current ? "Current question: " : "Make current: ") + q.text);
+        b.addEventListener("click", function () {
+          if (current) return;
+          act({ type: "set_question", question_id: q.id }, "Question sent to every table.");
+        });
         qi.appendChild(b);
         ul.appendChild(qi);
       });
@@ -182,6 +208,8 @@
       li.dataset.poll = String(p.id);
       const open = t.el("button", p.status === "open" ? "Close" : "Open");
       open.type = "button";
+      open.dataset.focus = "poll-" + p.id;
+      open.setAttribute("aria-label", (p.status === "open" ? "Close" : "Open") + " poll: " + p.prompt);
       open.addEventListener("click", function () {
         if (p.status === "open") act({ type: "close_poll", poll_id: p.id }, "Poll closed.");
         else {
@@ -197,6 +225,9 @@
     t.clear(fromThemes);
     event.rounds.forEach(function (r) {
       r.questions.forEach(function (q) { fromThemes.appendChild(fromThemesItem(q)); });
+    });
+    document.querySelectorAll("#screen-modes button").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(b.dataset.mode === event.screen_mode));
     });
   }
 

@@ -205,37 +205,53 @@
   // Keep one list's items in step with ids, touching only what changed.
   function syncList(list, ids, key) {
     const want = new Set(ids);
-    Array.from(list.children).forEach(function (li) { if (!want.has(Number(li.dataset.id))) li.remove(); });
+    Array.from(list.children).forEach(function (li) {
+      if (want.has(Number(li.dataset.id))) return;
+      const hadFocus = li.contains(document.activeElement);
+      li.remove();
+      if (hadFocus) list.closest("article, section").focus();  // moved or discarded: stay near
+    });
     const have = new Set(Array.from(list.children).map(function (li) { return Number(li.dataset.id); }));
     ids.forEach(function (id) { if (!have.has(id)) list.appendChild(memberItem(id, key)); });
   }
 
+  let boxCount = 0;
   function themeBox(key) {
     const art = t.el("article", null, "theme");
     art.dataset.key = key;
+    art.tabIndex = -1;  // j / k and the arrows move the focus here
+    const label = t.el("span", "", "label");
+    label.id = "theme-label-" + (++boxCount);
+    art.setAttribute("aria-labelledby", label.id);
     const head = t.el("h3");
     const pick = t.el("input", null, "pick");
     pick.type = "checkbox";
-    pick.setAttribute("aria-label", "select theme");
+    pick.setAttribute("aria-keyshortcuts", "x");
     head.appendChild(pick);
-    head.appendChild(t.el("span", "", "label"));
+    head.appendChild(label);
     art.appendChild(head);
     art.appendChild(t.el("p", "", "theme-meta"));
     art.appendChild(t.el("div", null, "quotes"));
     const tools = t.el("div", null, "tools");
     const name = t.el("input", null, "rename-input");
-    name.setAttribute("aria-label", "new label");
+    name.setAttribute("aria-keyshortcuts", "r");
     tools.appendChild(name);
-    tools.appendChild(button("Rename", "rename", function () {
+    const rename = button("Rename", "rename", function () {
       const label = name.value.trim();
       if (!label) { say("Type the new label first.", true); return; }
       send({ type: "rename", theme: key, version: themes.get(key).version, label: label }, "Renamed.")
         .then(function (ack) { if (ack) name.value = ""; });
-    }));
-    tools.appendChild(button("Split off selected (or auto)", "split", function () {
+    });
+    tools.appendChild(rename);
+    name.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.isComposing) { e.preventDefault(); rename.click(); }
+    });
+    const split = button("Split off selected (or auto)", "split", function () {
       const picked = Array.from(art.querySelectorAll("input.sel:checked")).map(function (b) { return Number(b.closest("li").dataset.id); });
       send({ type: "split", theme: key, version: themes.get(key).version, comments: picked.length ? picked : null }, "Theme split.");
-    }));
+    });
+    split.setAttribute("aria-keyshortcuts", "s");
+    tools.appendChild(split);
     art.appendChild(tools);
     art.appendChild(t.el("ol", null, "members"));
     $("themes").appendChild(art);  // new themes go last: nothing above moves
@@ -250,6 +266,8 @@
       const art = boxes.get(th.key) || themeBox(th.key);
       boxes.set(th.key, art);
       art.querySelector(".label").textContent = th.label;
+      art.querySelector("input.pick").setAttribute("aria-label", "select theme: " + th.label);
+      art.querySelector(".rename-input").setAttribute("aria-label", "new label for " + th.label);
       const tables = new Set(th.members.map(function (id) { const c = comments.get(id); return c ? c.table : null; }).filter(Boolean));
       art.querySelector(".theme-meta").textContent = th.size + " comments · " + tables.size + " tables: " +
         Array.from(tables).join(", ") + " · v" + th.version;
@@ -260,12 +278,16 @@
       th.quotes.forEach(function (q) { quotes.appendChild(t.el("blockquote", q.text)); });
       syncList(art.querySelector(".members"), th.members, th.key);
     });
+    let orphans = null;  // the members of a theme that went away with the focus in it
     boxes.forEach(function (art, key) {
-      if (!seen.has(key)) { art.remove(); boxes.delete(key); themes.delete(key); }
+      if (seen.has(key)) return;
+      if (art.contains(document.activeElement)) orphans = themes.get(key).members;
+      art.remove(); boxes.delete(key); themes.delete(key);
     });
     syncList($("unassigned"), msg.unassigned || [], null);
     $("unassigned-count").textContent = String((msg.unassigned || []).length);
     const gone = $("discarded");
+    const restoring = gone.contains(document.activeElement);
     t.clear(gone);
     (msg.discarded || []).forEach(function (d) {
       const c = comments.get(d.id);
@@ -276,7 +298,22 @@
       li.appendChild(button("Restore", "restore", function () { send({ type: "restore", comment: d.id }, "Restored."); }));
       gone.appendChild(li);
     });
+    if (restoring) gone.closest("section").focus();
+    if (orphans) { const to = heir(orphans); if (to) to.focus(); }
     $("theme-count").textContent = String(themes.size);
+  }
+
+  // Where the focus goes when its theme is merged away or re-themed: the theme
+  // that now holds most of its comments (after a merge, the merged theme).
+  function heir(members) {
+    const had = new Set(members);
+    let best = null;
+    let most = -1;
+    themes.forEach(function (th, key) {
+      const n = th.members.filter(function (id) { return had.has(id); }).length;
+      if (n > most) { most = n; best = key; }
+    });
+    return best === null ? null : boxes.get(best);
   }
 
   function picked() {
@@ -297,5 +334,102 @@
     const versions = {};
     keys.forEach(function (k) { versions[k] = themes.get(k).version; });
     send({ type: "publish", themes: versions }, "Published " + keys.length + " themes to the screens.");
+  });
+
+  // -- keyboard ---------------------------------------------------------
+  // Every shortcut does what a visible control does (the list is in team.html).
+  // Single keys never fire while the focus is in a text field, list or menu, and
+  // the member can switch them off (WCAG 2.1.4 Character Key Shortcuts).
+
+  const help = $("shortcuts");
+  const keysOn = $("shortcuts-on");
+  keysOn.checked = localStorage.getItem("townhall.team.keys") !== "off";
+  keysOn.addEventListener("change", function () {
+    localStorage.setItem("townhall.team.keys", keysOn.checked ? "on" : "off");
+  });
+  let helpOpener = null;
+  function openHelp() {
+    if (help.open) return;
+    helpOpener = document.activeElement;
+    help.showModal();
+  }
+  help.addEventListener("close", function () {
+    if (helpOpener && helpOpener.isConnected && helpOpener !== document.body) helpOpener.focus();
+    helpOpener = null;
+  });
+  $("shortcuts-button").addEventListener("click", openHelp);
+  $("shortcuts-close").addEventListener("click", function () { help.close(); });
+
+  const NOT_TYPED = ["checkbox", "radio", "button", "submit", "reset", "range", "color", "file", "image"];
+  function typing(el) {
+    if (!el) return false;
+    if (el.isContentEditable || el.tagName === "TEXTAREA" || el.tagName === "SELECT") return true;
+    return el.tagName === "INPUT" && NOT_TYPED.indexOf(el.type) < 0;
+  }
+
+  function focusedTheme() {
+    const a = document.activeElement;
+    return a && a.closest ? a.closest("#themes article.theme") : null;
+  }
+  function stepTheme(by) {
+    const list = Array.from($("themes").querySelectorAll("article.theme"));
+    if (!list.length) { say("No themes yet.", true); return; }
+    const at = list.indexOf(focusedTheme());
+    const next = at < 0 ? (by > 0 ? 0 : list.length - 1) : Math.min(list.length - 1, Math.max(0, at + by));
+    list[next].focus();
+  }
+  function onTheme(act) {
+    return function () {
+      const art = focusedTheme();
+      if (!art) { say("Move to a theme first: j or k.", true); return; }
+      act(art);
+    };
+  }
+
+  const KEYS = {
+    j: function () { stepTheme(1); },
+    k: function () { stepTheme(-1); },
+    x: onTheme(function (art) {
+      art.querySelector("input.pick").click();
+      say(picked().length + " theme(s) selected.");
+    }),
+    r: onTheme(function (art) { art.querySelector(".rename-input").focus(); }),
+    s: onTheme(function (art) { art.querySelector("button.split").click(); }),
+    m: function () { $("merge").click(); },
+    // Publishing cannot be undone, and the button with nothing selected publishes
+    // every theme: one stray key must not do that.
+    p: function () {
+      if (!picked().length) { say("Select the themes to publish first (x).", true); return; }
+      $("publish").click();
+    },
+    u: function () { $("undo").click(); },
+    "/": function () { $("filter").focus(); },
+    "?": openHelp,
+  };
+
+  document.addEventListener("keydown", function (e) {
+    // No e.key: Chrome's autofill sends such keydowns.
+    if (e.defaultPrevented || e.isComposing || help.open || !e.key) return;
+    const el = document.activeElement;
+    const inField = typing(el);
+    if (e.key === "F1") { e.preventDefault(); openHelp(); return; }
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "z") {
+      if (inField) return;  // the field's own undo of typing
+      e.preventDefault();
+      $("undo").click();
+      return;
+    }
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "Escape" && el.tagName === "INPUT" && focusedTheme()) { focusedTheme().focus(); return; }
+    if ((e.key === "ArrowDown" || e.key === "ArrowUp") && el.matches("#themes article.theme")) {
+      e.preventDefault();
+      stepTheme(e.key === "ArrowDown" ? 1 : -1);
+      return;
+    }
+    if (inField || !keysOn.checked) return;
+    const act = KEYS[e.key.length === 1 ? e.key.toLowerCase() : e.key];
+    if (!act) return;
+    e.preventDefault();
+    act();
   });
 })();

@@ -385,6 +385,70 @@
     $("form-error").textContent = err && err.message ? err.message : String(err);
   }
 
+  // ---- keyboard ----------------------------------------------------------
+  // Each shortcut also has a visible control (the list is in table.html). The one
+  // single-character key, "?", is ignored while typing and can be switched off
+  // (WCAG 2.1.4); the others need Alt, or are F1.
+
+  function typing(el) {
+    if (!el) return false;
+    if (el.isContentEditable || el.tagName === "TEXTAREA" || el.tagName === "SELECT") return true;
+    const notTyped = ["checkbox", "radio", "button", "submit", "reset", "range", "color", "file", "image"];
+    return el.tagName === "INPUT" && !notTyped.includes(el.type);
+  }
+
+  // The comment whose row has the focus, else the latest one.
+  async function starFocusedOrLatest() {
+    const focused = document.activeElement && document.activeElement.closest("#comments li");
+    const li = focused || $("comments").lastElementChild;
+    if (!li) {
+      $("key-note").textContent = "No comment to star yet.";
+      return;
+    }
+    await toggleStar(li.dataset.uuid);
+    const c = comments.get(li.dataset.uuid);
+    $("key-note").textContent = `Comment ${c.seq} ${c.star ? "starred" : "unstarred"}.`;
+  }
+
+  function setUpShortcuts() {
+    const help = $("shortcuts");
+    const keysOn = $("shortcuts-on");
+    keysOn.checked = localStorage.getItem("townhall.table.keys") !== "off";
+    keysOn.addEventListener("change", () => {
+      localStorage.setItem("townhall.table.keys", keysOn.checked ? "on" : "off");
+    });
+    let opener = null;
+    const openHelp = () => {
+      if (help.open) return;
+      opener = document.activeElement;
+      help.showModal();
+    };
+    help.addEventListener("close", () => {
+      if (opener && opener.isConnected && opener !== document.body) opener.focus();
+      opener = null;
+    });
+    $("shortcuts-button").addEventListener("click", openHelp);
+    $("shortcuts-close").addEventListener("click", () => help.close());
+
+    document.addEventListener("keydown", (e) => {
+      // No e.key: Chrome's autofill sends such keydowns.
+      if (e.defaultPrevented || e.isComposing || help.open || !e.key) return;
+      const alt = e.altKey && !e.ctrlKey && !e.metaKey;
+      // e.code too: on a Mac, Alt+N types a dead key, not "n".
+      if (alt && (e.code === "KeyN" || e.key.toLowerCase() === "n")) {
+        e.preventDefault();
+        $("comment-text").focus();
+      } else if (alt && (e.code === "KeyS" || e.key.toLowerCase() === "s")) {
+        e.preventDefault();
+        starFocusedOrLatest().catch(reportError);
+      } else if (e.key === "F1" || (e.key === "?" && keysOn.checked && !typing(document.activeElement)
+                                    && !e.ctrlKey && !e.metaKey && !e.altKey)) {
+        e.preventDefault();
+        openHelp();
+      }
+    });
+  }
+
   // ---- start -------------------------------------------------------------
 
   async function start() {
@@ -416,6 +480,7 @@
     connect();
   }
 
+  setUpShortcuts();
   start().catch((err) => {
     reportError(new Error(`This browser cannot keep comments safely (${err.message || err}).`));
   });

@@ -11,6 +11,7 @@ from websockets.asyncio.client import connect
 from tests.browser.conftest import browser  # noqa: F401  (the fixture, reused)
 from tests.conftest import LiveServer, new_id
 from tests.server.test_live_server import recv_until
+from tests.workbench.conftest import themed_server  # noqa: F401  (for test_staff_pages)
 
 AXE = Path(__file__).resolve().parent.parent / "assets" / "axe.min.js"
 BLOCKING = {"serious", "critical"}

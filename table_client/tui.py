@@ -45,7 +45,8 @@ def star_label(c: Comment) -> str:
 def question_label(q: Question | None) -> str:
     if q is None:
         return "No question is open right now — comments are still saved."
-    return f"Round {q.round}: {q.text}" if q.round else q.text
+    # q.round is the round's title ("Budget priorities for next year"), not a number.
+    return f"{q.round} — {q.text}" if q.round else q.text
 
 
 class SenderEvent(Message):

@@ -56,9 +56,9 @@ async def test_question_updates_when_producer_moves_agenda(
     app = TableApp(start_sender(run=False))
     async with app.run_test() as pilot:
         await until_ui(pilot, lambda: "What matters most?" in text_of(app, "#question"))
-        await server.push_question({"id": 2, "text": "Which trade-offs?", "round": "2"})
+        await server.push_question({"id": 2, "text": "Which trade-offs?", "round": "Priorities"})
         await until_ui(pilot, lambda: "Which trade-offs?" in text_of(app, "#question"))
-        assert text_of(app, "#question") == "Round 2: Which trade-offs?"
+        assert text_of(app, "#question") == "Priorities — Which trade-offs?"
 
 
 async def test_previous_comments_show_on_start_and_offline_shows_waiting(

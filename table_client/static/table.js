@@ -2,6 +2,7 @@
 // A comment is written to IndexedDB before it is sent, stays "waiting" until
 // the server's ack (sent only after commit), and is resent in seq order on
 // every reconnect. The server dedupes by uuid, so resending is always safe.
+// "queued" means never on the wire: a comment is marked "sent" before the write.
 // Comment text is only ever put in the page with textContent.
 "use strict";
 
@@ -28,6 +29,9 @@
   let strikes = 0; // consecutive transient refusals, reset by an ack
   let retryTimer = null;
   let question = null;
+  // After a hello, until the server has answered for the doubtful comments:
+  // { sock, lastSeq, queue (not yet resent), unanswered (uuids) }.
+  let settling = null;
   let cursor = 0; // highest seq written on this connection
   let pumping = false;
   let pumpAgain = false;
@@ -140,10 +144,17 @@
   }
 
   async function toggleStar(uuid) {
-    const r = { ...comments.get(uuid) };
-    r.star = !r.star;
-    if (r.state === "queued") r.star_initial = r.star; // not on the wire yet: it rides along
-    await save(r, "strict");
+    // Read in the transaction, not from the cache: pump may be marking it sent.
+    const r = await write(async (_t, store) => {
+      const row = await req(store.get(uuid));
+      row.star = !row.star;
+      if (row.state === "queued") row.star_initial = row.star; // not on the wire yet: it rides along
+      await req(store.put(row));
+      return row;
+    }, "strict");
+    comments.set(uuid, r);
+    render(r);
+    showStatus();
     pump();
   }
 
@@ -159,11 +170,12 @@
       let msg;
       try { msg = JSON.parse(e.data); } catch { return; }
       // One message at a time, in arrival order, even though saving is async.
-      inbox = inbox.then(() => handle(msg)).catch((err) => console.error("townhall:", err));
+      inbox = inbox.then(() => handle(msg, sock)).catch((err) => console.error("townhall:", err));
     };
     sock.onclose = (e) => {
       ws = null;
       connected = false;
+      settling = null;
       if (GIVE_UP_CODES.has(e.code)) {
         refused = true;
         showStatus();
@@ -177,25 +189,77 @@
     };
   }
 
-  async function handle(msg) {
-    if (msg.type === "hello") return onHello(msg);
+  async function handle(msg, sock) {
+    if (msg.type === "hello") return onHello(msg, sock);
     if (msg.type === "question") return showQuestion(msg.question);
-    if (msg.type === "ack") return onAck(msg);
-    if (msg.type === "error") return onError(msg);
+    const asked = settling !== null && settling.sock === sock && settling.unanswered.delete(msg.id);
+    if (asked && msg.type === "error" && msg.code === "conflict") {
+      // Its number went to another device: it waits to be renumbered. No resync.
+    } else if (msg.type === "ack") {
+      await onAck(msg);
+    } else if (msg.type === "error") {
+      await onError(msg);
+    }
+    if (asked) await settle();
   }
 
-  async function onHello(hello) {
-    const renumbered = await write(async (tables, store) => {
+  async function onHello(hello, sock) {
+    if (sock !== ws) return; // from a socket already closed
+    await write(async (tables) => {
       const t = await tableRow(tables);
       t.hello = hello;
-      const lastSeq = Number(hello.last_seq) || 0;
+      await req(tables.put(t));
+    });
+    if (sock !== ws) return;
+    showHello(hello);
+    attempt = 0;
+    cursor = 0;
+    inFlight.clear();
+    starsSent.clear();
+    // A sent comment at or below last_seq was either stored before the link
+    // lost its ack, or its number went to another device. Only the server
+    // knows which (it looks up ids before seqs), so ask before renumbering:
+    // a stored one given a new number is acked at its old one, and the new
+    // number is never used, a gap before the comments that follow it. A
+    // queued comment was never on the wire, so it needs no question.
+    const lastSeq = Number(hello.last_seq) || 0;
+    const queue = sortedWaiting().filter((c) => c.state === "sent" && c.seq <= lastSeq);
+    settling = { sock, lastSeq, queue, unanswered: new Set() };
+    showStatus();
+    await settle();
+  }
+
+  // Resend the doubtful comments alone, within the window; once each has its
+  // answer, renumber what still waits and send as usual.
+  async function settle() {
+    const s = settling;
+    if (!s || s.sock !== ws || s.sock.readyState !== WebSocket.OPEN) return;
+    while (s.queue.length && s.unanswered.size < WINDOW) {
+      const c = comments.get(s.queue.shift().uuid);
+      if (!c || c.state !== "sent") continue;
+      s.sock.send(commentMessage(c));
+      s.unanswered.add(c.uuid);
+    }
+    if (s.queue.length || s.unanswered.size) return;
+    settling = null;
+    const renumbered = await renumberAfter(s.lastSeq);
+    for (const r of renumbered) { comments.set(r.uuid, r); render(r); }
+    if (s.sock !== ws) return;
+    connected = true;
+    showStatus();
+    pump();
+  }
+
+  async function renumberAfter(lastSeq) {
+    return write(async (tables, store) => {
+      const t = await tableRow(tables);
       const changed = [];
       const waiting = sortedWaiting();
       if (lastSeq >= t.nextSeq || (waiting.length && waiting[0].seq <= lastSeq)) {
         // The server refuses a new comment whose seq is not above last_seq.
-        // Its numbers are ahead of ours (storage wiped, another device on
-        // this table, or our ack was lost): move every waiting comment after
-        // it, in typed order. The server dedupes by uuid before it checks seq.
+        // Its numbers are ahead of ours (storage wiped, or another device on
+        // this table took ours: every doubtful one still waiting was answered
+        // conflict): move every waiting comment after it, in typed order.
         let top = lastSeq;
         for (const c of comments.values()) if (!waiting.includes(c)) top = Math.max(top, c.seq);
         let next = top + 1;
@@ -209,15 +273,6 @@
       await req(tables.put(t));
       return changed;
     }, "strict");
-    for (const r of renumbered) { comments.set(r.uuid, r); render(r); }
-    showHello(hello);
-    connected = true;
-    attempt = 0;
-    cursor = 0;
-    inFlight.clear();
-    starsSent.clear();
-    showStatus();
-    pump();
   }
 
   async function onAck(msg) {
@@ -253,6 +308,33 @@
     pump();
   }
 
+  function commentMessage(c) {
+    return JSON.stringify({ type: "comment", id: c.uuid, seq: c.seq, text: c.text,
+      question_id: c.question_id, star: c.star_initial });
+  }
+
+  // Marked before the first write: a link cut mid-batch may deliver some, and
+  // a comment still "queued" must be one the server cannot hold. Returns the
+  // batch as stored, which is what goes on the wire.
+  async function markSent(batch) {
+    const stored = await write(async (_t, store) => {
+      const out = [];
+      for (const c of batch) {
+        const row = await req(store.get(c.uuid));
+        if (!row) continue;
+        if (row.state === "queued") {
+          row.state = "sent";
+          await req(store.put(row));
+        }
+        out.push(row);
+      }
+      return out;
+    });
+    for (const r of stored) { comments.set(r.uuid, r); render(r); }
+    showStatus();
+    return stored.filter((r) => r.state === "sent");
+  }
+
   function sortedWaiting() {
     return [...comments.values()]
       .filter((c) => c.state === "queued" || c.state === "sent")
@@ -270,16 +352,13 @@
         const sock = ws;
         const room = WINDOW - inFlight.size;
         const batch = sortedWaiting().filter((c) => c.seq > cursor).slice(0, Math.max(room, 0));
-        for (const c of batch) {
-          sock.send(JSON.stringify({ type: "comment", id: c.uuid, seq: c.seq, text: c.text,
-            question_id: c.question_id, star: c.star_initial }));
+        const ready = batch.length ? await markSent(batch) : [];
+        if (!connected || ws !== sock || sock.readyState !== WebSocket.OPEN) continue;
+        for (const c of ready) {
+          sock.send(commentMessage(c));
           inFlight.add(c.uuid);
-          cursor = c.seq;
         }
-        for (const c of batch.filter((x) => x.state === "queued")) {
-          const now = comments.get(c.uuid);
-          if (now && now.state === "queued") await save({ ...now, state: "sent" });
-        }
+        if (batch.length) cursor = batch[batch.length - 1].seq;
         for (const c of [...comments.values()]) {
           if (c.state !== "acked" || c.star === c.star_server) continue;
           let r = c;
@@ -321,7 +400,7 @@
       text = n ? `● connected — sending ${n}` : "● connected — all sent";
       cls = "connected";
     } else {
-      const word = phase === "connecting" ? "connecting" : "offline";
+      const word = phase === "connecting" || settling ? "connecting" : "offline";
       text = n ? `○ ${word} — ${n} waiting` : `○ ${word}`;
       cls = "offline";
     }
@@ -332,7 +411,8 @@
   function showQuestion(q) {
     question = q || null;
     let text = "No question is open right now — comments are still saved.";
-    if (question) text = question.round ? `Round ${question.round}: ${question.text}` : question.text;
+    // round is the round's title ("What we value about Riverton"), not a number.
+    if (question) text = question.round ? `${question.round} — ${question.text}` : question.text;
     $("question").textContent = text;
   }
 

@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import re
+import sqlite3
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import jinja2
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    WebSocketRoute,
+    async_playwright,
+    expect,
+)
 
 import table_client
 from tests.conftest import LiveServer
-from tests.table_client.table_fakes import TOKEN, WAIT, FakeServer
+from tests.table_client.table_fakes import TOKEN, WAIT, FakeServer, Stored
+from tests.table_client.test_table_live import stored_seqs
 
 CHROMIUM = Path("/usr/bin/chromium")
 PACKAGE = Path(table_client.__file__).parent
@@ -115,8 +127,12 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
 
 
 async def type_comment(page: Page, text: str) -> None:
-    await page.get_by_label("The table's comment").fill(text)
-    await page.get_by_label("The table's comment").press("Enter")
+    box = page.get_by_label("The table's comment")
+    await box.fill(text)
+    await box.press("Enter")
+    # The page empties the box once the comment is saved; typing the next one
+    # before that would be emptied with it.
+    await expect(box).to_have_value("")
 
 
 async def test_comment_sent_with_enter_is_marked_sent_after_ack(
@@ -125,7 +141,7 @@ async def test_comment_sent_with_enter_is_marked_sent_after_ack(
     await page.goto(page_url)
     await expect(page.locator("#status")).to_have_text("● connected — all sent")
     await expect(page.locator("#event-title")).to_have_text("Rehearsal")
-    await expect(page.locator("#question")).to_have_text("Round 1: What matters most?")
+    await expect(page.locator("#question")).to_have_text("1 — What matters most?")
 
     hostile = '<img src=x onerror="document.title=1"> & more'
     await type_comment(page, hostile)
@@ -166,12 +182,54 @@ async def test_comments_typed_offline_survive_reload_and_go_out_in_order(
     assert [server.comments[u].seq for u in server.commit_order] == [1, 2]
 
 
+async def test_lost_ack_keeps_its_number_and_only_taken_numbers_move(
+    server: FakeServer, page_url: str, page: Page
+) -> None:
+    """The 5th was stored without its ack, then a spare laptop took 6..8: the 5th
+    is acked where it is, the rest follow the spare's, with no gap and no resync."""
+    await page.goto(page_url)
+    await expect(page.locator("#status")).to_have_text("● connected — all sent")
+    server.crash()
+    await expect(page.locator("#status")).to_contain_text("offline")
+    for i in range(1, 11):
+        await type_comment(page, f"comment {i}")
+    await expect(page.locator("#status")).to_contain_text("10 waiting")
+
+    server.crash_after_commits = 5  # the 5th is committed but its ack never leaves
+    await server.start()
+    await page.evaluate("window.dispatchEvent(new Event('online'))")
+    await server.wait_for(lambda: server._server is None)
+    for seq in (6, 7, 8):
+        server.comments[f"spare {seq}"] = Stored(900 + seq, seq, "spare", 1, False)
+    server.last_seq = 8
+    await server.start()
+    await page.evaluate("window.dispatchEvent(new Event('online'))")
+    await expect(page.locator("#comments li .state")).to_have_text(
+        ["sent ✓"] * 10, timeout=3 * WAIT * 1000
+    )
+
+    uuids = [
+        str(await li.get_attribute("data-uuid")) for li in await page.locator("#comments li").all()
+    ]
+    assert [server.comments[u].seq for u in uuids] == [1, 2, 3, 4, 5, 9, 10, 11, 12, 13]
+    assert [server.comments[u].text for u in uuids] == [f"comment {i}" for i in range(1, 11)]
+    assert server.out_of_order == [6, 7, 8], "asked about once each, then renumbered"
+    assert server.connections_seen == 3, "a conflict while settling needs no reconnect"
+    await expect(page.locator("#comments li .seq")).to_have_text(
+        ["1", "2", "3", "4", "5", "9", "10", "11", "12", "13"]
+    )
+
+
 async def test_question_push_updates_page(server: FakeServer, page_url: str, page: Page) -> None:
     await page.goto(page_url)
     await expect(page.locator("#status")).to_have_text("● connected — all sent")
     async with asyncio.timeout(WAIT):
-        await server.push_question({"id": 3, "text": "What would you trade?", "round": "3"})
-    await expect(page.locator("#question")).to_have_text("Round 3: What would you trade?")
+        await server.push_question(
+            {"id": 3, "text": "What would you trade?", "round": "What we value about Riverton"}
+        )
+    await expect(page.locator("#question")).to_have_text(
+        "What we value about Riverton — What would you trade?"
+    )
 
 
 async def test_page_served_by_the_real_server_sends_a_comment(
@@ -183,3 +241,96 @@ async def test_page_served_by_the_real_server_sends_a_comment(
     await expect(page.locator("#table-name")).to_contain_text("Table 6")
     await type_comment(page, "Sent from a phone browser")
     await expect(page.locator("#comments li .state")).to_have_text(["sent ✓"])
+
+
+class VenueLink:
+    """The page's websocket as routed by the test: a venue network that can
+    swallow the server's acks, go down, and come back."""
+
+    def __init__(self) -> None:
+        self.up = True
+        self.drop_acks = False
+        self.dropped: list[str] = []  # comment ids the server acked, the page never heard
+        self._open: list[tuple[WebSocketRoute, WebSocketRoute]] = []
+        self._changed = asyncio.Event()
+
+    async def route(self, page_side: WebSocketRoute) -> None:
+        if not self.up:
+            await page_side.close(code=1001, reason="no network")
+            return
+        server_side = page_side.connect_to_server()
+
+        def to_page(message: str | bytes) -> None:
+            if self.drop_acks and json.loads(message).get("type") == "ack":
+                self.dropped.append(json.loads(message)["id"])
+                self._changed.set()
+                return
+            page_side.send(message)
+
+        server_side.on_message(to_page)  # page -> server still forwards by itself
+        self._open.append((page_side, server_side))
+
+    async def cut(self) -> None:
+        self.up = False
+        for page_side, server_side in self._open:
+            await server_side.close()
+            await page_side.close(code=1001, reason="no network")
+        self._open.clear()
+
+    async def wait_for(self, condition: Callable[[], bool]) -> None:
+        async with asyncio.timeout(WAIT):
+            while not condition():
+                self._changed.clear()
+                await self._changed.wait()
+
+
+async def test_comment_stored_before_its_lost_ack_keeps_its_number(
+    live_server: LiveServer, page: Page
+) -> None:
+    """Acks lost with the link, more typed offline: once back, the table's comments
+    are numbered 1..10 on the server and on the page, each stored once, in order."""
+    link = VenueLink()
+    await page.route_web_socket(re.compile(r"/ws/table"), link.route)
+    await page.goto(f"{live_server.base}/t/{live_server.tokens.tables[6]}")
+    await expect(page.locator("#status")).to_have_text("● connected — all sent")
+    typed = [f"before the drop {i}" for i in range(1, 4)]
+    for text in typed:
+        await type_comment(page, text)
+    await expect(page.locator("#comments li .state")).to_have_text(["sent ✓"] * 3)
+
+    link.drop_acks = True  # the server stores these; their acks die with the link
+    for text in (lost := [f"ack lost {i}" for i in range(4, 7)]):
+        await type_comment(page, text)
+    await link.wait_for(lambda: len(link.dropped) == 3)
+    await link.cut()
+    typed += lost
+    await expect(page.locator("#status")).to_contain_text("offline")
+    for text in (offline := [f"typed offline {i}" for i in range(7, 11)]):
+        await type_comment(page, text)
+    typed += offline
+    await expect(page.locator("#status")).to_contain_text("7 waiting")
+
+    link.drop_acks = False
+    link.up = True
+    await page.evaluate("window.dispatchEvent(new Event('online'))")
+    # Reconnecting may wait out one backoff step (capped at 10 s).
+    await expect(page.locator("#comments li .state")).to_have_text(
+        ["sent ✓"] * 10, timeout=3 * WAIT * 1000
+    )
+    await expect(page.locator("#status")).to_have_text("● connected — all sent")
+
+    uuids = [
+        str(await li.get_attribute("data-uuid")) for li in await page.locator("#comments li").all()
+    ]
+    assert stored_seqs(live_server.db_url, uuids) == list(range(1, 11))
+    path = live_server.db_url.split("///", 1)[1]
+    marks = ",".join("?" * len(uuids))
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        texts = [
+            t
+            for (t,) in db.execute(
+                f"SELECT text FROM comment WHERE client_id IN ({marks}) ORDER BY seq", uuids
+            )
+        ]
+    assert texts == typed  # each once, in typing order
+    await expect(page.locator("#comments li .seq")).to_have_text([str(n) for n in range(1, 11)])

@@ -60,7 +60,7 @@ CREATE INDEX IF NOT EXISTS comments_star_op ON comments (star_op);
 
 class State(StrEnum):
     QUEUED = "queued"  # saved, never written to a socket
-    SENT = "sent"  # written at least once, no ack yet
+    SENT = "sent"  # maybe written (marked just before the write), no ack yet
     ACKED = "acked"  # committed by the server
     REFUSED = "refused"  # the server said it will never accept it as is
 
@@ -214,8 +214,10 @@ class Outbox:
         ``last_seq``. If it holds numbers we have not reached (the laptop's
         file was lost, a spare laptop or a browser used the same table) or a
         waiting comment is at or below it, every waiting comment moves after
-        ``last_seq``, in typed order. That is safe even for a comment the
-        server did commit (its ack was lost): it dedupes by uuid first.
+        ``last_seq``, in typed order. Call it once the server has answered for
+        the waiting comments at or below ``last_seq`` (``Sender`` resends them
+        first): one it already holds, its ack lost, must be acked where it is,
+        or its new number is never used and the table's numbers get a gap.
         """
         with self._tx(durable=True) as db:
             (next_seq,) = db.execute(

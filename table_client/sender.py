@@ -222,6 +222,7 @@ class Sender:
         except (TypeError, ValueError) as exc:
             raise ProtocolError("hello without a usable last_seq") from exc
         self.outbox.save_hello(hello)
+        await self._settle_doubtful(ws, last_seq)
         if self.outbox.on_hello(last_seq):
             log.warning("server is ahead of this outbox; waiting comments renumbered")
             for c in self.outbox.all():
@@ -248,6 +249,38 @@ class Sender:
         for task in done:
             task.result()  # a closed socket or a bug: let it surface
 
+    async def _settle_doubtful(self, ws: ClientConnection, last_seq: int) -> None:
+        """Resend, alone, the sent comments numbered at or below ``last_seq``; await each answer.
+
+        Each was either stored before its ack was lost, or its number went to
+        another device. Only the server knows which, and it looks up ids
+        before seqs: an ack settles the comment at its own number, a conflict
+        leaves it waiting for ``on_hello`` to renumber after ``last_seq``.
+        Renumbering the stored ones too gave them numbers the server never
+        used, a gap before the comments that followed. A queued comment was
+        never on the wire, so it needs no question.
+        """
+        doubtful = [c for c in self.outbox.all() if c.state is State.SENT and c.seq <= last_seq]
+        if doubtful:
+            log.info("asking the server about %d comments sent before the link went", len(doubtful))
+        unanswered: set[str] = set()
+        while doubtful or unanswered:
+            room = self._window - len(unanswered)
+            batch, doubtful = doubtful[:room], doubtful[room:]
+            await self._send_comments(ws, batch, unanswered)
+            async with asyncio.timeout(self._hello_timeout):
+                raw = await ws.recv()
+            try:
+                msg = _parse(raw)
+            except ProtocolError as exc:
+                log.warning("ignoring unreadable frame: %s", exc)
+                continue
+            conflict = msg.get("type") == "error" and msg.get("code") == "conflict"
+            if conflict and msg.get("id") in unanswered:
+                unanswered.discard(str(msg.get("id")))
+            else:
+                self._handle(msg, unanswered)
+
     async def _read(self, ws: ClientConnection, in_flight: set[str]) -> None:
         async for raw in ws:
             try:
@@ -265,14 +298,8 @@ class Sender:
             self._wake.clear()  # before reading the outbox, so no wake-up is lost
             room = self._window - len(in_flight)
             batch = self.outbox.waiting_after(cursor, room) if room > 0 else []
-            for c in batch:
-                await ws.send(json.dumps(_comment_message(c)))
-                in_flight.add(c.uuid)
-                cursor = c.seq
-            fresh = [c for c in batch if c.state is State.QUEUED]
-            self.outbox.mark_sent(c.uuid for c in fresh)
-            for c in fresh:
-                self._changed(self.outbox.get(c.uuid) or c)
+            await self._send_comments(ws, batch, in_flight)
+            cursor = batch[-1].seq if batch else cursor
             for op in self.outbox.pending_stars():
                 if op.id not in stars_sent:
                     stars_sent.add(op.id)
@@ -284,6 +311,19 @@ class Sender:
                 await ws.send(json.dumps(waiting))
             if not batch:
                 await self._wake.wait()
+
+    async def _send_comments(
+        self, ws: ClientConnection, batch: list[Comment], in_flight: set[str]
+    ) -> None:
+        # Marked before the first write: a link cut mid-batch may deliver some,
+        # and a comment still "queued" must be one the server cannot hold.
+        fresh = [c for c in batch if c.state is State.QUEUED]
+        self.outbox.mark_sent(c.uuid for c in fresh)
+        for c in fresh:
+            self._changed(self.outbox.get(c.uuid) or c)
+        for c in batch:
+            await ws.send(json.dumps(_comment_message(c)))
+            in_flight.add(c.uuid)
 
     def _handle(self, msg: dict[str, Any], in_flight: set[str]) -> None:
         kind = msg.get("type")

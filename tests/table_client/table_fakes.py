@@ -117,6 +117,8 @@ class FakeServer:
             await ws.send(json.dumps(self._hello()))
             await self._notify()
             async for raw in ws:
+                if ws.transport.is_closing():  # crashed: frames already read die with it
+                    break
                 msg = json.loads(raw)
                 self.received.append(msg)
                 await self._on_message(ws, msg)

@@ -123,7 +123,7 @@ def test_server_ahead_renumbers_waiting_comments_after_its_last_seq(path: Path) 
 
 
 def test_waiting_comment_at_or_below_last_seq_moves_after_it(path: Path) -> None:
-    """Its number was taken (another device, or its own ack was lost): renumber."""
+    """Its number was taken by another device (the server said conflict): renumber."""
     outbox = Outbox(path, KEY)
     done = outbox.add_many([(t, None, False, None) for t in ("a", "b", "c", "d")])
     for c in done[:2]:

@@ -11,7 +11,7 @@ from table_client.endpoint import table_ws_base
 from table_client.events import Link, QuestionChanged
 from table_client.outbox import Outbox, State, table_key
 from table_client.sender import Sender
-from tests.table_client.table_fakes import TOKEN, WAIT, FakeServer
+from tests.table_client.table_fakes import TOKEN, WAIT, FakeServer, Stored
 
 Start = Callable[..., Sender]
 Until = Callable[[Sender, Callable[[], bool]], Awaitable[None]]
@@ -79,11 +79,35 @@ async def test_server_killed_mid_stream_every_comment_stored_once_in_order(
 
     assert server.commit_order == uuids  # stored once each, in typed order
     assert server.out_of_order == []
+    # The 50th keeps its number (the server holds it), so the rest follow on with no gap.
+    assert [server.comments[u].seq for u in uuids] == list(range(1, 121))
     resent = [m["id"] for m in server.received if m["type"] == "comment"]
     assert uuids[49] in resent[50:], "the comment whose ack was lost must be resent"
     assert {c.comment_id for c in sender.outbox.all()} == {
         server.comments[u].comment_id for u in uuids
     }
+
+
+async def test_lost_ack_keeps_its_number_and_only_taken_numbers_move(
+    server: FakeServer, start_sender: Start, until: Until, outbox_path: Path
+) -> None:
+    """Offline, one comment was stored without its ack and a spare laptop took 6..8:
+    the stored one is acked where it is and the rest follow the spare's, no gap."""
+    uuids = fill(outbox_path, server, 10)
+    server.crash_after_commits = 5  # the 5th is committed but its ack never leaves
+    sender = start_sender()
+    await server.wait_for(lambda: server._server is None)
+    await until(sender, lambda: sender.status.link is Link.OFFLINE)
+    for seq in (6, 7, 8):
+        server.comments[f"spare {seq}"] = Stored(900 + seq, seq, "spare", 1, False)
+    server.last_seq = 8
+
+    await server.start()
+    await until(sender, all_settled(sender))
+
+    assert [server.comments[u].seq for u in uuids] == [1, 2, 3, 4, 5, 9, 10, 11, 12, 13]
+    assert server.out_of_order == [6, 7, 8], "asked about once each, then renumbered"
+    assert server.connections_seen == 2, "a conflict while settling needs no reconnect"
 
 
 async def test_refused_comment_stays_visible_and_others_go_through(

@@ -193,11 +193,13 @@ def fast_backoff() -> Backoff:
     return Backoff(base=0.02, cap=0.2)
 
 
-async def until_sender(sender: Sender, condition: Callable[[], bool]) -> None:
+async def until_sender(
+    sender: Sender, condition: Callable[[], bool], within: float = WAIT
+) -> None:
     """Wait (bounded) until ``condition`` holds, re-checking on each sender event."""
     changed = asyncio.Event()
     sender.subscribe(lambda _event: changed.set())
-    async with asyncio.timeout(WAIT):
+    async with asyncio.timeout(within):
         while not condition():
             changed.clear()
             await changed.wait()

@@ -14,11 +14,15 @@ from table_client.outbox import Outbox, State, table_key
 from table_client.sender import Sender
 from tests.conftest import LiveServer, free_port
 from tests.proxy import CuttableProxy
+from tests.table_client.table_fakes import until_sender
 from tests.table_client.test_table_live import Until, settled, stored_seqs
 
 # The issue asks for 60 s; the client's behaviour does not depend on how long
 # the link was down (its backoff is capped at 10 s), so a shorter cut keeps CI quick.
 CUT_SECONDS = 8
+# After the cut the client's next try comes at a random moment up to the backoff's
+# cap (full jitter), so the link may be back for up to CAP seconds before it notices.
+CAP = 10.0
 
 
 async def test_link_dropped_mid_stream_every_comment_arrives_in_order_once(
@@ -33,7 +37,7 @@ async def test_link_dropped_mid_stream_every_comment_arrives_in_order_once(
         base,
         token,
         Outbox(tmp_path / "o.sqlite3", table_key(base, token)),
-        backoff=Backoff(base=0.5, cap=10.0),
+        backoff=Backoff(base=0.5, cap=CAP),
     )
     task = asyncio.create_task(sender.run())
     try:
@@ -47,14 +51,14 @@ async def test_link_dropped_mid_stream_every_comment_arrives_in_order_once(
         await asyncio.sleep(CUT_SECONDS)
         await proxy.start()
         back = time.monotonic()
-        await until(sender, settled(sender))
+        await until_sender(sender, settled(sender), within=CAP + 20)  # a loaded CI machine
         drained = time.monotonic() - back
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await proxy.cut()
     print(f"all {len(typed)} comments acked {drained:.2f} s after the link returned")
-    assert drained <= 10
+    assert drained <= CAP + 10, "reconnected within the backoff cap, then drained"
     assert all(c.state is State.ACKED for c in sender.outbox.all())
     # Stored once each (stored_seqs checks), in typing order, numbered 1..50: a
     # comment stored just before the cut, its ack lost, keeps its number.

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import admin, logging_setup, pages, trace, ws
 from server.db import Database
-from server.hub import make_hub
+from server.hub import RedisHub, make_hub
 from server.meeting import Meeting
 from server.migrate import upgrade
 from server.settings import Settings
@@ -74,13 +74,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await guard.start()
         app.state.guard = guard
         app.state.templates = pages.make_templates()
-        worker = None
+        worker = forwarder = None
         if settings.theming:
             from server.theming_worker import ThemingWorker
 
             worker = ThemingWorker(meeting)
             await worker.start()
             app.state.theming = worker
+        elif isinstance(hub, RedisHub):
+            # The theming worker is another process (serve --workers N): team ops go to it.
+            from server.curation_rpc import Forwarder
+
+            forwarder = Forwarder(meeting, settings.curation_timeout)
+            await forwarder.start()
         if settings.event_file is not None:
             from server.cli_support import ensure_event_loaded
 
@@ -90,6 +96,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             if worker is not None:
                 await worker.stop()
+            if forwarder is not None:
+                await forwarder.stop()
             await guard.stop()
             await meeting.stop()
             await hub.stop()

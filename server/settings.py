@@ -38,6 +38,13 @@ class Settings(BaseSettings):
         "(a fast deterministic stand-in, for tests about something else).",
     )
     theming: bool = Field(True, description="Run the theming worker in this process.")
+    curation_timeout: float = Field(
+        30.0,
+        gt=0,
+        description="With the theming worker in another process (serve --workers N), seconds "
+        "a web process waits for it to apply a theme-team op before telling the member the "
+        "change was not made.",
+    )
     max_frame_bytes: int = Field(
         65536, description="Largest websocket frame accepted; bigger frames close with 1009."
     )

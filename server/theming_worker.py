@@ -23,6 +23,7 @@ from sqlmodel import col, select
 
 from server import views
 from server.embedding_store import RecordingCache, make_embedder
+from server.hub import RedisHub
 from server.meeting import Meeting
 from server.models import (
     Comment,
@@ -68,15 +69,24 @@ class ThemingWorker:
         self.queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.processed = 0
+        self._rpc: Any = None  # answers team ops forwarded by web processes (shared hub)
 
     async def start(self) -> None:
         from server.curation import Workbench  # it builds on this module
 
         self.meeting.comment_listeners.append(self.enqueue)
         Workbench(self).register()
+        if isinstance(self.meeting.hub, RedisHub):
+            # Web processes without a theming worker send their team ops here.
+            from server.curation_rpc import CurationServer
+
+            self._rpc = CurationServer(self.meeting)
+            await self._rpc.start()
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
+        if self._rpc is not None:
+            await self._rpc.stop()
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -156,6 +156,15 @@ async def seen_on(team: ClientConnection, q: int, done: Any) -> dict[str, Any]:
                 return msg
 
 
+async def two_themes(team: ClientConnection, q: int) -> dict[str, Any]:
+    """The question's themes, rethemed first if the tests so far left fewer than two."""
+    now = await sync(team, q)
+    if len(now["themes"]) < 2:
+        assert (await op(team, "retheme", q))["type"] == "ack"
+        now = await sync(team, q)
+    return now
+
+
 def theme(msg: dict[str, Any], key: str) -> dict[str, Any] | None:
     return next((t for t in msg["themes"] if t["key"] == key), None)
 
@@ -229,11 +238,7 @@ async def test_a_stale_version_forwarded_from_a_web_process_is_refused_with_conf
     c, q = seeded.cluster, seeded.question_id
     async with connect(ws(c.web[1], "team", c.tokens.team)) as team:
         await recv_until(team, "hello")
-        now = await sync(team, q)
-        if not now["themes"]:
-            assert (await op(team, "retheme", q))["type"] == "ack"
-            now = await sync(team, q)
-        th = biggest(now, 1)[0]
+        th = biggest(await two_themes(team, q), 1)[0]
         first = await op(team, "rename", q, theme=th["key"], version=th["version"], label="One")
         stale = await op(team, "rename", q, theme=th["key"], version=th["version"], label="Two")
         after = await sync(team, q)
@@ -272,3 +277,25 @@ async def test_with_the_theming_worker_stopped_an_op_is_refused_within_the_timeo
     assert refused["message"] == NOT_ANSWERING
     assert 1.5 <= waited < 10, "the timeout is the configured 2 s, not the default"
     assert [r for r in rows if refused["id"] in r.after] == []
+
+
+async def test_publish_at_one_web_process_reaches_a_screen_at_the_other_and_becomes_a_poll(
+    seeded: Seeded,
+) -> None:
+    c, q = seeded.cluster, seeded.question_id
+    async with (
+        connect(ws(c.web[0], "team", c.tokens.team)) as team,
+        connect(ws(c.web[1], "display", c.tokens.display)) as screen,
+        connect(ws(c.web[1], "producer", c.tokens.producer)) as producer,
+    ):
+        await recv_until(team, "hello")
+        await recv_until(screen, "hello")
+        await recv_until(producer, "hello")
+        chosen = biggest(await two_themes(team, q))
+        versions = {t["key"]: t["version"] for t in chosen}
+        published = await op(team, "publish", q, themes=versions, name="Pat")
+        shown = await recv_until(screen, "published", within=30)
+        made = await op(producer, "poll_from_themes", q, kind="multi", max_choices=2)
+    assert published["type"] == "ack" and published["published"] == 2, published
+    assert {t["key"] for t in shown["themes"] if t["question_id"] == q} == set(versions)
+    assert made["type"] == "ack" and isinstance(made["poll_id"], int), made

@@ -182,17 +182,8 @@ async def test_rename_and_merge_at_one_web_process_reach_a_member_at_the_other(
         rethemed = await op(ana, "retheme", q, name="Ana")
         assert rethemed["type"] == "ack", rethemed
         x, y = biggest(await sync(ana, q))
-        rename_id = new_id()
-        renamed = await op(
-            ana,
-            "rename",
-            q,
-            id=rename_id,
-            theme=x["key"],
-            version=x["version"],
-            label="Safer streets",
-            name="Ana",
-        )
+        rename = {"id": new_id(), "theme": x["key"], "version": x["version"], "name": "Ana"}
+        renamed = await op(ana, "rename", q, label="Safer streets", **rename)
         assert renamed["type"] == "ack", renamed
         assert renamed["theme"] == x["key"] and isinstance(renamed["log_id"], int)
         after_rename = await seen_on(
@@ -212,16 +203,7 @@ async def test_rename_and_merge_at_one_web_process_reach_a_member_at_the_other(
         assert merged["type"] == "ack", merged
         assert merged["theme"] == x["key"]
         after_merge = await seen_on(ben, q, lambda m: theme(m, y["key"]) is None)
-        resent = await op(
-            ana,
-            "rename",
-            q,
-            id=rename_id,
-            theme=x["key"],
-            version=x["version"],
-            label="Safer streets",
-            name="Ana",
-        )
+        resent = await op(ana, "rename", q, label="Safer streets", **rename)
     assert (theme(after_merge, x["key"]) or {}).get("size") == x["size"] + y["size"]
     assert resent == renamed, "a resend is acked again with the same fields"
     rows = await logged(c.pg_url)

@@ -199,11 +199,13 @@ def live_server(
     proc, base = start_server(db_url, log, env_extra)
     server = LiveServer(base, base.replace("http", "ws", 1), tokens, proc, log, db_url, env_extra)
     yield server
-    proc.terminate()
+    # server.proc, not proc: a test that restarts the server swaps in the new process
+    # (the old one is already gone), and the new one must not outlive the test.
+    server.proc.terminate()
     try:
-        proc.wait(10)
+        server.proc.wait(10)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        server.proc.kill()
     if request.node.stash.get(FAILED, False):
         print(f"--- server log ---\n{server.log_text()}")
 

@@ -103,7 +103,7 @@ async def main_async(args: argparse.Namespace, db_url: str) -> None:
             votes=args.votes,
             window=args.window,
             displays=args.displays,
-            progress=lambda m: None,
+            progress=lambda m: print(f"  {m}", flush=True),
         )
         for line in result.summary():
             print(line)

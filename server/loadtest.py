@@ -84,7 +84,12 @@ async def run_load(
     for i in range(0, len(phone_tokens), 200):
         conns += await asyncio.gather(
             *(
-                connect(f"{ws}/ws/phone?token={t}", max_size=2**20, open_timeout=60)
+                # ping_interval=None: a phone's browser never pings (it only answers the
+                # server's pings), and 5,000 pinging clients would load the server unlike phones.
+                connect(
+                    f"{ws}/ws/phone?token={t}", max_size=2**20, open_timeout=60,
+                    ping_interval=None,
+                )
                 for t in phone_tokens[i : i + 200]
             )
         )
@@ -107,7 +112,9 @@ async def run_load(
         await producer.send(
             json.dumps({"type": "open_poll", "id": str(uuid.uuid4()), "poll_id": poll["id"]})
         )
+        progress(f"voting: {min(votes, len(conns))} votes over {window:g} s")
         result = await _vote(conns, screens, poll, votes, window)
+        progress("votes done")
     result.connect_seconds = connect_seconds
     for c in [*conns, *screens]:
         await c.close()

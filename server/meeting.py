@@ -79,7 +79,9 @@ class Meeting:
         from server.votebatch import GroupCommit
 
         self._task = asyncio.create_task(self._broadcast_results())
-        self.votes = GroupCommit(self, writes.apply_vote, writes.vote)
+        self.votes = GroupCommit(
+            self, writes.apply_vote, writes.vote, prepare=writes.prefetch_votes
+        )
         self.votes.start()
         self.extra_writes[("participant", "vote")] = self.votes.submit
         self.comments = GroupCommit(self, writes.apply_comment, writes.comment)

@@ -23,6 +23,8 @@ log = logging.getLogger("townhall.votes")
 Pending = list[tuple[Principal, Any, "asyncio.Future[writes.Outcome]"]]
 # stage(session, who, msg) adds a write without committing; single() commits one.
 Write = Callable[[Any, Principal, Any], Awaitable[writes.Outcome]]
+# prepare(session, [(who, msg), ...]) reads what the whole batch needs, once.
+Prepare = Callable[[Any, list[tuple[Principal, Any]]], Awaitable[None]]
 
 
 class GroupCommit:
@@ -33,10 +35,12 @@ class GroupCommit:
         single: Write,
         window: float = 0.005,
         max_batch: int = 500,
+        prepare: Prepare | None = None,
     ) -> None:
         self.meeting = meeting
         self.stage = stage
         self.single = single
+        self.prepare = prepare
         self.window = window
         self.max_batch = max_batch
         self._pending: Pending = []
@@ -74,6 +78,8 @@ class GroupCommit:
         results: list[writes.Outcome | TownhallError] = []
         try:
             async with lock, self.meeting.db.session() as s:
+                if self.prepare is not None:
+                    await self.prepare(s, [(who, msg) for who, msg, _ in batch])
                 for who, msg, _ in batch:
                     try:
                         results.append(await self.stage(s, who, msg))

@@ -70,3 +70,47 @@ def test_parse_is_strict_about_vote_fields() -> None:
     bad = {"type": "vote", "id": new_id(), "poll_id": 1, "seq": 0, "choice": []}
     with pytest.raises(InvalidMessage, match="seq"):
         protocol.parse(json.dumps(bad))
+
+
+async def test_one_phone_twice_in_a_batch_keeps_the_newer_ballot_and_ignores_a_late_one(
+    settings: Settings, tokens: IssuedTokens
+) -> None:
+    """The group commit reads every standing ballot of a batch in one query
+    (writes.prefetch_votes): a second ballot from the same phone in that batch must
+    replace the first, not collide with it, and an older one arriving later is ignored."""
+    db = Database(settings.db_url)
+    meeting = Meeting(settings, db, MemoryHub(), ThreadPoolExecutor(1))
+    await meeting.start()
+    try:
+        async with db.session() as s:
+            poll = (await s.exec(select(Poll).where(Poll.kind == "single"))).first()
+            assert poll is not None and poll.id is not None
+            poll.status = "open"
+            s.add(poll)
+            p = Participant(event_id=tokens.event_id)
+            s.add(p)
+            await s.flush()
+            await s.commit()
+            poll_id, pid = poll.id, p.id
+        who = Principal("participant", tokens.event_id, 0, participant_id=pid)
+
+        def ballot(seq: int, key: str) -> protocol.VoteMsg:
+            raw = {"type": "vote", "id": new_id(), "poll_id": poll_id, "seq": seq, "choice": [key]}
+            msg = protocol.parse(json.dumps(raw))
+            assert isinstance(msg, protocol.VoteMsg)
+            return msg
+
+        first, second, late = ballot(1, "car"), ballot(2, "bus"), ballot(1, "walk")
+        acks = await asyncio.gather(meeting.handle(who, first), meeting.handle(who, second))
+        assert meeting.votes.batches == 1, "both in one group commit"
+        assert [a["seq"] for a in acks] == [1, 2] and all(a["applied"] for a in acks)
+        again = await meeting.handle(who, late)
+        assert again["applied"] is False and again["seq"] == 2
+        async with db.session() as s:
+            rows = (await s.exec(select(Vote).where(Vote.poll_id == poll_id))).all()
+        assert [(json.loads(r.choice), r.seq, r.client_id) for r in rows] == [
+            (["bus"], 2, second.id)
+        ]
+    finally:
+        await meeting.stop()
+        await db.dispose()

@@ -200,7 +200,9 @@ async def prefetch_votes(s: AsyncSession, batch: list[tuple[Principal, Any]]) ->
             key = (row.poll_id, row.participant_id)
             if key in found:
                 found[key] = row
-    s.info[VOTES] = found
+    standing = s.info.setdefault(VOTES, {})
+    for key, ballot in found.items():
+        standing.setdefault(key, ballot)  # a ballot staged earlier in this session stands
 
 
 async def apply_vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome:
@@ -210,18 +212,11 @@ async def apply_vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome
     poll = await s.get(Poll, msg.poll_id)
     if poll is None or poll.event_id != who.event_id:
         raise NotFound(N_("poll {poll} does not exist"), poll=msg.poll_id)
-    standing: dict[tuple[int, int], Vote | None] | None = s.info.get(VOTES)
     key = (msg.poll_id, who.participant_id)
-    if standing is not None and key in standing:
-        row = standing[key]  # prefetched for the whole batch (prefetch_votes)
-    else:
-        row = (
-            await s.exec(
-                select(Vote).where(
-                    Vote.poll_id == poll.id, Vote.participant_id == who.participant_id
-                )
-            )
-        ).first()
+    if key not in s.info.get(VOTES, {}):  # not staged by a group commit: read it alone
+        await prefetch_votes(s, [(who, msg)])
+    standing: dict[tuple[int, int], Vote | None] = s.info[VOTES]
+    row = standing[key]
     if row is not None and (row.client_id == msg.id or msg.seq <= row.seq):
         # A resend, or an older ballot arriving late: the newer one stands.
         return Outcome(ack={"poll_id": poll.id, "seq": row.seq, "applied": row.client_id == msg.id})
@@ -247,8 +242,7 @@ async def apply_vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome
     )
     row.amounts = json.dumps(amounts) if amounts is not None else None
     s.add(row)
-    if standing is not None:
-        standing[key] = row  # a second ballot from the same phone in this batch replaces it
+    standing[key] = row  # a second ballot from the same phone in this batch replaces it
     return Outcome(ack={"poll_id": poll.id, "seq": msg.seq, "applied": True}, dirty_poll=poll.id)
 
 

@@ -66,12 +66,18 @@ def _language(request: Request, event_languages: str | None) -> tuple[str, dict[
     return lang, {"languages": links, "i18n_bundle": json.dumps(cats.bundle(lang))}
 
 
-async def _participant_page(request: Request, name: str, **ctx: Any) -> HTMLResponse:
+async def _participant_page(
+    request: Request, name: str, alternate: bool = False, **ctx: Any
+) -> HTMLResponse:
     ev = await _event(request)
     lang, extra = _language(request, ev.languages if ev else None)
     texts = await _meeting(request).texts(ev.id) if ev is not None and ev.id is not None else {}
     # The event file's own texts in this language (server/localtext.py), for common.js.
     extra["event_texts"] = json.dumps(texts.get(lang, {}))
+    if alternate:
+        extra["alternate_languages"] = _alternation(
+            request, _offered(ev.languages if ev else None), texts
+        )
     response = render(request, name, lang=lang, **extra, **ctx)
     if request.query_params.get("lang") == lang:  # the switcher: remember the choice
         response.set_cookie(i18n.COOKIE, lang, max_age=7 * 86400, samesite="lax")
@@ -183,31 +189,27 @@ async def screen_page(request: Request) -> Response:
         await _meeting(request).authenticate(token, "display")
     except errors.Forbidden as exc:
         return render(request, "error.html", status=403, message=exc.message)
-    ev = await _event(request)
-    offered = _offered(ev.languages if ev else None)
-    texts = await _meeting(request).texts(ev.id) if ev is not None and ev.id is not None else {}
+    return await _participant_page(request, "screen.html", alternate=True, token=token)
+
+
+def _alternation(request: Request, offered: list[str], texts: dict[str, dict[str, str]]) -> str:
+    """For a screen that takes turns with the event's languages: every language's
+    catalogues and the pace, as JSON for common.js; "" when it keeps one language."""
     seconds = _meeting(request).settings.screen_language_seconds
     try:
         seconds = float(request.query_params.get("alternate", seconds))
     except ValueError:
         pass  # a mistyped link: the server's default
     seconds = max(seconds, 2.0) if seconds > 0 else 0.0  # slower than a reader, not a strobe
-    alternate = len(offered) > 1 and seconds > 0 and not request.query_params.get("lang")
-    # A screen that alternates gets every language's catalogues and switches by itself.
-    languages = (
-        json.dumps(
-            {
-                "seconds": seconds,
-                "order": offered,
-                "interface": {code: i18n.catalogues().bundle(code) for code in offered},
-                "texts": {code: texts.get(code, {}) for code in offered},
-            }
-        )
-        if alternate
-        else ""
-    )
-    return await _participant_page(
-        request, "screen.html", token=token, alternate_languages=languages
+    if len(offered) < 2 or seconds <= 0 or request.query_params.get("lang"):
+        return ""
+    return json.dumps(
+        {
+            "seconds": seconds,
+            "order": offered,
+            "interface": {code: i18n.catalogues().bundle(code) for code in offered},
+            "texts": {code: texts.get(code, {}) for code in offered},
+        }
     )
 
 

@@ -5,12 +5,7 @@ window.townhallBudgetScreen = (function () {
   const t = window.townhall;
   const tr = t.tr;
 
-  function money(n, unit) {
-    unit = t.text(unit);
-    const text = t.number(Math.round(Math.abs(n)));
-    if (unit && unit.length <= 3 && !/^[A-Za-z]/.test(unit)) return (n < 0 ? "-" : "") + unit + text;
-    return (n < 0 ? "-" : "") + text + " " + unit;
-  }
+  const money = t.money;
 
   function bar(label, pct, value, key) {
     const li = t.el("li", null, "bar");

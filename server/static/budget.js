@@ -7,12 +7,7 @@ window.townhallBudget = (function () {
   const tr = t.tr;
   const KINDS = ["allocation", "projects", "tradeoff"];
 
-  function money(n, unit) {
-    unit = t.text(unit); // "points" in the page's language; a currency sign stays
-    const text = t.number(Math.abs(n));
-    if (unit && unit.length <= 3 && !/^[A-Za-z]/.test(unit)) return (n < 0 ? "-" : "") + unit + text;
-    return (n < 0 ? "-" : "") + text + " " + unit;
-  }
+  const money = t.money;
 
   // ui: {form, help, status, send(fields) -> Promise}
   function render(p, ballot, ui) {

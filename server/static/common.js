@@ -28,6 +28,14 @@ window.townhall = (function () {
   // Numbers in the page's language (1,200,000 or 1.200.000).
   let locale = root.lang === "en" ? "en-GB" : (root.lang || "en-GB");
   function number(n) { return Number(n).toLocaleString(locale); }
+  // An amount of a budget: "£1,200,000" for a currency sign, "40 points" (in the
+  // page's language) for a word; whole units, as ballots are (server/budget.py: money).
+  function money(n, unit) {
+    unit = text(unit);
+    const digits = number(Math.round(Math.abs(n)));
+    if (unit && unit.length <= 3 && !/^[A-Za-z]/.test(unit)) return (n < 0 ? "-" : "") + unit + digits;
+    return (n < 0 ? "-" : "") + digits + " " + unit;
+  }
 
   // A screen that alternates languages (data-languages: order, seconds, every catalogue):
   // setLanguage swaps the catalogues and re-translates the page's fixed strings, marked
@@ -158,5 +166,5 @@ window.townhall = (function () {
   }
 
   return { el: el, uuid: uuid, connect: connect, clear: clear, tr: tr, text: text, number: number,
-    setLanguage: setLanguage, alternate: alternate };
+    money: money, setLanguage: setLanguage, alternate: alternate };
 })();

@@ -3,7 +3,7 @@ close codes and protocol error codes."""
 
 from __future__ import annotations
 
-from server.i18n import Gettext, format_message
+from server.i18n import Refusal
 
 # Websocket close codes (RFC 6455 and the project's own 4xxx, see docs/protocol.md).
 CLOSE_POLICY = 1008  # bad token, wrong role, foreign Origin
@@ -15,23 +15,12 @@ CLOSE_TOO_SLOW = 4002  # the client could not keep up; reconnect to resync
 CLOSE_FLOODING = 4003  # kept sending after many rate_limited replies; reconnect slower
 
 
-class TownhallError(Exception):
-    """An error a client caused and should be told about."""
+class TownhallError(Refusal):
+    """An error a client caused and should be told about (``{name}`` placeholders and
+    translation: ``server.i18n.Refusal``)."""
 
     code = "error"
     http_status = 400
-
-    def __init__(self, message: str, **values: object) -> None:
-        """``message`` may hold ``{name}`` placeholders filled from ``values``: then it is
-        also the msgid a participant's page translates (server/i18n.py, ``N_``)."""
-        self.msgid = message
-        self.values = values
-        self.message = format_message(message, values) if values else message
-        super().__init__(self.message)
-
-    def translated(self, gettext: Gettext | None) -> str:
-        """The message in a participant's language (English when there is no catalogue)."""
-        return gettext(self.msgid, **self.values) if gettext is not None else self.message
 
 
 class InvalidMessage(TownhallError):

@@ -26,6 +26,23 @@ _TAG = re.compile(r"^[a-z]{2,3}$")
 Gettext = Callable[..., str]
 
 
+class Refusal(Exception):
+    """An exception whose message a participant may read, in their language.
+
+    ``message`` may hold ``{name}`` placeholders filled from ``values``; it is then also
+    the msgid (mark it with ``N_``) that ``translated`` looks up."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.msgid = message
+        self.values = values
+        self.message = format_message(message, values) if values else message
+        super().__init__(self.message)
+
+    def translated(self, gettext: Gettext | None) -> str:
+        """The message in a participant's language (as written when there is no catalogue)."""
+        return gettext(self.msgid, **self.values) if gettext is not None else self.message
+
+
 def N_(msgid: str) -> str:
     """Marks an English string in Python code as one the participant pages translate
     (error messages, default texts); the string itself is returned unchanged."""

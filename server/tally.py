@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from server.i18n import N_, format_message
+from server.i18n import N_, Refusal
 
 Kind = Literal["single", "multi", "ranking", "scale", "allocation", "projects", "tradeoff"]
 # The last three are budgeting ballots (server/budget.py adds their own checks);
@@ -27,15 +27,12 @@ NOT_GIVEN = "not_given"
 NOT_GIVEN_LABEL = "Not given"
 
 
-class BallotError(ValueError):
+class BallotError(Refusal, ValueError):
     """A ballot the poll cannot accept; `message` is fit to show the participant."""
 
     def __init__(self, code: str, message: str, **values: object) -> None:
         self.code = code
-        self.msgid = message  # with {placeholders}; translated on the phone (server/i18n.py)
-        self.values = values
-        self.message = format_message(message, values) if values else message
-        super().__init__(self.message)
+        super().__init__(message, **values)
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         logging_setup.configure(settings.log_level)  # first: no token may reach a log
         await asyncio.to_thread(upgrade, settings.db_url)
         db = Database(settings.db_url)
-        hub = make_hub(settings.hub_url, settings.subscriber_queue)
+        hub = make_hub(settings.hub_url, settings.subscriber_queue, settings.db_url)
         await hub.start()
         executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="townhall-worker")
         meeting = Meeting(settings, db, hub, executor)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 RESYNC: dict[str, Any] = {"type": "resync"}
@@ -80,11 +82,10 @@ class MemoryHub:
 class RedisHub(MemoryHub):
     """Delivers between processes through Redis pub/sub; local delivery as MemoryHub."""
 
-    CHANNEL = "townhall:hub"
-
-    def __init__(self, url: str, maxsize: int = 256) -> None:
+    def __init__(self, url: str, maxsize: int = 256, channel: str = "townhall:hub") -> None:
         super().__init__(maxsize)
         self.url = url
+        self.channel = channel
         self._task: asyncio.Task[None] | None = None
         self._redis: Any = None
         self.healthy = False
@@ -106,7 +107,7 @@ class RedisHub(MemoryHub):
     async def publish(self, topic: str, message: dict[str, Any]) -> None:
         payload = json.dumps({"topic": topic, "message": message})
         try:
-            await self._redis.publish(self.CHANNEL, payload)
+            await self._redis.publish(self.channel, payload)
         except Exception:
             # Redis down: deliver locally so this process's screens stay live;
             # other processes resync when the hub comes back.
@@ -118,7 +119,7 @@ class RedisHub(MemoryHub):
             pubsub = None
             try:
                 pubsub = self._redis.pubsub()
-                await asyncio.wait_for(pubsub.subscribe(self.CHANNEL), 5)
+                await asyncio.wait_for(pubsub.subscribe(self.channel), 5)
                 if not self.healthy:
                     self._set_healthy(True)
                 while True:
@@ -155,9 +156,28 @@ class RedisHub(MemoryHub):
                 sub.offer(RESYNC)
 
 
-def make_hub(url: str, maxsize: int = 256) -> MemoryHub:
+def channel_for(db_url: str) -> str:
+    """The Redis channel of one deployment: the processes sharing a database.
+
+    Topics carry event ids, which restart at 1 in every database, so two
+    deployments (or two test runs) on one Redis must not hear each other.
+    The driver is left out: ``postgresql+asyncpg://`` and ``postgresql://``
+    name the same database.
+    """
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    url = url.set(drivername=url.get_backend_name())
+    if url.get_backend_name() == "sqlite" and url.database:
+        url = url.set(database=str(Path(url.database).resolve()))
+    digest = hashlib.sha256(url.render_as_string(hide_password=False).encode()).hexdigest()
+    return f"townhall:hub:{digest[:16]}"
+
+
+def make_hub(url: str, maxsize: int = 256, db_url: str | None = None) -> MemoryHub:
+    """The hub for ``url``; with Redis, ``db_url`` scopes the channel to one deployment."""
     if url.startswith("memory"):
         return MemoryHub(maxsize)
     if url.startswith("redis"):
-        return RedisHub(url, maxsize)
+        return RedisHub(url, maxsize, channel_for(db_url) if db_url else "townhall:hub")
     raise ValueError(f"unknown hub URL {url!r}: use memory:// or redis://host:port")

@@ -27,7 +27,7 @@ async def run_theming_service(settings: Settings, ready: asyncio.Event | None = 
 
     await asyncio.to_thread(upgrade, settings.db_url)
     db = Database(settings.db_url)
-    hub = make_hub(settings.hub_url, settings.subscriber_queue)
+    hub = make_hub(settings.hub_url, settings.subscriber_queue, settings.db_url)
     await hub.start()
     meeting = Meeting(settings, db, hub, ThreadPoolExecutor(2, thread_name_prefix="theming"))
     await meeting.start()

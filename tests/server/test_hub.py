@@ -36,3 +36,40 @@ def test_hub_by_url() -> None:
     assert type(make_hub("redis://127.0.0.1:6379")).__name__ == "RedisHub"
     with pytest.raises(ValueError, match="unknown hub URL"):
         make_hub("kafka://x")
+
+
+def test_channel_names_one_deployment_whatever_the_driver(tmp_path) -> None:
+    from server.hub import channel_for
+
+    pg = "postgresql+asyncpg://postgres@127.0.0.1:5432/event_a"
+    assert channel_for(pg) == channel_for("postgresql://postgres@127.0.0.1:5432/event_a")
+    assert channel_for(pg) != channel_for("postgresql://postgres@127.0.0.1:5432/event_b")
+    db = tmp_path / "e.db"
+    assert channel_for(f"sqlite+aiosqlite:///{db}") == channel_for(f"sqlite:///{db}")
+
+
+@pytest.mark.redis
+async def test_two_deployments_on_one_redis_do_not_hear_each_other(redis_url: str) -> None:
+    """Event ids restart at 1 in every database: topic ``tally:1`` of one
+    deployment must never reach the screens of another."""
+    a1 = make_hub(redis_url, db_url="postgresql://127.0.0.1/deployment_a")
+    a2 = make_hub(redis_url, db_url="postgresql://127.0.0.1/deployment_a")
+    b = make_hub(redis_url, db_url="postgresql://127.0.0.1/deployment_b")
+    try:
+        async with (
+            a2.subscribe("hub", "tally:1") as same,
+            b.subscribe("hub", "tally:1") as other,
+        ):
+            for hub in (a1, a2, b):
+                await hub.start()
+            # Each listener says so once it is subscribed to Redis.
+            for sub in (same, other):
+                assert await asyncio.wait_for(sub.get(), 10) == {"type": "hub", "healthy": True}
+            await a1.publish("tally:1", {"type": "tally", "n": 1})
+            assert await asyncio.wait_for(same.get(), 5) == {"type": "tally", "n": 1}
+            await b.publish("tally:1", {"type": "tally", "n": 2})
+            assert await asyncio.wait_for(other.get(), 5) == {"type": "tally", "n": 2}
+            assert other.queue.empty()  # deployment a's message never arrived
+    finally:
+        for hub in (a1, a2, b):
+            await hub.stop()

@@ -147,7 +147,12 @@ class Meeting:
         if any(topic.startswith("event:") for topic, _ in outcome.events):
             self._event_views.pop(who.event_id, None)
         for topic, message in outcome.events:
-            await self.hub.publish(topic, await self._expand(who.event_id, message))
+            shown = await self._expand(who.event_id, message)
+            if who.role == "producer" and topic.startswith("event:"):
+                # Which console did it: consoles say so, and the demo's autopilot
+                # steps aside when someone else acts.
+                shown = {**shown, "by": who.label or who.role}
+            await self.hub.publish(topic, shown)
         if outcome.dirty_poll is not None:
             self._dirty_polls.add((who.event_id, outcome.dirty_poll))
             self._wake.set()

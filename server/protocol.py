@@ -97,6 +97,16 @@ class ClosePollMsg(_Write):
 class ScreenMsg(_Write):
     type: Literal["screen"]
     mode: Literal["poll", "breakdown", "themes", "demographics", "join"]
+    # Which poll (poll, breakdown) or question (themes) to show; none keeps the last one.
+    poll_id: int | None = None
+    question_id: int | None = None
+
+
+class ScreenFollowMsg(_Write):
+    """Pin the screens (false) or let them follow the room again (true)."""
+
+    type: Literal["screen_follow"]
+    follow: bool
 
 
 # -- theme-team workbench and themes → poll (see docs/workbench.md) ---------
@@ -233,6 +243,7 @@ Incoming = Annotated[
     | OpenPollMsg
     | ClosePollMsg
     | ScreenMsg
+    | ScreenFollowMsg
     | SyncMsg
     | RenameMsg
     | MergeMsg
@@ -263,6 +274,7 @@ KNOWN_TYPES = {
     "open_poll",
     "close_poll",
     "screen",
+    "screen_follow",
     "poll_from_themes",
     "evaluation",
     "followup",

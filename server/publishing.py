@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import col, func, select
 
 from server import protocol as p
-from server import views
+from server import screen, views
 from server.errors import Conflict, InvalidMessage, NotFound
 from server.meeting import Meeting
-from server.models import CurationLog, Poll, PollOption, Question, Theme
+from server.models import CurationLog, Event, Poll, PollOption, Question, Theme
 from server.tokens import Principal
 from server.writes import Outcome
 
@@ -47,6 +47,11 @@ async def publish(
         for row in rows:
             row.published = row.key in msg.themes
             s.add(row)
+        ev = await s.get(Event, who.event_id)
+        assert ev is not None
+        # Screens that follow the room put up the themes wall for this question.
+        followed = screen.follow(ev, "themes", question_id=msg.question_id) if msg.themes else []
+        s.add(ev)
         await s.flush()
         shown = [
             {k: t[k] for k in ("key", "label", "size", "members", "quotes", "version")}
@@ -72,6 +77,7 @@ async def publish(
             # Displays get every published theme, the same list a reconnecting screen gets.
             (f"published:{who.event_id}", {"type": "published", "themes": everything}),
             (f"themes:{who.event_id}", team_view),
+            *followed,
         ],
     )
 

@@ -28,6 +28,7 @@ from server.models import (
     ThemeMembership,
     Vote,
 )
+from server.screen import screen_state
 from server.weighting import representativeness
 
 
@@ -54,6 +55,7 @@ async def event_view(s: AsyncSession, event_id: int) -> dict[str, Any]:
         "title": ev.title,
         "code": ev.code,
         "screen_mode": ev.screen_mode,
+        "screen": screen_state(ev),
         "current_question": question_view(
             next((q for q in questions if q.id == ev.current_question_id), None), rounds
         ),

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server import budget_views
+from server import budget_views, screen
 from server import protocol as p
 from server import tally as tallying
 from server.errors import Conflict, Forbidden, InvalidMessage, NotFound, PollClosed
@@ -269,33 +269,53 @@ async def open_poll(s: AsyncSession, who: Principal, msg: p.OpenPollMsg) -> Outc
     poll.status = "open"
     poll.opened_at = utcnow()
     poll.closes_at = utcnow() + timedelta(seconds=msg.seconds) if msg.seconds else None
-    s.add(poll)
-    await s.commit()
-    return Outcome(
-        events=[(f"event:{who.event_id}", {"type": "poll_changed", "poll_id": poll.id})],
-        dirty_poll=poll.id,
-    )
+    return await _poll_changed(s, who, poll)
 
 
 async def close_poll(s: AsyncSession, who: Principal, msg: p.ClosePollMsg) -> Outcome:
     poll = await _own_poll(s, who, msg.poll_id)
     poll.status = "closed"
     poll.closes_at = utcnow()
+    return await _poll_changed(s, who, poll)
+
+
+async def _poll_changed(s: AsyncSession, who: Principal, poll: Poll) -> Outcome:
+    """Commit an opened or closed poll; screens that follow the room show it (its
+    votes coming in, then its result) in the same step."""
+    ev = await s.get(Event, who.event_id)
+    assert ev is not None and poll.id is not None
+    followed = screen.follow(ev, "poll", poll_id=poll.id)
     s.add(poll)
+    s.add(ev)
     await s.commit()
     return Outcome(
-        events=[(f"event:{who.event_id}", {"type": "poll_changed", "poll_id": poll.id})],
+        events=[(f"event:{who.event_id}", {"type": "poll_changed", "poll_id": poll.id}), *followed],
         dirty_poll=poll.id,
     )
 
 
-async def screen(s: AsyncSession, who: Principal, msg: p.ScreenMsg) -> Outcome:
+async def show_on_screen(s: AsyncSession, who: Principal, msg: p.ScreenMsg) -> Outcome:
     ev = await s.get(Event, who.event_id)
     assert ev is not None
-    ev.screen_mode = msg.mode
+    if msg.poll_id is not None:
+        await _own_poll(s, who, msg.poll_id)
+    if msg.question_id is not None:
+        q = await s.get(Question, msg.question_id)
+        if q is None or q.event_id != who.event_id:
+            raise NotFound(f"question {msg.question_id} does not exist")
+    notice = screen.show(ev, msg.mode, msg.poll_id, msg.question_id)
     s.add(ev)
     await s.commit()
-    return Outcome(events=[(f"event:{who.event_id}", {"type": "screen_changed", "mode": msg.mode})])
+    return Outcome(events=[notice])
+
+
+async def screen_follow(s: AsyncSession, who: Principal, msg: p.ScreenFollowMsg) -> Outcome:
+    ev = await s.get(Event, who.event_id)
+    assert ev is not None
+    ev.screen_follow = msg.follow
+    s.add(ev)
+    await s.commit()
+    return Outcome(events=[screen.screen_changed(ev)])
 
 
 async def _own_poll(s: AsyncSession, who: Principal, poll_id: int) -> Poll:
@@ -312,7 +332,8 @@ ROLE_WRITES: dict[str, dict[str, Any]] = {
         "set_question": set_question,
         "open_poll": open_poll,
         "close_poll": close_poll,
-        "screen": screen,
+        "screen": show_on_screen,
+        "screen_follow": screen_follow,
     },
     "team": {},
     "display": {},

@@ -103,7 +103,7 @@ async def test_a_screen_button_can_name_the_poll_and_a_reconnecting_screen_gets_
 
 
 async def test_publishing_themes_puts_the_themes_wall_on_the_screens(
-    themed_server: Themed,
+    themed_server: Themed,  # noqa: F811  (the fixture imported above)
 ) -> None:
     s, q = themed_server.server, themed_server.question_id
     async with (

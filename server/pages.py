@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -189,7 +190,20 @@ async def screen_page(request: Request) -> Response:
         await _meeting(request).authenticate(token, "display")
     except errors.Forbidden as exc:
         return render(request, "error.html", status=403, message=exc.message)
-    return await _participant_page(request, "screen.html", alternate=True, token=token)
+    ev = await _event(request)
+    join_url = f"{public_base(request)}/j/{ev.code}" if ev is not None else ""
+    return await _participant_page(
+        request, "screen.html", alternate=True, token=token, join_url=join_url
+    )
+
+
+def public_base(request: Request) -> str:
+    """The address phones use: the configured public URL, else the one this request
+    came to (a screen opened at the server's LAN address shows that address)."""
+    settings = _meeting(request).settings
+    if settings.public_url:
+        return settings.base_url
+    return f"{request.url.scheme}://{request.url.netloc}"
 
 
 def _alternation(request: Request, offered: list[str], texts: dict[str, dict[str, str]]) -> str:
@@ -235,12 +249,22 @@ async def join_qr(request: Request) -> Response:
     ev = await _event(request)
     if ev is None:
         return Response(status_code=404)
-    url = f"{_meeting(request).settings.base_url}/j/{ev.code}"
+    url = f"{public_base(request)}/j/{ev.code}"
     site = request.query_params.get("site", "")
     if site.replace("-", "").replace("_", "").isalnum():
         url += f"?site={site}"
-    svg = segno.make(url, error="m").svg_inline(scale=8, dark="#000", light="#fff")
-    return Response(svg, media_type="image/svg+xml")
+    return Response(qr_svg(url), media_type="image/svg+xml")
+
+
+def qr_svg(url: str) -> str:
+    """A standalone SVG document (with its namespace, or browsers refuse it as an
+    <img>) that scales to any size: a viewBox in modules, drawn crisp."""
+    code = segno.make(url, error="m")
+    out = io.BytesIO()
+    code.save(out, kind="svg", scale=10, xmldecl=False, dark="#000", light="#fff")
+    svg = out.getvalue().decode()
+    size = code.symbol_size(scale=10)[0]
+    return svg.replace("<svg ", f'<svg viewBox="0 0 {size} {size}" shape-rendering="crispEdges" ', 1)
 
 
 async def join_redirect(request: Request) -> Response:

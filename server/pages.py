@@ -68,13 +68,15 @@ def _language(request: Request, event_languages: str | None) -> tuple[str, dict[
 
 
 async def _participant_page(
-    request: Request, name: str, alternate: bool = False, **ctx: Any
+    request: Request, name: str, alternate: bool = False, named: bool = False, **ctx: Any
 ) -> HTMLResponse:
     ev = await _event(request)
     lang, extra = _language(request, ev.languages if ev else None)
     texts = await _meeting(request).texts(ev.id) if ev is not None and ev.id is not None else {}
     # The event file's own texts in this language (server/localtext.py), for common.js.
     extra["event_texts"] = json.dumps(texts.get(lang, {}))
+    if named and ev is not None:  # the page says which meeting it joins, in its language
+        extra["event_title"] = texts.get(lang, {}).get(ev.title, ev.title)
     if alternate:
         extra["alternate_languages"] = _alternation(
             request, _offered(ev.languages if ev else None), texts
@@ -113,7 +115,9 @@ async def index(request: Request) -> HTMLResponse:
 
 
 async def join_page(request: Request) -> HTMLResponse:
-    return await _participant_page(request, "join.html", code=request.path_params.get("code", ""))
+    return await _participant_page(
+        request, "join.html", code=request.path_params.get("code", ""), named=True
+    )
 
 
 async def api_join(request: Request) -> JSONResponse:

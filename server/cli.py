@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 
 from server.followup_cli import followup_app
 from server.settings import Settings
@@ -36,6 +37,31 @@ DbOpt = Annotated[
 
 def _settings(**overrides: object) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+
+
+def _database_to_read(db: str | None) -> str:
+    """The database a reading command (report, export) uses; one red line and exit 2
+    when there is none."""
+    from server.cli_support import NoDatabase, database_to_read
+
+    try:
+        url = database_to_read(db, Settings().db_url, "TOWNHALL_DB_URL" in os.environ)
+    except NoDatabase as exc:
+        console.print(f"[red]{exc}[/]", soft_wrap=True)
+        raise typer.Exit(2) from None
+    if db is None and url != Settings().db_url:
+        console.print(f"reading the demo's database ({url})", soft_wrap=True)
+    return url
+
+
+def _not_a_meeting(url: str, exc: Exception) -> typer.Exit:
+    first = str(exc).splitlines()[0][:120]
+    console.print(
+        f"[red]{url} holds no townhall meeting ({first}): pass --db with the URL the server "
+        "was started with[/]",
+        soft_wrap=True,
+    )
+    return typer.Exit(2)
 
 
 @db_app.command("upgrade")
@@ -136,25 +162,67 @@ def serve(
             "starts one separate theming worker.",
         ),
     ] = 1,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The address phones use, printed and in the QR codes (e.g. http://10.0.0.5:8000). "
+            "--demo uses this machine's LAN address by default."
+        ),
+    ] = None,
+    access_log: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the server's log and every request (tokens redacted) to this file; the "
+            "terminal keeps warnings only. --demo writes demo-data/server.log by default."
+        ),
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option(help="With --demo: start a new meeting instead of resuming the last.")
+    ] = False,
+    autopilot: Annotated[
+        bool,
+        typer.Option(
+            help="With --demo: a simulated producer runs the agenda until a person acts in the "
+            "producer console (--no-autopilot: leave the agenda to you)."
+        ),
+    ] = True,
 ) -> None:
     """Run the server (and, with --demo, a whole simulated meeting)."""
     if demo:
         from server.demo import run_demo
 
-        run_demo(_settings(host=host, port=port, hub_url=hub, embedder=embedder), db)
+        # The demo listens on every interface so a phone on the same network can join.
+        demo_settings = _settings(
+            host=host or "0.0.0.0", port=port, hub_url=hub, embedder=embedder, public_url=public_url
+        )
+        run_demo(demo_settings, db, fresh=fresh, autopilot=autopilot, access_log=access_log)
         return
     import uvicorn
 
-    s = _settings(db_url=db, hub_url=hub, host=host, port=port, event_file=event, embedder=embedder)
+    s = _settings(
+        db_url=db,
+        hub_url=hub,
+        host=host,
+        port=port,
+        event_file=event,
+        embedder=embedder,
+        public_url=public_url,
+    )
+    options = uvicorn_options(s)
+    if access_log is not None:
+        from server.logging_setup import file_log_config, install_redaction
+
+        install_redaction()
+        options |= {"log_config": file_log_config(access_log, s.log_level), "access_log": True}
     if workers == 1:
         from server.app import create_app
 
-        uvicorn.run(create_app(s), **uvicorn_options(s))
+        uvicorn.run(create_app(s), **options)
         return
-    _serve_many(s, workers)
+    _serve_many(s, workers, options)
 
 
-def _serve_many(s: Settings, workers: int) -> None:
+def _serve_many(s: Settings, workers: int, options: dict[str, Any]) -> None:
     """N uvicorn processes on one port plus one theming worker, all configured
     through the environment they inherit."""
     import subprocess
@@ -179,7 +247,7 @@ def _serve_many(s: Settings, workers: int) -> None:
         theming = subprocess.Popen([sys.executable, "-m", "server.cli", "theming-worker"])
     os.environ["TOWNHALL_THEMING"] = "false"
     try:
-        uvicorn.run("server.asgi:app", factory=True, workers=workers, **uvicorn_options(s))
+        uvicorn.run("server.asgi:app", factory=True, workers=workers, **options)
     finally:
         if theming is not None:
             theming.terminate()
@@ -323,10 +391,10 @@ def report(
     from server.report import ReportError, build_report, report_pdf
     from server.report_data import UnknownEvent
 
-    s = _settings(db_url=db)
+    url = _database_to_read(db)
 
     async def go() -> None:
-        database = Database(s.db_url)
+        database = Database(url)
         try:
             html = await build_report(database, event, small_cell=small_cell)
         finally:
@@ -341,8 +409,10 @@ def report(
     try:
         asyncio.run(go())
     except (UnknownEvent, ReportError, ValueError) as exc:
-        console.print(f"[red]{exc}[/]")
+        console.print(f"[red]{exc}[/]", soft_wrap=True)
         raise typer.Exit(2) from None
+    except DBAPIError as exc:  # a database without townhall's tables (never upgraded)
+        raise _not_a_meeting(url, exc) from None
 
 
 @app.command()
@@ -365,10 +435,10 @@ def export(
     if fmt not in ("csv", "json"):
         console.print(f"[red]--format must be csv or json, not {fmt!r}[/]")
         raise typer.Exit(2)
-    s = _settings(db_url=db)
+    url = _database_to_read(db)
 
     async def go() -> list[Path]:
-        database = Database(s.db_url)
+        database = Database(url)
         try:
             return await export_event(database, event, out, fmt, small_cell=small_cell)
         finally:
@@ -377,8 +447,10 @@ def export(
     try:
         paths = asyncio.run(go())
     except (UnknownEvent, ValueError) as exc:
-        console.print(f"[red]{exc}[/]")
+        console.print(f"[red]{exc}[/]", soft_wrap=True)
         raise typer.Exit(2) from None
+    except DBAPIError as exc:
+        raise _not_a_meeting(url, exc) from None
     for path in paths:
         console.print(f"wrote {path}")
 

@@ -2,16 +2,61 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import segno
 from rich.console import Console
 from sqlmodel import select
 
-from server.db import Database
+from server.db import Database, is_sqlite
 from server.eventfile import load_event_file
 from server.loader import IssuedTokens, load_event
 from server.models import Event
+
+DEMO_DB = Path("demo-data") / "demo.db"
+
+
+class NoDatabase(Exception):
+    """No meeting to read: the message says which option to give (one line)."""
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases or in-memory SQLite)."""
+    if not is_sqlite(url) or ":memory:" in url:
+        return None
+    return Path(url.split(":///", 1)[1]) if ":///" in url else None
+
+
+def database_to_read(given: str | None, default: str, from_env: bool) -> str:
+    """The database ``report`` and ``export`` read: --db, else $TOWNHALL_DB_URL, else
+    the one ``serve`` uses (./townhall.db), else the one ``serve --demo`` uses when
+    only that exists. A SQLite file that is not there is an error naming --db (it
+    is never created: reading must not leave an empty database behind)."""
+    url = given or default
+    path = sqlite_file(url)
+    if given is None and not from_env and path is not None and not path.exists():
+        if DEMO_DB.exists():
+            return f"sqlite+aiosqlite:///{DEMO_DB}"
+    if path is not None and not path.exists():
+        raise NoDatabase(
+            f"No database at {path}: pass --db with the URL the server was started with, "
+            f"e.g. --db sqlite+aiosqlite:///{DEMO_DB} after serve --demo"
+        )
+    return url
+
+
+def lan_address() -> str:
+    """This machine's address on its local network (the one phones on the venue
+    wifi reach), or 127.0.0.1 when it has none. Connecting a UDP socket sends
+    nothing; it only asks the OS which interface would be used."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))
+            address = str(s.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+    return address if not address.startswith("0.") else "127.0.0.1"
 
 
 async def ensure_event_loaded(db: Database, path: Path) -> IssuedTokens | None:

@@ -268,7 +268,8 @@ def qr_svg(url: str) -> str:
     code.save(out, kind="svg", scale=10, xmldecl=False, dark="#000", light="#fff")
     svg = out.getvalue().decode()
     size = code.symbol_size(scale=10)[0]
-    return svg.replace("<svg ", f'<svg viewBox="0 0 {size} {size}" shape-rendering="crispEdges" ', 1)
+    scalable = f'<svg viewBox="0 0 {size} {size}" shape-rendering="crispEdges" '
+    return svg.replace("<svg ", scalable, 1)
 
 
 async def join_redirect(request: Request) -> Response:

@@ -14,21 +14,27 @@ from typing import Any
 SPILLS = """() => {
   const W = innerWidth, H = innerHeight, bad = [];
   const doc = document.scrollingElement;
-  if (doc.scrollHeight > H || doc.scrollWidth > W) bad.push(`the page scrolls (${doc.scrollWidth}×${doc.scrollHeight})`);
+  if (doc.scrollHeight > H || doc.scrollWidth > W) {
+    bad.push(`the page scrolls (${doc.scrollWidth}×${doc.scrollHeight})`);
+  }
   const name = el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
-    (el.className && typeof el.className === "string" ? "." + el.className.trim().replace(/\\s+/g, ".") : "") +
+    (typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : "") +
     ` "${(el.textContent || "").trim().slice(0, 40)}"`;
-  const roots = [document.querySelector(".screen-top"), document.querySelector(".view:not([hidden])")];
+  const roots = [document.querySelector(".screen-top"),
+                 document.querySelector(".view:not([hidden])")];
   for (const root of roots) {
     for (const el of [root, ...root.querySelectorAll("*")]) {
       if (el.closest("[hidden]") || el.closest(".quote")) continue;
       const r = el.getBoundingClientRect();
       if (r.width === 0 && r.height === 0) continue;
-      if (r.left < -1 || r.top < -1 || r.right > W + 1 || r.bottom > H + 1) bad.push(name(el) + " is outside the window");
+      if (r.left < -1 || r.top < -1 || r.right > W + 1 || r.bottom > H + 1) {
+        bad.push(name(el) + " is outside the window");
+      }
       const cs = getComputedStyle(el);
       if ((cs.overflowX !== "visible" || cs.overflowY !== "visible") &&
           (el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)) {
-        bad.push(name(el) + ` clips its content (${el.scrollWidth}×${el.scrollHeight} in ${el.clientWidth}×${el.clientHeight})`);
+        bad.push(name(el) + ` clips its content (${el.scrollWidth}×${el.scrollHeight}` +
+                 ` in ${el.clientWidth}×${el.clientHeight})`);
       }
     }
   }
@@ -40,7 +46,8 @@ QR_CODES = """() => [...document.querySelectorAll("img.qr")]
   .map(img => ({src: img.getAttribute("src"), complete: img.complete, width: img.naturalWidth,
                 shown: img.getBoundingClientRect().width}))"""
 
-BARS = """() => [...document.querySelectorAll(".view:not([hidden]) .chart, .view:not([hidden]) .grid-chart")]
+BARS = """() => [...document.querySelectorAll(
+    ".view:not([hidden]) .chart, .view:not([hidden]) .grid-chart")]
   .map(chart => [...chart.querySelectorAll("[data-value]")].map(el => {
     const track = el.querySelector(".bar-track").getBoundingClientRect();
     const marker = el.querySelector(".bar-marker");
@@ -62,7 +69,9 @@ async def spills(page: Any) -> list[str]:
 async def unloaded_qr_codes(page: Any) -> list[str]:
     codes = await page.evaluate(QR_CODES)
     assert codes, "no QR code on screen"
-    return [f"{c['src']}: {c}" for c in codes if not c["complete"] or c["width"] <= 0 or c["shown"] <= 0]
+    return [
+        f"{c['src']}: {c}" for c in codes if not c["complete"] or c["width"] <= 0 or c["shown"] <= 0
+    ]
 
 
 def first_number(text: str) -> int | None:
@@ -86,11 +95,19 @@ async def bars_out_of_proportion(page: Any, tolerance: float = 2.0) -> list[str]
         scale = top["fill"] / top["value"]
         for b in bars:
             if abs(b["fill"] - b["value"] * scale) > tolerance:
-                bad.append(f"{b['key']}: {b['fill']:.1f} px for {b['value']}, expected {b['value'] * scale:.1f}")
+                wanted = b["value"] * scale
+                bad.append(f"{b['key']}: {b['fill']:.1f} px for {b['value']}, not {wanted:.1f}")
             if b["fill"] > b["track"] + 1:
-                bad.append(f"{b['key']}: fill {b['fill']:.1f} px longer than its track {b['track']:.1f}")
-            if b["marker"] is not None and abs(b["markerAt"] - min(b["marker"] * scale, b["track"])) > tolerance:
+                bad.append(
+                    f"{b['key']}: fill {b['fill']:.1f} px longer than its track {b['track']:.1f}"
+                )
+            if (
+                b["marker"] is not None
+                and abs(b["markerAt"] - min(b["marker"] * scale, b["track"])) > tolerance
+            ):
                 bad.append(f"{b['key']}: marker at {b['markerAt']:.1f} px for {b['marker']}")
             if first_number(b["text"]) != math.floor(b["value"] + 0.5):  # as JS Math.round
-                bad.append(f"{b['key']}: bar for {b['value']} but the figure beside it reads {b['text']!r}")
+                bad.append(
+                    f"{b['key']}: bar for {b['value']} but the figure beside it reads {b['text']!r}"
+                )
     return bad

@@ -28,7 +28,9 @@ def sample_texts(n: int) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def room(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Room]:
+def room(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Room]:
     tmp: Path = tmp_path_factory.mktemp("room")
     db_url = f"sqlite+aiosqlite:///{tmp / 'room.db'}"
     tokens = load_example(db_url, EVENT)

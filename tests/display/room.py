@@ -137,8 +137,9 @@ async def publish_themes(server: LiveServer, team: ClientConnection, comments: l
     themes = (await write(team, type="sync", question_id=q))["themes"]["themes"]
     biggest = sorted(themes, key=lambda t: -t["size"])[:9]
     for t, label in zip(biggest, LONG_LABELS, strict=False):
-        reply = await write(team, type="rename", question_id=q, theme=t["key"],
-                            version=t["version"], label=label)
+        reply = await write(
+            team, type="rename", question_id=q, theme=t["key"], version=t["version"], label=label
+        )
         assert reply["type"] == "ack", reply
     themes = (await write(team, type="sync", question_id=q))["themes"]["themes"]
     chosen = {t["key"]: t["version"] for t in themes if t["key"] in {b["key"] for b in biggest}}

@@ -19,8 +19,16 @@ pytestmark = pytest.mark.browser
 
 SIZES = [(1280, 720), (1920, 1080)]
 LANGUAGES = ["en", "es"]
-POLLS = ["priority", "pick-three", "rank-all", "confidence-before", "confidence-after", "spread",
-         "projects", "gap"]
+POLLS = [
+    "priority",
+    "pick-three",
+    "rank-all",
+    "confidence-before",
+    "confidence-after",
+    "spread",
+    "projects",
+    "gap",
+]
 BY_GROUP = ["priority", "rank-all", "spread", "projects", "gap"]
 
 
@@ -54,7 +62,8 @@ async def show(room: Room, screens: list[tuple[str, Page]], mode: str, **target:
         if "poll_id" in target:
             await page.wait_for_function(
                 "() => document.querySelectorAll('.view:not([hidden]) [data-value]').length > 0",
-                timeout=15_000)
+                timeout=15_000,
+            )
         await page.wait_for_function(SETTLED, timeout=10_000)
 
 
@@ -91,7 +100,9 @@ async def test_results_by_group_fit_and_their_bars_match_their_figures(
             found += [f"{where}: {b}" for b in await bars_out_of_proportion(page)]
             # Groups of fewer than 10 never get a column, and say so.
             heads = await page.locator(".grid-head span small").all_text_contents()
-            assert heads and all(int("".join(c for c in h if c.isdigit())) >= 10 for h in heads), heads
+            assert heads and all(int("".join(c for c in h if c.isdigit())) >= 10 for h in heads), (
+                heads
+            )
     assert not found, "\n".join(found)
 
 
@@ -108,7 +119,10 @@ async def test_room_themes_and_join_views_fit_and_show_their_figures(
         await page.wait_for_selector(".theme-card", timeout=10_000)
         found += await check(f"themes @ {name}", page)
         cards = await page.locator(".theme-card h2").all_text_contents()
-        assert len(cards) >= 4 and "Buses that run late enough for shift workers to get home safely" in cards
+        assert (
+            len(cards) >= 4
+            and "Buses that run late enough for shift workers to get home safely" in cards
+        )
     await show(room, screens, "join")
     for name, page in screens:
         found += await check(f"join @ {name}", page)
@@ -134,9 +148,11 @@ async def test_bars_grow_smoothly_as_votes_arrive(room: Room, browser: Any) -> N
         reply = await write(phone, type="vote", poll_id=open_poll["id"], seq=1, choice=[key])
         assert reply["type"] == "ack", reply
     await page.wait_for_function(
-        "v => document.querySelector('#bars .hbar').dataset.value !== v", arg=before, timeout=10_000)
+        "v => document.querySelector('#bars .hbar').dataset.value !== v", arg=before, timeout=10_000
+    )
     moving = await page.evaluate(
-        "() => document.querySelector('#bars .hbar .bar-fill').getAnimations().length")
+        "() => document.querySelector('#bars .hbar .bar-fill').getAnimations().length"
+    )
     same = await page.evaluate("() => window.firstBar === document.querySelector('#bars .hbar')")
     assert same and moving >= 1
     await page.context.close()

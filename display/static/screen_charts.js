@@ -52,7 +52,7 @@ window.townhallCharts = (function () {
   // rows: [{key, label, value, text, note?, marker?, badges?}] → one bar each, longest = max.
   function bars(list, rows, max) {
     if (max === undefined) max = Math.max.apply(null, rows.map(function (r) { return r.value || 0; }).concat([0]));
-    list.style.setProperty("--rows", String(Math.max(rows.length, 5)));
+    list.style.setProperty("--rows", String(Math.max(rows.length, 4)));
     const badges = rows.some(function (r) { return r.badges !== undefined; });
     list.classList.toggle("with-badges", badges);
     const keys = new Set();

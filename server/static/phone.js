@@ -229,7 +229,8 @@
     if (!poll || poll.status !== "open" || !poll.closes_at) { timer.hidden = true; return; }
     const left = Math.max(0, Math.round((Date.parse(poll.closes_at) - Date.now()) / 1000));
     timer.hidden = false;
-    timer.textContent = tr("Closes in {s} s", { s: left });
+    const time = left < 100 ? left + " s" : Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+    timer.textContent = tr("Closes in {time}", { time: time });
   }
   setInterval(countdown, 1000);
 })();

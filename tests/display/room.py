@@ -93,9 +93,9 @@ class Room:
         return dict(next(p for p in self.event["polls"] if p["key"] == key))
 
 
-async def fill_room(server: LiveServer, comments: list[str]) -> Room:
+async def fill_room(server: LiveServer, comments: list[str], long_labels: bool = True) -> Room:
     """Every poll opened, voted in by PHONES phones and closed but the last; the
-    first question's comments themed and published (two with long labels)."""
+    first question's comments themed and published (two renamed to long labels)."""
     async with (
         connect(server.ws_url("producer", server.tokens.producer)) as producer,
         connect(server.ws_url("team", server.tokens.team)) as team,
@@ -110,7 +110,7 @@ async def fill_room(server: LiveServer, comments: list[str]) -> Room:
             await asyncio.gather(*(phone(server, i, polls) for i in range(start, start + 12)))
         for p in event["polls"][:-1]:
             await write(producer, type="close_poll", poll_id=p["id"])
-        question_id = await publish_themes(server, team, comments)
+        question_id = await publish_themes(server, team, comments, long_labels)
         event = (await recv_hello(server))["event"]
     return Room(server, event, question_id)
 
@@ -120,7 +120,9 @@ async def recv_hello(server: LiveServer) -> dict[str, Any]:
         return await recv(ws, "hello")
 
 
-async def publish_themes(server: LiveServer, team: ClientConnection, comments: list[str]) -> int:
+async def publish_themes(
+    server: LiveServer, team: ClientConnection, comments: list[str], long_labels: bool = True
+) -> int:
     tables = sorted(server.tokens.tables.values())
     for n, text in enumerate(comments):
         async with connect(server.ws_url("table", tables[n % len(tables)])) as table:
@@ -136,7 +138,7 @@ async def publish_themes(server: LiveServer, team: ClientConnection, comments: l
     assert (await write(team, type="retheme", question_id=q))["type"] == "ack"
     themes = (await write(team, type="sync", question_id=q))["themes"]["themes"]
     biggest = sorted(themes, key=lambda t: -t["size"])[:9]
-    for t, label in zip(biggest, LONG_LABELS, strict=False):
+    for t, label in zip(biggest, LONG_LABELS if long_labels else [], strict=False):
         reply = await write(
             team, type="rename", question_id=q, theme=t["key"], version=t["version"], label=label
         )

@@ -316,6 +316,12 @@ def report(
     small_cell: Annotated[
         int, typer.Option(help="Suppress any group of fewer than this many people.")
     ] = 10,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", help="One of the event's languages (default: its first, e.g. es)."
+        ),
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Write the same-day report (one printable HTML file) from the data as of now."""
@@ -328,7 +334,7 @@ def report(
     async def go() -> None:
         database = Database(s.db_url)
         try:
-            html = await build_report(database, event, small_cell=small_cell)
+            html = await build_report(database, event, small_cell=small_cell, lang=lang)
         finally:
             await database.dispose()
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ from server.models import (
     DemographicQuestion,
     Event,
     EventTable,
+    EventText,
     Participant,
     Poll,
     PollOption,
@@ -100,6 +101,11 @@ class EventData:
     curation: list[CurationLog]
     _site_answers: dict[int, dict[str, str]] = field(default_factory=dict)
     evaluation: EvaluationData | None = None  # the end-of-meeting survey, if the event has one
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)  # lang -> source -> text
+
+    @property
+    def languages(self) -> list[str]:
+        return [x for x in self.event.languages.split(",") if x] or ["en"]
 
     @property
     def census(self) -> dict[str, dict[str, float]]:
@@ -201,6 +207,11 @@ async def load_event_data(db: Database, wanted: int | str) -> EventData:
             .join(Question, col(ThemeState.question_id) == Question.id)
             .where(Question.event_id == eid)
         )
+        texts = await rows(
+            select(EventText.lang, EventText.source, EventText.text).where(
+                EventText.event_id == eid
+            )
+        )
         curation = await rows(
             select(CurationLog)
             .where(CurationLog.event_id == eid)
@@ -262,7 +273,15 @@ async def load_event_data(db: Database, wanted: int | str) -> EventData:
         discarded={qid: _discarded(state) for qid, state in states},
         curation=curation,
         evaluation=evaluation,
+        texts=_texts(texts),
     )
+
+
+def _texts(rows: list[tuple[str, str, str]]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = defaultdict(dict)
+    for lang, source, text in rows:
+        out[lang][source] = text
+    return dict(out)
 
 
 def _discarded(state: str) -> dict[int, str]:

@@ -52,9 +52,10 @@ def _env() -> Environment:
 
 
 def _methods(data: EventData, small_cell: int, w: Words) -> dict[str, Any]:
+    _ = w.gettext
     reasons: Counter[str] = Counter()
     for d in data.discarded.values():
-        reasons.update(r or w.gettext("no reason given") for r in d.values())
+        reasons.update(r or _("no reason given") for r in d.values())
     return {
         "comments": len(data.comments),
         "discarded": sum(reasons.values()),

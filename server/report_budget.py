@@ -64,7 +64,7 @@ def _allocation(bp: BudgetPoll, result: dict[str, Any], pd: PollData, w: Words) 
           _("{mean} {unit} (middle half {q1}–{q3})", mean=w.number(o["mean"], 1), unit=unit,
             q1=w.number(o["q1"]), q3=w.number(o["q3"])))
          for o in options],
-        _("{unit} per option: the mean of all ballots and the middle half of them", unit=unit),
+        _("Mean {unit} per option, and the middle half of ballots", unit=unit),
         legend=(_("mean {unit} per ballot", unit=unit), _("middle half of ballots (Q1–Q3)")),
         max_value=_nice(max([o["q3"] for o in options] + [o["mean"] for o in options])),
     )
@@ -161,8 +161,9 @@ def _tradeoff(bp: BudgetPoll, result: dict[str, Any], pd: PollData, w: Words) ->
 
 
 def _group_cells(kind: str, result: dict[str, Any] | None, width: int, w: Words) -> list[str]:
+    _ = w.gettext
     if result is None:
-        return [w.gettext("suppressed")] * width
+        return [_("suppressed")] * width
     if kind == "allocation":
         return [w.number(o["mean"], 1) for o in result["options"]]
     if kind == "projects":

@@ -1,8 +1,8 @@
 """The report's language and clock: interface strings, the event's own texts, and
 plain dates, times and numbers in the event's time zone.
 
-The interface strings are msgids of ``server/translations/*.po`` (``_("…")``, as on the
-participant pages); the event's texts (title, prompts, option labels…) come from the
+The interface strings are msgids of ``server/translations/*.po`` (marked with ``_`` as
+on the participant pages); the event's texts (title, prompts, option labels…) come from the
 event's own catalogue, keyed by their first-language wording. Dates and numbers are
 worded by Babel for the report's language, so a Spanish report says "domingo, 29 de
 noviembre de 2026" without a hand-made table of month names.

@@ -135,5 +135,6 @@ def log_sections(data: EventData, w: Words) -> list[LogQuestion]:
         if q.id in by_q
     ]
     if None in by_q:
-        out.append(LogQuestion("", w.gettext("Not about one question"), by_q[None]))
+        _ = w.gettext
+        out.append(LogQuestion("", _("Not about one question"), by_q[None]))
     return out

@@ -64,7 +64,8 @@ def _weighted_ranking(
 
 
 def _leaders(labels: Sequence[str], w: Words) -> str:
-    return w.gettext("{a} and {b}", a=labels[0], b=labels[1]) if len(labels) > 1 else labels[0]
+    _ = w.gettext
+    return _("{a} and {b}", a=labels[0], b=labels[1]) if len(labels) > 1 else labels[0]
 
 
 def _section(pd: PollData, wr: WeightedResult, ballots: Sequence[Ballot],
@@ -84,8 +85,9 @@ def _section(pd: PollData, wr: WeightedResult, ballots: Sequence[Ballot],
         firsts = {o.key: o.first_preferences or 0 for o in raw.options}
         headline = _("{first} first, then {second} (Borda points)", first=label[top[0]],
                      second=label[top[1]]) if len(top) > 1 else label[top[0]]
-        if differs:
+        if differs and _order(w_pts)[0] != top[0]:
             headline += " · " + _("weighted: {first} first", first=label[_order(w_pts)[0]])
+        if differs:
             chart = paired_bar_chart_svg(
                 [(label[k], raw_pts[k], w.number(raw_pts[k]), w_pts[k], w.number(w_pts[k]))
                  for k in top],

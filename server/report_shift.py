@@ -15,14 +15,16 @@ from server.tally import NOT_GIVEN
 
 
 def _pts(x: float, w: Words) -> str:
-    return w.gettext("{n} pts", n=f"{x * 100:+.0f}")
+    _ = w.gettext
+    return _("{n} pts", n=f"{x * 100:+.0f}")
 
 
 def _ci(low: float | None, high: float | None, w: Words, scale: float = 100.0) -> str:
     if low is None or high is None:
         return "–"
+    _ = w.gettext
     digits = 0 if scale == 100 else 2
-    return w.gettext("{low} to {high}", low=f"{low * scale:+.{digits}f}",
+    return _("{low} to {high}", low=f"{low * scale:+.{digits}f}",
                      high=f"{high * scale:+.{digits}f}")
 
 
@@ -127,6 +129,7 @@ def evaluation_section(data: EventData, small_cell: int, w: Words) -> dict[str, 
     if ev is None:
         return None
     summary = summarise(ev, small_cell)
+    _ = w.gettext
     return {
         "status": ev.status,
         "respondents": summary.respondents,
@@ -145,7 +148,7 @@ def evaluation_section(data: EventData, small_cell: int, w: Words) -> dict[str, 
             "tables": [
                 {"table": t.table, "answered": t.answered,
                  "mean": w.number(t.mean, 2) if t.mean is not None
-                 else w.gettext("fewer than {n} answers", n=summary.min_answers),
+                 else _("fewer than {n} answers", n=summary.min_answers),
                  "flagged": t.flagged}
                 for t in summary.tables
             ],

@@ -110,7 +110,7 @@ def test_page_one_holds_the_summary_in_five_parts(printed: Printed) -> None:
         ).fetchone()
     said = first[first.index("What the room said"): first.index("What the room decided")]
     assert said.index(f"1. {label}") < said.index(f"{size} comments from")
-    width, height, ink = _pgm(printed.images[0])
+    _w, _h, ink = _pgm(printed.images[0])
     dark = sum(1 for p in ink if p < 128) / len(ink)
     assert dark > 0.02, "page 1 is nearly blank"
 
@@ -149,7 +149,8 @@ async def test_no_chart_text_is_clipped_or_overlapping(printed: Printed, browser
         "figure.chart svg",
         """svgs => svgs.flatMap(svg => {
             const box = svg.getBoundingClientRect();
-            const texts = [...svg.querySelectorAll('text')].map(t => [t, t.getBoundingClientRect()]);
+            const texts = [...svg.querySelectorAll("text")]
+                .map(t => [t, t.getBoundingClientRect()]);
             const out = [];
             for (const [t, r] of texts) {
                 if (r.left < box.left - 0.5 || r.right > box.right + 0.5 ||

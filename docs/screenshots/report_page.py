@@ -19,25 +19,14 @@ sys.path.insert(0, str(ROOT))
 
 
 async def main() -> None:
-    from server.db import Database
-    from server.report import build_report, report_pdf
-    from tests.report.demo_meeting import run_demo_meeting
+    from tests.report.demo_meeting import print_demo_report
 
+    out = Path(__file__).parent / "report-page1"
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        url = f"sqlite+aiosqlite:///{folder / 'demo.db'}"
-        await run_demo_meeting(url, folder / "server.log")
-        db = Database(url)
-        try:
-            html = await build_report(db, "riverton-budget")
-        finally:
-            await db.dispose()
-        (folder / "report.html").write_text(html, encoding="utf-8")
-        await report_pdf(folder / "report.html", folder / "report.pdf")
-        out = Path(__file__).parent / "report-page1"
+        _db, _html, pdf = await print_demo_report(Path(tmp))
         subprocess.run(
-            ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
-             str(folder / "report.pdf"), str(out)],
+            ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+             str(out)],
             check=True,
         )
     print(f"wrote {out}.png")

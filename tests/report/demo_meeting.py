@@ -14,8 +14,10 @@ import contextlib
 import sys
 from pathlib import Path
 
+from server.db import Database
 from server.demo import EVENT_FILE, Simulation
 from server.eventfile import load_event_file
+from server.report import build_report, report_pdf
 from tests.conftest import load_example, start_server
 
 PACE = 0.05  # the demo's agenda ~20x faster: about half a minute
@@ -42,6 +44,23 @@ async def run_demo_meeting(db_url: str, log: Path, pace: float = PACE) -> None:
             await asyncio.gather(*tasks, return_exceptions=True)
         proc.terminate()
         await asyncio.to_thread(proc.wait, 30)
+
+
+async def print_demo_report(folder: Path) -> tuple[Path, Path, Path]:
+    """Run the demo meeting into ``folder``/demo.db and print its report there:
+    (database, report.html, report.pdf)."""
+    db = folder / "demo.db"
+    url = f"sqlite+aiosqlite:///{db}"
+    await run_demo_meeting(url, folder / "server.log")
+    database = Database(url)
+    try:
+        html = await build_report(database, "riverton-budget")
+    finally:
+        await database.dispose()
+    page = folder / "report.html"
+    await asyncio.to_thread(page.write_text, html, encoding="utf-8")
+    await report_pdf(page, folder / "report.pdf", timeout_s=120)
+    return db, page, folder / "report.pdf"
 
 
 if __name__ == "__main__":

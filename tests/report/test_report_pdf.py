@@ -14,9 +14,7 @@ from typing import Any
 
 import pytest
 
-from server.db import Database
-from server.report import build_report, report_pdf
-from tests.report.demo_meeting import run_demo_meeting
+from tests.report.demo_meeting import print_demo_report
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.timeout(420)]
 
@@ -69,21 +67,7 @@ def _pgm(path: Path) -> tuple[int, int, bytes]:
 def printed(tmp_path_factory: pytest.TempPathFactory) -> Printed:
     pdftoppm, pdftotext = _poppler("pdftoppm"), _poppler("pdftotext")
     folder = tmp_path_factory.mktemp("demo-report")
-    db = folder / "demo.db"
-    url = f"sqlite+aiosqlite:///{db}"
-
-    async def go() -> None:
-        await run_demo_meeting(url, folder / "server.log")
-        database = Database(url)
-        try:
-            html = await build_report(database, "riverton-budget")
-        finally:
-            await database.dispose()
-        (folder / "report.html").write_text(html, encoding="utf-8")
-        await report_pdf(folder / "report.html", folder / "report.pdf", timeout_s=120)
-
-    asyncio.run(go())
-    pdf = folder / "report.pdf"
+    db, html, pdf = asyncio.run(print_demo_report(folder))
     subprocess.run([pdftoppm, "-r", "40", "-gray", str(pdf), str(folder / "page")], check=True)
     images = sorted(folder.glob("page-*.pgm"))
     pages = [
@@ -93,7 +77,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> Printed:
         ).stdout
         for n in range(1, len(images) + 1)
     ]
-    return Printed(db, folder / "report.html", pdf, pages, images)
+    return Printed(db, html, pdf, pages, images)
 
 
 def test_page_one_holds_the_summary_in_five_parts(printed: Printed) -> None:

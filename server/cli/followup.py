@@ -1,5 +1,6 @@
 """``townhall followup``: the producer's commands for follow-up contacts
-(server/live/followup.py)."""
+(server/live/followup.py). Like every command, each imports what it runs inside
+its own function, to keep the start-up time of the others short."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ DbOpt = Annotated[
 
 
 def _db_url(db: str | None) -> str:
+    # Deferred: start-up time (see the module docstring).
     from server.settings import Settings
 
     return db or Settings().db_url
@@ -37,6 +39,7 @@ def export(
     db: DbOpt = None,
 ) -> None:
     """Write one event's follow-up emails to a CSV (email, date left); nothing else."""
+    # Deferred: start-up time (see the module docstring).
     from server.live import followup
     from server.storage.db import Database
     from server.storage.event_store import UnknownEvent
@@ -65,6 +68,7 @@ def delete(
     db: DbOpt = None,
 ) -> None:
     """Delete an email address from the follow-up contacts (on the person's request)."""
+    # Deferred: start-up time (see the module docstring).
     from server.core.errors import InvalidMessage
     from server.live import followup
     from server.storage.db import Database

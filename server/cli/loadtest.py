@@ -156,16 +156,10 @@ async def _vote(
                     return
 
     seen: list[list[tuple[int, float]]] = [[] for _ in screens]
-
-    async def watch(k: int) -> None:
-        while True:
-            msg = json.loads(await screens[k].recv())
-            if msg["type"] == "tally" and msg["poll"]["id"] == poll["id"]:
-                seen[k].append((msg["result"]["turnout"], time.perf_counter()))
-                if msg["result"]["turnout"] >= n:
-                    return
-
-    watchers = [asyncio.create_task(watch(k)) for k in range(len(screens))]
+    watchers = [
+        asyncio.create_task(_watch(screen, poll["id"], n, seen[k]))
+        for k, screen in enumerate(screens)
+    ]
     outcomes = await asyncio.gather(*(phone(i) for i in range(n)), return_exceptions=True)
     try:
         async with asyncio.timeout(30):
@@ -174,16 +168,6 @@ async def _vote(
         for w in watchers:
             w.cancel()
     sent_at = dict(zip(ids, scheduled, strict=True))
-    by_commit = sorted(acks, key=acks.__getitem__)
-    display_ms = []
-    for series in seen:
-        j = 0
-        # Vote number r is visible once a tally's turnout exceeds r (acks in commit order).
-        for rank, vid in enumerate(by_commit):
-            while j < len(series) and series[j][0] <= rank:
-                j += 1
-            if j < len(series):
-                display_ms.append((series[j][1] - sent_at[vid]) * 1000)
     return LoadResult(
         phones=len(conns),
         sent=n,
@@ -191,5 +175,35 @@ async def _vote(
         duplicates=duplicates,
         errors=sum(isinstance(o, BaseException) for o in outcomes),
         ack_ms=[(acks[v] - sent_at[v]) * 1000 for v in acks],
-        display_ms=display_ms,
+        display_ms=display_latencies(seen, acks, sent_at),
     )
+
+
+async def _watch(
+    screen: ClientConnection, poll_id: int, votes: int, seen: list[tuple[int, float]]
+) -> None:
+    """Note (turnout, arrival time) of each tally a screen gets, until all votes are in."""
+    while True:
+        msg = json.loads(await screen.recv())
+        if msg["type"] == "tally" and msg["poll"]["id"] == poll_id:
+            seen.append((msg["result"]["turnout"], time.perf_counter()))
+            if msg["result"]["turnout"] >= votes:
+                return
+
+
+def display_latencies(
+    seen: list[list[tuple[int, float]]], acks: dict[str, float], sent_at: dict[str, float]
+) -> list[float]:
+    """Milliseconds from each vote's scheduled send to the first tally on each screen
+    that includes it. ``seen`` is per screen: (turnout, arrival time) of its tallies."""
+    by_commit = sorted(acks, key=acks.__getitem__)
+    out = []
+    for series in seen:
+        j = 0
+        # Vote number r is visible once a tally's turnout exceeds r (acks in commit order).
+        for rank, vid in enumerate(by_commit):
+            while j < len(series) and series[j][0] <= rank:
+                j += 1
+            if j < len(series):
+                out.append((series[j][1] - sent_at[vid]) * 1000)
+    return out

@@ -1,9 +1,15 @@
-"""The one ``townhall`` command."""
+"""The one ``townhall`` command.
+
+Each command imports what it runs inside its own function: ``townhall --help``
+and a table laptop's ``townhall table`` would otherwise pay the whole server's
+start-up time (over a second) before doing anything."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -41,6 +47,7 @@ def _settings(**overrides: object) -> Settings:
 @db_app.command("upgrade")
 def db_upgrade(db: DbOpt = None) -> None:
     """Create or upgrade the database schema to the latest version."""
+    # Deferred: start-up time (see the module docstring).
     from server.storage.migrate import upgrade
 
     s = _settings(db_url=db)
@@ -51,6 +58,7 @@ def db_upgrade(db: DbOpt = None) -> None:
 @event_app.command("check")
 def event_check(file: Annotated[Path, typer.Argument(help="Event TOML file.")]) -> None:
     """Validate an event file; errors point at the line to fix."""
+    # Deferred: start-up time (see the module docstring).
     from server.event.eventfile import EventFileError, load_event_file
 
     try:
@@ -82,6 +90,7 @@ def event_load(
     ] = Path("links.txt"),
 ) -> None:
     """Load an event into the database and print the links for every role (shown once)."""
+    # Deferred: start-up time (see the module docstring).
     from server.cli.links import print_links, write_links_file
     from server.event.eventfile import EventFileError, load_event_file
     from server.event.loader import load_event
@@ -140,14 +149,17 @@ def serve(
 ) -> None:
     """Run the server (and, with --demo, a whole simulated meeting)."""
     if demo:
+        # Deferred: start-up time (see the module docstring).
         from server.cli.demo import run_demo
 
         run_demo(_settings(host=host, port=port, hub_url=hub, embedder=embedder), db)
         return
+    # Deferred: start-up time (see the module docstring).
     import uvicorn
 
     s = _settings(db_url=db, hub_url=hub, host=host, port=port, event_file=event, embedder=embedder)
     if workers == 1:
+        # Deferred: start-up time (see the module docstring).
         from server.web.app import create_app
         from server.web.asgi import uvicorn_options
 
@@ -159,11 +171,10 @@ def serve(
 def _serve_many(s: Settings, workers: int) -> None:
     """N uvicorn processes on one port plus one theming worker, all configured
     through the environment they inherit."""
-    import subprocess
-    import sys
-
+    # Deferred: start-up time (see the module docstring).
     import uvicorn
 
+    # Deferred: start-up time (see the module docstring).
     from server.storage.migrate import upgrade
     from server.web.asgi import uvicorn_options
 
@@ -190,6 +201,7 @@ def _serve_many(s: Settings, workers: int) -> None:
 
 
 async def _load_once(s: Settings) -> None:
+    # Deferred: start-up time (see the module docstring).
     from server.cli.links import print_links
     from server.event.loader import ensure_event_loaded
     from server.storage.db import Database
@@ -220,6 +232,7 @@ def loadtest(
 ) -> None:
     """Rehearse the voting load: join phones, open a poll, vote, and report ack and
     display latencies with sent/acked/duplicate/lost counts. Use on a rehearsal event."""
+    # Deferred: start-up time (see the module docstring).
     from server.cli.loadtest import join_many, run_load
 
     console.print(f"joining {phones} phones…")
@@ -252,6 +265,7 @@ def theming_worker(
     embedder: Annotated[str | None, typer.Option(help="minilm (default) or hashing.")] = None,
 ) -> None:
     """Theme comments for servers running as several processes (one of these per event)."""
+    # Deferred: start-up time (see the module docstring).
     from server.themes.service import run_theming_service
 
     s = _settings(db_url=db, hub_url=hub, embedder=embedder)
@@ -266,6 +280,7 @@ def themes_suggest(
 ) -> None:
     """Group comments into themes without being told how many."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # Deferred: start-up time (see the module docstring).
     from theming.suggest import main
 
     raise typer.Exit(main(comments, json_out, show_progress=not quiet))
@@ -289,6 +304,7 @@ def table(
     ] = None,
 ) -> None:
     """The facilitator's client: type comments; they are kept until the server has them."""
+    # Deferred: start-up time (see the module docstring).
     from table_client.cli import run_table
 
     raise typer.Exit(run_table(server, token, outbox, replay))
@@ -309,6 +325,7 @@ def report(
     db: DbOpt = None,
 ) -> None:
     """Write the same-day report (one printable HTML file) from the data as of now."""
+    # Deferred: start-up time (see the module docstring).
     from server.report.build import ReportError, build_report, report_pdf
     from server.storage.db import Database
     from server.storage.event_store import UnknownEvent
@@ -348,6 +365,7 @@ def export(
     db: DbOpt = None,
 ) -> None:
     """Export comments, themes, polls, anonymous ballots and the curation log (docs/exports.md)."""
+    # Deferred: start-up time (see the module docstring).
     from server.report.export import export_event
     from server.storage.db import Database
     from server.storage.event_store import UnknownEvent

@@ -107,80 +107,10 @@ async def load_event(db: Database, spec: EventSpec) -> IssuedTokens:
         await s.flush()
         assert ev.id is not None
         eid = ev.id
-        number = 0
-        table_rows: list[EventTable] = []
-        site_rows: list[Site] = []
-        for site_spec in spec.sites:
-            site = Site(event_id=eid, key=site_spec.key, name=site_spec.name)
-            s.add(site)
-            await s.flush()
-            assert site.id is not None
-            site_rows.append(site)
-            for _ in range(site_spec.tables):
-                number += 1
-                t = EventTable(event_id=eid, site_id=site.id, number=number, name=f"Table {number}")
-                s.add(t)
-                table_rows.append(t)
-        round_ids: dict[str, int] = {}
-        first_question: int | None = None
-        for rpos, r in enumerate(spec.rounds):
-            rnd = Round(event_id=eid, position=rpos, key=r.key, title=r.title)
-            s.add(rnd)
-            await s.flush()
-            assert rnd.id is not None
-            round_ids[r.key] = rnd.id
-            for qpos, q in enumerate(r.questions):
-                qrow = Question(
-                    event_id=eid, round_id=rnd.id, position=qpos, key=q.key, text=q.text
-                )
-                s.add(qrow)
-                await s.flush()
-                if first_question is None:
-                    first_question = qrow.id
-        for ppos, key, round_key, phase, p in poll_instances(spec.polls):
-            poll = Poll(
-                event_id=eid,
-                key=key,
-                round_id=round_ids.get(round_key) if round_key else None,
-                kind=p.kind,
-                prompt=p.prompt,
-                max_choices=p.max_choices,
-                position=ppos,
-                pair_key=p.key if phase else None,
-                phase=phase,
-                budget=p.budget,
-                unit=p.unit,
-                deficit=p.deficit,
-            )
-            s.add(poll)
-            await s.flush()
-            assert poll.id is not None
-            for opos, o in enumerate(p.options):
-                s.add(
-                    PollOption(
-                        poll_id=poll.id,
-                        position=opos,
-                        key=o.key,
-                        label=o.label,
-                        cost=o.cost,
-                        delta=o.delta,
-                    )
-                )
-        for dpos, d in enumerate(spec.demographics):
-            dq = DemographicQuestion(event_id=eid, position=dpos, key=d.key, prompt=d.prompt)
-            s.add(dq)
-            await s.flush()
-            assert dq.id is not None
-            for opos, o in enumerate(d.options):
-                s.add(
-                    DemographicOption(
-                        question_id=dq.id,
-                        position=opos,
-                        key=o.key,
-                        label=o.label,
-                        census_share=o.census,
-                    )
-                )
+        sites, tables = await _add_sites(s, eid, spec)
+        round_ids, first_question = await _add_rounds(s, eid, spec)
+        await _add_polls(s, eid, spec, round_ids)
+        await _add_demographics(s, eid, spec)
         if spec.evaluation is not None:
             await add_evaluation(s, eid, spec.evaluation)
         for lang, texts in spec.texts.items():
@@ -188,27 +118,128 @@ async def load_event(db: Database, spec: EventSpec) -> IssuedTokens:
                 s.add(EventText(event_id=eid, lang=lang, source=source, text=text))
         ev.current_question_id = first_question
         await s.flush()
-        tokens = IssuedTokens(
-            event_id=eid,
-            code=spec.code,
-            producer=await issue(s, eid, "producer", label="producer"),
-            team=await issue(s, eid, "team", label="theme team"),
-            display=await issue(s, eid, "display", label="screens"),
-            languages=list(spec.languages),
-        )
-        for t in table_rows:
-            tokens.tables[t.number] = await issue(s, eid, "table", table_id=t.id, label=t.name)
-        if len(site_rows) > 1:
-            for site in site_rows:
-                token = await issue(s, eid, "display", label=f"screens at {site.name}")
-                await s.flush()
-                row = (
-                    await s.exec(
-                        select(AccessToken).where(AccessToken.token_hash == token_hash(token))
-                    )
-                ).one()
-                row.site_id = site.id
-                s.add(row)
-                tokens.site_displays[site.key] = token
+        tokens = await _issue_tokens(s, eid, spec, sites, tables)
         await s.commit()
         return tokens
+
+
+async def _add_sites(
+    s: AsyncSession, eid: int, spec: EventSpec
+) -> tuple[list[Site], list[EventTable]]:
+    """Sites and their tables, numbered 1..N across the whole event."""
+    number = 0
+    tables: list[EventTable] = []
+    sites: list[Site] = []
+    for site_spec in spec.sites:
+        site = Site(event_id=eid, key=site_spec.key, name=site_spec.name)
+        s.add(site)
+        await s.flush()
+        assert site.id is not None
+        sites.append(site)
+        for _ in range(site_spec.tables):
+            number += 1
+            t = EventTable(event_id=eid, site_id=site.id, number=number, name=f"Table {number}")
+            s.add(t)
+            tables.append(t)
+    return sites, tables
+
+
+async def _add_rounds(
+    s: AsyncSession, eid: int, spec: EventSpec
+) -> tuple[dict[str, int], int | None]:
+    """The rounds and their questions; returns round ids by key and the first question."""
+    round_ids: dict[str, int] = {}
+    first_question: int | None = None
+    for rpos, r in enumerate(spec.rounds):
+        rnd = Round(event_id=eid, position=rpos, key=r.key, title=r.title)
+        s.add(rnd)
+        await s.flush()
+        assert rnd.id is not None
+        round_ids[r.key] = rnd.id
+        for qpos, q in enumerate(r.questions):
+            qrow = Question(event_id=eid, round_id=rnd.id, position=qpos, key=q.key, text=q.text)
+            s.add(qrow)
+            await s.flush()
+            if first_question is None:
+                first_question = qrow.id
+    return round_ids, first_question
+
+
+async def _add_polls(
+    s: AsyncSession, eid: int, spec: EventSpec, round_ids: dict[str, int]
+) -> None:
+    for ppos, key, round_key, phase, p in poll_instances(spec.polls):
+        poll = Poll(
+            event_id=eid,
+            key=key,
+            round_id=round_ids.get(round_key) if round_key else None,
+            kind=p.kind,
+            prompt=p.prompt,
+            max_choices=p.max_choices,
+            position=ppos,
+            pair_key=p.key if phase else None,
+            phase=phase,
+            budget=p.budget,
+            unit=p.unit,
+            deficit=p.deficit,
+        )
+        s.add(poll)
+        await s.flush()
+        assert poll.id is not None
+        for opos, o in enumerate(p.options):
+            s.add(
+                PollOption(
+                    poll_id=poll.id,
+                    position=opos,
+                    key=o.key,
+                    label=o.label,
+                    cost=o.cost,
+                    delta=o.delta,
+                )
+            )
+
+
+async def _add_demographics(s: AsyncSession, eid: int, spec: EventSpec) -> None:
+    for dpos, d in enumerate(spec.demographics):
+        dq = DemographicQuestion(event_id=eid, position=dpos, key=d.key, prompt=d.prompt)
+        s.add(dq)
+        await s.flush()
+        assert dq.id is not None
+        for opos, o in enumerate(d.options):
+            s.add(
+                DemographicOption(
+                    question_id=dq.id,
+                    position=opos,
+                    key=o.key,
+                    label=o.label,
+                    census_share=o.census,
+                )
+            )
+
+
+async def _issue_tokens(
+    s: AsyncSession, eid: int, spec: EventSpec, sites: list[Site], tables: list[EventTable]
+) -> IssuedTokens:
+    """One token per shared role and per table, and one per site's screens when the
+    event has several sites."""
+    tokens = IssuedTokens(
+        event_id=eid,
+        code=spec.code,
+        producer=await issue(s, eid, "producer", label="producer"),
+        team=await issue(s, eid, "team", label="theme team"),
+        display=await issue(s, eid, "display", label="screens"),
+        languages=list(spec.languages),
+    )
+    for t in tables:
+        tokens.tables[t.number] = await issue(s, eid, "table", table_id=t.id, label=t.name)
+    if len(sites) > 1:
+        for site in sites:
+            token = await issue(s, eid, "display", label=f"screens at {site.name}")
+            await s.flush()
+            row = (
+                await s.exec(select(AccessToken).where(AccessToken.token_hash == token_hash(token)))
+            ).one()
+            row.site_id = site.id
+            s.add(row)
+            tokens.site_displays[site.key] = token
+    return tokens

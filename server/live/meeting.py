@@ -268,65 +268,62 @@ class Meeting:
             ev = await self._event_view(s, who.event_id)
             base: dict[str, Any] = {"type": "hello", "role": who.role}
             if who.role == "table":
-                assert who.table_id is not None
-                table = await s.get(EventTable, who.table_id)
-                assert table is not None
-                site = await s.get(Site, table.site_id)
-                return base | {
-                    "table": {
-                        "id": table.id,
-                        "name": table.name,
-                        "site": site.name if site else "",
-                    },
-                    "event": {"title": ev["title"]},
-                    "question": ev["current_question"],
-                    "last_seq": table.last_seq,
-                    # The open allocation poll, for the table's consensus allocation.
-                    "poll": next(
-                        (
-                            p
-                            for p in ev["polls"]
-                            if p["status"] == "open" and p["kind"] == "allocation"
-                        ),
-                        None,
-                    ),
-                }
+                return base | await self._table_state(s, who, ev)
             if who.role == "participant":
                 return base | await self._participant_state(s, who, ev)
-            site_id = self.site_of(who)
-            small_cell = self.settings.small_cell
-            active = [p["id"] for p in ev["polls"] if p["status"] != "draft"]
-            tallies = [await result_store.tally_view(s, pid, site_id) for pid in active]
-            # Breakdowns and weights are for the whole event; a site's screen
-            # shows its own counts only.
-            breakdowns = (
-                [await result_store.breakdown_view(s, pid, small_cell) for pid in active]
-                if site_id is None
-                else []
+            return base | await self._screen_state(s, who, ev)
+
+    async def _table_state(self, s: Any, who: Principal, ev: dict[str, Any]) -> dict[str, Any]:
+        assert who.table_id is not None
+        table = await s.get(EventTable, who.table_id)
+        assert table is not None
+        site = await s.get(Site, table.site_id)
+        return {
+            "table": {"id": table.id, "name": table.name, "site": site.name if site else ""},
+            "event": {"title": ev["title"]},
+            "question": ev["current_question"],
+            "last_seq": table.last_seq,
+            # The open allocation poll, for the table's consensus allocation.
+            "poll": next(
+                (p for p in ev["polls"] if p["status"] == "open" and p["kind"] == "allocation"),
+                None,
+            ),
+        }
+
+    async def _screen_state(self, s: Any, who: Principal, ev: dict[str, Any]) -> dict[str, Any]:
+        """A big screen's, the team's or the producer's hello."""
+        site_id = self.site_of(who)
+        small_cell = self.settings.small_cell
+        active = [p["id"] for p in ev["polls"] if p["status"] != "draft"]
+        tallies = [await result_store.tally_view(s, pid, site_id) for pid in active]
+        # Breakdowns and weights are for the whole event; a site's screen
+        # shows its own counts only.
+        breakdowns = (
+            [await result_store.breakdown_view(s, pid, small_cell) for pid in active]
+            if site_id is None
+            else []
+        )
+        site = await s.get(Site, site_id) if site_id is not None else None
+        afters = [p["id"] for p in ev["polls"] if p.get("phase") == "after" and site_id is None]
+        shifts = [await shift_view(s, pid, small_cell) for pid in afters]
+        state = {
+            "site": {"key": site.key, "name": site.name} if site else None,
+            "event": ev,
+            "breakdowns": breakdowns,
+            "tallies": tallies,
+            "demographics": await result_store.demographics_view(s, who.event_id, small_cell),
+            "themes": await theme_store.themes_view(
+                s, who.event_id, published_only=who.role == "display"
+            ),
+            "hub_healthy": self.hub.healthy,
+            "shifts": [x for x in shifts if x is not None],
+        }
+        if who.role in ("team", "producer"):
+            state["comments"] = await theme_store.comments_view(s, who.event_id)
+            state["evaluation_summary"] = await evaluation_store.summary_view(
+                s, who.event_id, small_cell
             )
-            site = await s.get(Site, site_id) if site_id is not None else None
-            afters = [p["id"] for p in ev["polls"] if p.get("phase") == "after" and site_id is None]
-            shifts = [await shift_view(s, pid, self.settings.small_cell) for pid in afters]
-            state = base | {
-                "site": {"key": site.key, "name": site.name} if site else None,
-                "event": ev,
-                "breakdowns": breakdowns,
-                "tallies": tallies,
-                "demographics": await result_store.demographics_view(
-                    s, who.event_id, self.settings.small_cell
-                ),
-                "themes": await theme_store.themes_view(
-                    s, who.event_id, published_only=who.role == "display"
-                ),
-                "hub_healthy": self.hub.healthy,
-                "shifts": [x for x in shifts if x is not None],
-            }
-            if who.role in ("team", "producer"):
-                state["comments"] = await theme_store.comments_view(s, who.event_id)
-                state["evaluation_summary"] = await evaluation_store.summary_view(
-                    s, who.event_id, self.settings.small_cell
-                )
-            return state
+        return state
 
     async def _participant_state(
         self, s: Any, who: Principal, ev: dict[str, Any]

@@ -77,77 +77,99 @@ async def import_export(db: Database, folder: Path | str) -> int:
         s.add(ev)
         await s.flush()
         eid = ev.id or 0
-        sites: dict[str, int] = {}
-        for x in meta["sites"]:
-            site = Site(event_id=eid, key=x["key"], name=x["name"])
-            s.add(site)
-            await s.flush()
-            sites[x["key"]] = site.id or 0
-        tables: dict[str, int] = {}
-        for t in meta["tables"]:
-            row = EventTable(
-                event_id=eid, site_id=sites[t["site"]], number=t["number"], name=t["name"]
-            )
-            s.add(row)
-            await s.flush()
-            tables[str(t["number"])] = row.id or 0
-        rounds: dict[str, int] = {}
-        questions: dict[str, int] = {}
-        for r in meta["rounds"]:
-            rnd = Round(event_id=eid, position=r["position"], key=r["key"], title=r["title"])
-            s.add(rnd)
-            await s.flush()
-            rounds[r["key"]] = rnd.id or 0
-            for q in r["questions"]:
-                qrow = Question(
-                    event_id=eid,
-                    round_id=rnd.id or 0,
-                    position=q["position"],
-                    key=q["key"],
-                    text=q["text"],
-                )
-                s.add(qrow)
-                await s.flush()
-                questions[q["key"]] = qrow.id or 0
-        polls: dict[str, int] = {}
-        for p in meta["polls"]:
-            poll = Poll(
-                event_id=eid,
-                key=p["key"],
-                kind=p["kind"],
-                prompt=p["prompt"],
-                max_choices=p["max_choices"],
-                status=p["status"],
-                round_id=rounds.get(p["round"]) if p["round"] else None,
-                position=p["position"],
-            )
-            s.add(poll)
-            await s.flush()
-            polls[p["key"]] = poll.id or 0
-            for pos, o in enumerate(p["options"]):
-                s.add(
-                    PollOption(poll_id=poll.id or 0, position=pos, key=o["key"], label=o["label"])
-                )
-        demo_ids: dict[str, int] = {}
-        for pos, d in enumerate(meta["demographics"]):
-            dq = DemographicQuestion(event_id=eid, position=pos, key=d["key"], prompt=d["prompt"])
-            s.add(dq)
-            await s.flush()
-            demo_ids[d["key"]] = dq.id or 0
-            for opos, o in enumerate(d["options"]):
-                s.add(
-                    DemographicOption(
-                        question_id=dq.id or 0,
-                        position=opos,
-                        key=o["key"],
-                        label=o["label"],
-                        census_share=o["census"],
-                    )
-                )
+        sites, tables = await _sites(s, eid, meta)
+        questions, rounds = await _rounds(s, eid, meta)
+        polls = await _polls(s, eid, meta, rounds)
+        demo_ids = await _demographics(s, eid, meta)
         await _comments(s, eid, folder, tables, questions)
         await _ballots(s, eid, folder, polls, demo_ids, sites)
         await s.commit()
         return eid
+
+
+async def _sites(s: Any, eid: int, meta: dict[str, Any]) -> tuple[dict[str, int], dict[str, int]]:
+    """Site ids by key, table ids by number (as text, the comments file's key)."""
+    sites: dict[str, int] = {}
+    for x in meta["sites"]:
+        site = Site(event_id=eid, key=x["key"], name=x["name"])
+        s.add(site)
+        await s.flush()
+        sites[x["key"]] = site.id or 0
+    tables: dict[str, int] = {}
+    for t in meta["tables"]:
+        row = EventTable(event_id=eid, site_id=sites[t["site"]], number=t["number"], name=t["name"])
+        s.add(row)
+        await s.flush()
+        tables[str(t["number"])] = row.id or 0
+    return sites, tables
+
+
+async def _rounds(
+    s: Any, eid: int, meta: dict[str, Any]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Question ids and round ids, by key."""
+    rounds: dict[str, int] = {}
+    questions: dict[str, int] = {}
+    for r in meta["rounds"]:
+        rnd = Round(event_id=eid, position=r["position"], key=r["key"], title=r["title"])
+        s.add(rnd)
+        await s.flush()
+        rounds[r["key"]] = rnd.id or 0
+        for q in r["questions"]:
+            qrow = Question(
+                event_id=eid,
+                round_id=rnd.id or 0,
+                position=q["position"],
+                key=q["key"],
+                text=q["text"],
+            )
+            s.add(qrow)
+            await s.flush()
+            questions[q["key"]] = qrow.id or 0
+    return questions, rounds
+
+
+async def _polls(
+    s: Any, eid: int, meta: dict[str, Any], rounds: dict[str, int]
+) -> dict[str, int]:
+    polls: dict[str, int] = {}
+    for p in meta["polls"]:
+        poll = Poll(
+            event_id=eid,
+            key=p["key"],
+            kind=p["kind"],
+            prompt=p["prompt"],
+            max_choices=p["max_choices"],
+            status=p["status"],
+            round_id=rounds.get(p["round"]) if p["round"] else None,
+            position=p["position"],
+        )
+        s.add(poll)
+        await s.flush()
+        polls[p["key"]] = poll.id or 0
+        for pos, o in enumerate(p["options"]):
+            s.add(PollOption(poll_id=poll.id or 0, position=pos, key=o["key"], label=o["label"]))
+    return polls
+
+
+async def _demographics(s: Any, eid: int, meta: dict[str, Any]) -> dict[str, int]:
+    demo_ids: dict[str, int] = {}
+    for pos, d in enumerate(meta["demographics"]):
+        dq = DemographicQuestion(event_id=eid, position=pos, key=d["key"], prompt=d["prompt"])
+        s.add(dq)
+        await s.flush()
+        demo_ids[d["key"]] = dq.id or 0
+        for opos, o in enumerate(d["options"]):
+            s.add(
+                DemographicOption(
+                    question_id=dq.id or 0,
+                    position=opos,
+                    key=o["key"],
+                    label=o["label"],
+                    census_share=o["census"],
+                )
+            )
+    return demo_ids
 
 
 async def _comments(

@@ -139,82 +139,71 @@ async def find_event(s: Any, wanted: int | str) -> Event:
 async def load_event_data(db: Database, wanted: int | str) -> EventData:
     async with db.session() as s:
         ev = await find_event(s, wanted)
-        eid = ev.id
+        assert ev.id is not None
         as_of = utcnow()
+        sites, tables, rounds, questions = await _agenda(s, ev.id)
+        polls = await _polls(s, ev.id)
+        demographics, participants, answers = await _people(s, ev.id)
+        comments, themes, members, discarded, curation = await _themes(s, ev.id)
+        evaluation = await load_evaluation(s, ev.id)
+    return EventData(
+        event=ev,
+        as_of=as_of,
+        sites={x.id: x for x in sites if x.id is not None},
+        tables={t.id: t for t in tables if t.id is not None},
+        rounds=rounds,
+        questions=questions,
+        polls=polls,
+        demographics=demographics,
+        participants=participants,
+        answers=answers,
+        comments=comments,
+        themes=themes,
+        members=members,
+        discarded=discarded,
+        curation=curation,
+        evaluation=evaluation,
+    )
 
-        async def rows(stmt: Any) -> list[Any]:
-            return list((await s.exec(stmt)).all())
 
-        sites = await rows(select(Site).where(Site.event_id == eid).order_by(col(Site.id)))
-        tables = await rows(
-            select(EventTable).where(EventTable.event_id == eid).order_by(col(EventTable.number))
-        )
-        rounds = await rows(
-            select(Round).where(Round.event_id == eid).order_by(col(Round.position))
-        )
-        questions = await rows(
-            select(Question).where(Question.event_id == eid).order_by(col(Question.position))
-        )
-        order = {r.id: r.position for r in rounds}
-        questions.sort(key=lambda q: (order.get(q.round_id, 0), q.position))
-        polls = await rows(select(Poll).where(Poll.event_id == eid).order_by(col(Poll.position)))
-        poll_ids = [p.id for p in polls]
-        options = await rows(
-            select(PollOption)
-            .where(col(PollOption.poll_id).in_(poll_ids))
-            .order_by(col(PollOption.position))
-        )
-        votes = await rows(
-            select(Vote.poll_id, Vote.participant_id, Vote.choice, Vote.amounts)
-            .where(col(Vote.poll_id).in_(poll_ids))
-            .order_by(col(Vote.updated_at), col(Vote.id))
-        )
-        dqs = await rows(
-            select(DemographicQuestion)
-            .where(DemographicQuestion.event_id == eid)
-            .order_by(col(DemographicQuestion.position))
-        )
-        dopts = await rows(
-            select(DemographicOption)
-            .where(col(DemographicOption.question_id).in_([q.id for q in dqs]))
-            .order_by(col(DemographicOption.position))
-        )
-        participants = await rows(
-            select(Participant.id, Participant.site_id).where(Participant.event_id == eid)
-        )
-        answers = await rows(
-            select(
-                DemographicAnswer.participant_id,
-                DemographicAnswer.question_id,
-                DemographicAnswer.option_key,
-            )
-            .join(Participant, col(DemographicAnswer.participant_id) == Participant.id)
-            .where(Participant.event_id == eid)
-        )
-        comments = await rows(
-            select(Comment).where(Comment.event_id == eid).order_by(col(Comment.id))
-        )
-        themes = await rows(select(Theme).where(Theme.event_id == eid).order_by(col(Theme.id)))
-        members = await rows(
-            select(ThemeMembership.theme_id, ThemeMembership.comment_id)
-            .join(Theme, col(ThemeMembership.theme_id) == Theme.id)
-            .where(Theme.event_id == eid)
-        )
-        states = await rows(
-            select(ThemeState.question_id, ThemeState.state)
-            .join(Question, col(ThemeState.question_id) == Question.id)
-            .where(Question.event_id == eid)
-        )
-        curation = await rows(
-            select(CurationLog)
-            .where(CurationLog.event_id == eid)
-            .order_by(col(CurationLog.at), col(CurationLog.id))
-        )
-        evaluation = await load_evaluation(s, eid) if eid is not None else None
-        allocations = {
-            p.id: await table_amounts(s, p.id) for p in polls if p.kind == "allocation"
-        }
+async def _rows(s: Any, stmt: Any) -> list[Any]:
+    return list((await s.exec(stmt)).all())
 
+
+async def _agenda(s: Any, eid: int) -> tuple[list[Site], list[EventTable], list[Round], list[Any]]:
+    """Sites, tables, rounds, and the questions in agenda order."""
+    sites = await _rows(s, select(Site).where(Site.event_id == eid).order_by(col(Site.id)))
+    tables = await _rows(
+        s, select(EventTable).where(EventTable.event_id == eid).order_by(col(EventTable.number))
+    )
+    rounds = await _rows(
+        s, select(Round).where(Round.event_id == eid).order_by(col(Round.position))
+    )
+    questions = await _rows(
+        s, select(Question).where(Question.event_id == eid).order_by(col(Question.position))
+    )
+    order = {r.id: r.position for r in rounds}
+    questions.sort(key=lambda q: (order.get(q.round_id, 0), q.position))
+    return sites, tables, rounds, questions
+
+
+async def _polls(s: Any, eid: int) -> list[PollData]:
+    """Every poll with options, its ballots in vote order, and tables' allocations."""
+    polls = await _rows(s, select(Poll).where(Poll.event_id == eid).order_by(col(Poll.position)))
+    poll_ids = [p.id for p in polls]
+    options = await _rows(
+        s,
+        select(PollOption)
+        .where(col(PollOption.poll_id).in_(poll_ids))
+        .order_by(col(PollOption.position)),
+    )
+    votes = await _rows(
+        s,
+        select(Vote.poll_id, Vote.participant_id, Vote.choice, Vote.amounts)
+        .where(col(Vote.poll_id).in_(poll_ids))
+        .order_by(col(Vote.updated_at), col(Vote.id)),
+    )
+    allocations = {p.id: await table_amounts(s, p.id) for p in polls if p.kind == "allocation"}
     by_poll: dict[int, list[PollOption]] = defaultdict(list)
     for o in options:
         by_poll[o.poll_id].append(o)
@@ -224,6 +213,49 @@ async def load_event_data(db: Database, wanted: int | str) -> EventData:
         poll_votes[poll_id].append((pid, json.loads(choice)))
         if amounts:
             poll_amounts[poll_id][pid] = json.loads(amounts)
+    return [
+        PollData(
+            p,
+            by_poll[p.id],
+            poll_spec(p, by_poll[p.id]),
+            poll_votes[p.id],
+            poll_amounts[p.id],
+            allocations.get(p.id, {}),
+        )
+        for p in polls
+        if by_poll[p.id]
+    ]
+
+
+async def _people(
+    s: Any, eid: int
+) -> tuple[list[DemoQuestion], dict[int, int | None], dict[int, dict[str, str]]]:
+    """The demographic questions, each participant's site, and their answers by key."""
+    dqs = await _rows(
+        s,
+        select(DemographicQuestion)
+        .where(DemographicQuestion.event_id == eid)
+        .order_by(col(DemographicQuestion.position)),
+    )
+    dopts = await _rows(
+        s,
+        select(DemographicOption)
+        .where(col(DemographicOption.question_id).in_([q.id for q in dqs]))
+        .order_by(col(DemographicOption.position)),
+    )
+    participants = await _rows(
+        s, select(Participant.id, Participant.site_id).where(Participant.event_id == eid)
+    )
+    answers = await _rows(
+        s,
+        select(
+            DemographicAnswer.participant_id,
+            DemographicAnswer.question_id,
+            DemographicAnswer.option_key,
+        )
+        .join(Participant, col(DemographicAnswer.participant_id) == Participant.id)
+        .where(Participant.event_id == eid),
+    )
     by_dq: dict[int, list[DemographicOption]] = defaultdict(list)
     for o in dopts:
         by_dq[o.question_id].append(o)
@@ -231,38 +263,45 @@ async def load_event_data(db: Database, wanted: int | str) -> EventData:
     answer_map: dict[int, dict[str, str]] = defaultdict(dict)
     for pid, qid, option_key in answers:
         answer_map[pid][dq_key[qid]] = option_key
+    return (
+        [DemoQuestion(q, by_dq[q.id]) for q in dqs],
+        {pid: site_id for pid, site_id in participants},
+        dict(answer_map),
+    )
+
+
+async def _themes(s: Any, eid: int) -> tuple[
+    list[Comment], list[Theme], dict[int, list[int]], dict[int, dict[int, str]], list[CurationLog]
+]:
+    """Comments, themes with their members, discarded comments, and the curation log."""
+    comments = await _rows(
+        s, select(Comment).where(Comment.event_id == eid).order_by(col(Comment.id))
+    )
+    themes = await _rows(s, select(Theme).where(Theme.event_id == eid).order_by(col(Theme.id)))
+    members = await _rows(
+        s,
+        select(ThemeMembership.theme_id, ThemeMembership.comment_id)
+        .join(Theme, col(ThemeMembership.theme_id) == Theme.id)
+        .where(Theme.event_id == eid),
+    )
+    states = await _rows(
+        s,
+        select(ThemeState.question_id, ThemeState.state)
+        .join(Question, col(ThemeState.question_id) == Question.id)
+        .where(Question.event_id == eid),
+    )
+    curation = await _rows(
+        s,
+        select(CurationLog)
+        .where(CurationLog.event_id == eid)
+        .order_by(col(CurationLog.at), col(CurationLog.id)),
+    )
     member_map: dict[int, list[int]] = defaultdict(list)
     for theme_id, comment_id in members:
         member_map[theme_id].append(comment_id)
-    return EventData(
-        event=ev,
-        as_of=as_of,
-        sites={x.id: x for x in sites},
-        tables={t.id: t for t in tables},
-        rounds=rounds,
-        questions=questions,
-        polls=[
-            PollData(
-                p,
-                by_poll[p.id],
-                poll_spec(p, by_poll[p.id]),
-                poll_votes[p.id],
-                poll_amounts[p.id],
-                allocations.get(p.id, {}),
-            )
-            for p in polls
-            if by_poll[p.id]
-        ],
-        demographics=[DemoQuestion(q, by_dq[q.id]) for q in dqs],
-        participants={pid: site_id for pid, site_id in participants},
-        answers=dict(answer_map),
-        comments=comments,
-        themes=themes,
-        members={k: sorted(v) for k, v in member_map.items()},
-        discarded={qid: _discarded(state) for qid, state in states},
-        curation=curation,
-        evaluation=evaluation,
-    )
+    members_sorted = {k: sorted(v) for k, v in member_map.items()}
+    discarded = {qid: _discarded(state) for qid, state in states}
+    return comments, themes, members_sorted, discarded, curation
 
 
 def _discarded(state: str) -> dict[int, str]:

@@ -58,6 +58,36 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+ROUTES = [
+    Route("/", pages.index),
+    Route("/healthz", pages.healthz),
+    Route("/join", pages.join_page),
+    Route("/j/{code}", pages.join_page),
+    Route("/api/join", pages.api_join, methods=["POST"]),
+    Route("/phone", pages.phone_page),
+    Route("/screen", pages.screen_page),
+    Route("/team", pages.team_page),
+    Route("/trace", trace.trace_page),
+    Route("/producer", pages.producer_page),
+    Route("/producer/report", pages.producer_report),
+    Route("/producer/links", admin.links_page, methods=["GET", "POST"]),
+    Route("/t/{token}", pages.table_page),
+    Route("/join-qr.svg", pages.join_qr),
+    WebSocketRoute("/ws/{role}", ws.endpoint, name="ws"),
+    Mount(
+        "/static/table",
+        StaticFiles(directory=ROOT / "table_client" / "static", check_dir=False),
+        name="table_static",
+    ),
+    Mount(
+        "/static/display",
+        StaticFiles(directory=ROOT / "display" / "static", check_dir=False),
+        name="display_static",
+    ),
+    Mount("/static", StaticFiles(directory=ROOT / "server" / "static"), name="static"),
+]
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
 
@@ -79,8 +109,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.templates = pages.make_templates()
         theming = forwarder = None
         if settings.theming:
-            # Imported only where this process themes: the embedding libraries take
-            # seconds to load, which web processes of `serve --workers N` are spared.
+            # Imported only where this process themes: the embedding libraries add
+            # seconds to start-up, which web processes of `serve --workers N` are spared.
             from server.themes.workbench import Theming
 
             theming = Theming(meeting)
@@ -105,32 +135,4 @@ def create_app(settings: Settings | None = None) -> Starlette:
             executor.shutdown(wait=False, cancel_futures=True)
             await db.dispose()
 
-    routes = [
-        Route("/", pages.index),
-        Route("/healthz", pages.healthz),
-        Route("/join", pages.join_page),
-        Route("/j/{code}", pages.join_page),
-        Route("/api/join", pages.api_join, methods=["POST"]),
-        Route("/phone", pages.phone_page),
-        Route("/screen", pages.screen_page),
-        Route("/team", pages.team_page),
-        Route("/trace", trace.trace_page),
-        Route("/producer", pages.producer_page),
-        Route("/producer/report", pages.producer_report),
-        Route("/producer/links", admin.links_page, methods=["GET", "POST"]),
-        Route("/t/{token}", pages.table_page),
-        Route("/join-qr.svg", pages.join_qr),
-        WebSocketRoute("/ws/{role}", ws.endpoint, name="ws"),
-        Mount(
-            "/static/table",
-            StaticFiles(directory=ROOT / "table_client" / "static", check_dir=False),
-            name="table_static",
-        ),
-        Mount(
-            "/static/display",
-            StaticFiles(directory=ROOT / "display" / "static", check_dir=False),
-            name="display_static",
-        ),
-        Mount("/static", StaticFiles(directory=ROOT / "server" / "static"), name="static"),
-    ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
+    return Starlette(routes=ROUTES, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])

@@ -8,14 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from display.charts import (
-    bar_chart_svg,
-    distribution_svg,
-    dumbbell_svg,
-    paired_bar_chart_svg,
-    range_chart_svg,
-    text_width,
-)
+from display.charts import bar_chart_svg, paired_bar_chart_svg, text_width
+from display.scale_charts import distribution_svg, dumbbell_svg, range_chart_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = '<script>alert("x")</script> & \'friends\''

@@ -14,10 +14,10 @@ import contextlib
 import sys
 from pathlib import Path
 
-from server.db import Database
-from server.demo import EVENT_FILE, Simulation
-from server.eventfile import load_event_file
-from server.report import build_report, report_pdf
+from server.cli.demo import EVENT_FILE, Simulation
+from server.event.eventfile import load_event_file
+from server.report.build import build_report, report_pdf
+from server.storage.db import Database
 from tests.conftest import load_example, start_server
 
 PACE = 0.05  # the demo's agenda ~20x faster: about half a minute

@@ -24,6 +24,11 @@ from server.settings import Settings
 from server.storage.db import Database
 from server.storage.migrate import upgrade
 
+# The skip policy (a skip fails the run unless an opt-out asked for it), and
+# pytester for that plugin's own tests. Imported only through this line (a plain
+# import here would come first and keep pytest from loading it as a plugin).
+pytest_plugins = ["pytester", "tests.skip_policy"]
+
 ROOT = Path(__file__).resolve().parent.parent
 EVENT_FILE = ROOT / "server" / "examples" / "riverton-budget.toml"
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -100,7 +105,9 @@ def db_url(tmp_path: Path) -> Iterator[str]:
 def pg_url() -> Iterator[str]:
     reason = postgres_available()
     if reason:
-        pytest.skip(reason)
+        from tests.skip_policy import missing
+
+        missing("postgres", reason)
     with postgres_database() as url:
         yield url
 
@@ -109,7 +116,9 @@ def pg_url() -> Iterator[str]:
 def redis_url() -> str:
     reason = redis_available()
     if reason:
-        pytest.skip(reason)
+        from tests.skip_policy import missing
+
+        missing("redis", reason)
     return "redis://127.0.0.1:6379"
 
 

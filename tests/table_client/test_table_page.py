@@ -20,7 +20,6 @@ from playwright.async_api import (
     ConsoleMessage,
     Page,
     WebSocketRoute,
-    async_playwright,
     expect,
 )
 
@@ -29,14 +28,10 @@ from tests.conftest import LiveServer
 from tests.table_client.table_fakes import TOKEN, WAIT, FakeServer, Stored
 from tests.table_client.test_table_live import stored_seqs
 
-CHROMIUM = Path("/usr/bin/chromium")
 PACKAGE = Path(table_client.__file__).parent
 CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium"),
-]
+pytestmark = pytest.mark.browser
 
 
 class PageHandler(SimpleHTTPRequestHandler):
@@ -85,23 +80,6 @@ def page_url(server: FakeServer) -> Iterator[str]:
     yield f"http://127.0.0.1:{httpd.server_address[1]}/t/{TOKEN}"
     httpd.shutdown()
     httpd.server_close()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        b = await p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield b
-        await b.close()
 
 
 @pytest.fixture

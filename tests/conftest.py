@@ -12,11 +12,15 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.event.eventfile import load_event_file
 from server.event.loader import IssuedTokens, load_event
@@ -88,6 +92,37 @@ def postgres_database() -> Iterator[str]:
         yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     finally:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+T = TypeVar("T")
+
+
+def on_database(db_url: str, read: Callable[[sa.Connection], T]) -> T:
+    """``read`` run on a connection to the test database, SQLite or PostgreSQL alike,
+    from sync and async tests (on its own thread and event loop)."""
+
+    async def go() -> T:
+        engine = create_async_engine(db_url)
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(read)
+        finally:
+            await engine.dispose()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, go()).result(timeout=30)
+
+
+def db_rows(db_url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """The rows of one read-only query; a list parameter expands (``IN :ids``)."""
+    query = sa.text(sql).bindparams(
+        *(sa.bindparam(k, expanding=True) for k, v in params.items() if isinstance(v, list))
+    )
+    return on_database(db_url, lambda c: [tuple(r) for r in c.execute(query, params)])
+
+
+def db_columns(db_url: str, table: str) -> list[str]:
+    return on_database(db_url, lambda c: [col["name"] for col in sa.inspect(c).get_columns(table)])
 
 
 @pytest.fixture

@@ -99,6 +99,8 @@ def pytest_runtest_makereport(
     reason = _reason(rep)
     if call.excinfo is not None and call.excinfo.errisinstance(OptedOut) and not in_ci():
         item.config.stash[LEFT_OUT].append((item.nodeid, reason))
+        if isinstance(rep.longrepr, tuple):  # -rs shows the reason, not the class name
+            rep.longrepr = (rep.longrepr[0], rep.longrepr[1], reason)
         return rep
     rep.outcome = "failed"
     if call.excinfo is not None and call.excinfo.errisinstance(OptedOut):

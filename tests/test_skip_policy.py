@@ -85,6 +85,7 @@ def test_the_browser_opt_out_leaves_out_and_lists_exactly_the_browser_tests(
         ]
     )
     result.stdout.no_fnmatch_line("*the browser fixture was set up*")
+    result.stdout.fnmatch_lines(["SKIPPED [[]1] test_suite.py:*: TOWNHALL_SKIP_BROWSER=1 (marked*"])
 
 
 def test_an_opt_out_covers_only_its_own_mark(

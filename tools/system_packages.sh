@@ -36,9 +36,12 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 
 echo "system packages: installing $need (apt-get)" >&2
-apt-get update -qq
-# shellcheck disable=SC2086  # $need is a list of package names
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+# Wait for another apt run to finish rather than fail on its lock.
+wait_lock="-o DPkg::Lock::Timeout=300"
+# shellcheck disable=SC2086  # $wait_lock and $need are lists of words
+apt-get $wait_lock update -qq
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive apt-get $wait_lock install -y -qq $need >/dev/null
 
 still=$(missing)
 if [ -n "$still" ]; then

@@ -175,7 +175,7 @@ window.townhallViews = (function () {
       li.appendChild(t.el("p", th.size === 1 ? tr("1 comment") : tr("{n} comments", { n: t.number(th.size) }), "theme-size"));
       th.quotes.slice(0, rows >= 3 ? 1 : 2).forEach(function (q) {
         const bq = t.el("blockquote");
-        bq.appendChild(t.el("span", "“" + q.text + "”", "quote"));
+        bq.appendChild(t.el("span", q.text, "quote")); // the comment as typed; the rule marks it
         li.appendChild(bq);
       });
     });

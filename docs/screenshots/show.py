@@ -19,7 +19,7 @@ from take import ARGS, CHROMIUM, HERE, ROOT, load_example, start_server
 sys.path.insert(0, str(ROOT))
 from websockets.asyncio.client import connect
 
-from server.demo_sim import SAMPLE
+from server.cli.simulation import SAMPLE
 from tests.conftest import LiveServer
 from tests.display.checks import (
     SETTLED,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from server.demo import SAMPLE
+from server.cli.demo import SAMPLE
 from tests.browser.conftest import browser  # noqa: F401  (the fixture, reused)
 from tests.conftest import FAILED, LiveServer, load_example, start_server
 from tests.display.room import EVENT, Room, fill_room

@@ -15,7 +15,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from server.budget import BUDGET_KINDS, demo_ballot
+from server.core.budget import BUDGET_KINDS, demo_ballot
 from tests.conftest import LiveServer, new_id
 
 EVENT = Path(__file__).resolve().parent / "big-screen-event.toml"

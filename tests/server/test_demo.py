@@ -21,9 +21,9 @@ from pathlib import Path
 
 from websockets.asyncio.client import connect
 
-from server.cli_support import lan_address
-from server.demo_sim import SAMPLE
-from server.pages import qr_svg
+from server.cli.links import lan_address
+from server.cli.simulation import SAMPLE
+from server.web.pages import qr_svg
 from tests.conftest import ROOT, free_port, new_id
 from tests.server.test_live_server import recv_until
 

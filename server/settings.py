@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     max_frame_bytes: int = Field(
         65536, description="Largest websocket frame accepted; bigger frames close with 1009."
     )
+    ws_ping_interval: float = Field(
+        20.0,
+        gt=0,
+        description="Seconds between the websocket pings the server sends to every client.",
+    )
+    ws_ping_timeout: float = Field(
+        20.0,
+        gt=0,
+        description="Seconds a client has to answer a ping before its socket closes with 1011 "
+        "(keepalive ping timeout). Clients answer by themselves while they keep reading.",
+    )
     subscriber_queue: int = Field(
         256, description="Messages buffered per connected screen before it is resynced."
     )

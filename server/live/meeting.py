@@ -20,6 +20,7 @@ from server.live import writes
 from server.live.evaluation_service import EvaluationService
 from server.live.group_commit import GroupCommit
 from server.live.hub import MemoryHub
+from server.live.version import VersionClock
 from server.protocol.outcome import Outcome
 from server.settings import Settings
 from server.storage import evaluation_store, poll_store, result_store, theme_store
@@ -76,6 +77,7 @@ class Meeting:
         self._event_views: dict[int, tuple[float, dict[str, Any]]] = {}
         self._snapshots = asyncio.Semaphore(6)
         self._texts: dict[int, dict[str, dict[str, str]]] = {}
+        self.clock = VersionClock()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._broadcast_results())
@@ -158,6 +160,9 @@ class Meeting:
             self._wake.set()
         if outcome.new_comment is not None:
             await self._announce_comment(who.event_id, outcome.new_comment, outcome.comment_row)
+        if msg.type == "vote":
+            # Taken after the commit: a tally with a higher version counts this ballot.
+            return {"type": "ack", "id": msg.id, **outcome.ack, "version": self.clock.next()}
         return {"type": "ack", "id": msg.id, **outcome.ack}
 
     async def _expand(self, event_id: int, message: dict[str, Any]) -> dict[str, Any]:
@@ -213,17 +218,21 @@ class Meeting:
             try:
                 async with self.db.session() as s:
                     for event_id, poll_id in polls:
-                        view = await result_store.tally_view(s, poll_id)
+                        view = await result_store.tally_view(s, poll_id, self.clock.next())
                         await self.hub.publish(f"tally:{event_id}", {"type": "tally", **view})
                         for site_id in await self._sites(s, event_id):
-                            view = await result_store.tally_view(s, poll_id, site_id)
+                            view = await result_store.tally_view(
+                                s, poll_id, self.clock.next(), site_id
+                            )
                             topic = f"tally:{event_id}:site:{site_id}"
                             await self.hub.publish(topic, {"type": "tally", **view})
                     now = time.monotonic()
                     for key in [k for k in breakdown_due if now >= breakdown_at.get(k, 0)]:
                         breakdown_due.discard(key)
                         t0 = time.monotonic()
-                        extra = await result_store.breakdown_view(s, key[1], small_cell)
+                        extra = await result_store.breakdown_view(
+                            s, key[1], small_cell, self.clock.next()
+                        )
                         # Same rule for the heavier breakdown: never more than a
                         # fifth of the time goes to it.
                         breakdown_at[key] = now + max(every, 5 * (time.monotonic() - t0))
@@ -232,9 +241,11 @@ class Meeting:
                         if shift is not None:  # a poll asked twice: the paired change too
                             await self.hub.publish(f"tally:{key[0]}", shift)
                     for event_id in demos:
+                        version = self.clock.next()
                         demo = await result_store.demographics_view(s, event_id, small_cell)
                         await self.hub.publish(
-                            f"demographics:{event_id}", {"type": "demographics", "questions": demo}
+                            f"demographics:{event_id}",
+                            {"type": "demographics", "questions": demo, "version": version},
                         )
             except Exception:
                 log.exception("result broadcast failed; will retry on the next change")
@@ -295,11 +306,12 @@ class Meeting:
         site_id = self.site_of(who)
         small_cell = self.settings.small_cell
         active = [p["id"] for p in ev["polls"] if p["status"] != "draft"]
-        tallies = [await result_store.tally_view(s, pid, site_id) for pid in active]
+        version = self.clock.next()
+        tallies = [await result_store.tally_view(s, pid, version, site_id) for pid in active]
         # Breakdowns and weights are for the whole event; a site's screen
         # shows its own counts only.
         breakdowns = (
-            [await result_store.breakdown_view(s, pid, small_cell) for pid in active]
+            [await result_store.breakdown_view(s, pid, small_cell, version) for pid in active]
             if site_id is None
             else []
         )
@@ -312,6 +324,7 @@ class Meeting:
             "breakdowns": breakdowns,
             "tallies": tallies,
             "demographics": await result_store.demographics_view(s, who.event_id, small_cell),
+            "version": version,  # of everything in this hello (tallies carry it too)
             "themes": await theme_store.themes_view(
                 s, who.event_id, published_only=who.role == "display"
             ),

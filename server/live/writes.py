@@ -148,7 +148,9 @@ async def demographics(s: AsyncSession, who: Principal, msg: p.DemographicsMsg) 
             row.option_key, row.client_id = answer, msg.id
         s.add(row)
     await s.commit()
-    return Outcome(events=[(f"demographics:{who.event_id}", {"type": "demographics_changed"})])
+    # No notice to push: the meeting recounts the room's demographics after any
+    # answer (screens get a `demographics` message; a bare notice reached them raw).
+    return Outcome()
 
 
 async def vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome:
@@ -290,14 +292,35 @@ async def set_question(s: AsyncSession, who: Principal, msg: p.SetQuestionMsg) -
 
 
 async def open_poll(s: AsyncSession, who: Principal, msg: p.OpenPollMsg) -> Outcome:
+    """Open a poll and close any other open poll of the event, in one commit.
+
+    A room has one question on its phones at a time: a phone's ``hello`` shows
+    "the open poll", so two open polls would leave votes going to one nobody sees.
+    """
     poll = await _own_poll(s, who, msg.poll_id)
+    now = utcnow()
+    others = (
+        await s.exec(
+            select(Poll).where(
+                Poll.event_id == who.event_id, Poll.status == "open", Poll.id != poll.id
+            )
+        )
+    ).all()
+    for other in others:
+        other.status, other.closes_at = "closed", now
+        s.add(other)
     poll.status = "open"
-    poll.opened_at = utcnow()
-    poll.closes_at = utcnow() + timedelta(seconds=msg.seconds) if msg.seconds else None
+    poll.opened_at = now
+    poll.closes_at = now + timedelta(seconds=msg.seconds) if msg.seconds else None
     s.add(poll)
     await s.commit()
+    closed = sorted(o.id for o in others if o.id is not None)
     return Outcome(
-        events=[(f"event:{who.event_id}", {"type": "poll_changed", "poll_id": poll.id})],
+        ack={"closed": closed},
+        events=[
+            (f"event:{who.event_id}", {"type": "poll_changed", "poll_id": pid})
+            for pid in [*closed, poll.id]
+        ],
         dirty_poll=poll.id,
     )
 

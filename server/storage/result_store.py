@@ -31,8 +31,11 @@ from server.storage.poll_store import (
 )
 
 
-async def tally_view(s: AsyncSession, poll_id: int, site_id: int | None = None) -> dict[str, Any]:
-    """A poll's live result for the whole event, or for one site's participants."""
+async def tally_view(
+    s: AsyncSession, poll_id: int, version: int, site_id: int | None = None
+) -> dict[str, Any]:
+    """A poll's live result for the whole event, or for one site's participants;
+    ``version`` is the clock read before the ballots (server/live/version.py)."""
     p = await s.get(Poll, poll_id)
     assert p is not None
     options = await poll_options(s, poll_id)
@@ -46,6 +49,8 @@ async def tally_view(s: AsyncSession, poll_id: int, site_id: int | None = None) 
         "result": result.to_dict(),
         "participants": participants,
         "site_id": site_id,
+        "version": version,
+        "turnout": result.turnout,
     }
     budget = await budget_result(s, p, site_id)
     if budget is not None:
@@ -90,7 +95,9 @@ async def demographics_view(s: AsyncSession, event_id: int, threshold: int) -> l
     return out
 
 
-async def breakdown_view(s: AsyncSession, poll_id: int, threshold: int) -> dict[str, Any]:
+async def breakdown_view(
+    s: AsyncSession, poll_id: int, threshold: int, version: int
+) -> dict[str, Any]:
     poll = await s.get(Poll, poll_id)
     assert poll is not None and poll.id is not None
     spec = poll_spec(poll, await poll_options(s, poll.id))
@@ -109,7 +116,14 @@ async def breakdown_view(s: AsyncSession, poll_id: int, threshold: int) -> dict[
     if census and ballots:
         weights = poststratify_weights(ballots, census)
         weighted = weighted_tally(spec, ballots, weights).to_dict()
-    out = {"type": "breakdown", "poll_id": poll.id, "weighted": weighted, "crosstabs": crosstabs}
+    out = {
+        "type": "breakdown",
+        "poll_id": poll.id,
+        "weighted": weighted,
+        "crosstabs": crosstabs,
+        "version": version,
+        "turnout": len(ballots),
+    }
     if poll.kind in BUDGET_KINDS:
         # Means, funded sets and balances per group: see server/core/budget_groups.py.
         out["budget"] = await budget_breakdown(s, poll, threshold)

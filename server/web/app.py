@@ -22,7 +22,7 @@ from server.settings import Settings
 from server.storage.db import Database
 from server.storage.migrate import upgrade
 from server.themes.rpc import Forwarder
-from server.web import admin, logging_setup, pages, trace
+from server.web import admin, asyncapi, logging_setup, pages, trace
 from server.web import websocket as ws
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: server/, display/, table_client/
@@ -61,6 +61,7 @@ class SecurityHeaders:
 ROUTES = [
     Route("/", pages.index),
     Route("/healthz", pages.healthz),
+    Route("/protocol/asyncapi.json", asyncapi.asyncapi_json),
     Route("/join", pages.join_page),
     Route("/j/{code}", pages.join_page),
     Route("/api/join", pages.api_join, methods=["POST"]),

@@ -106,6 +106,12 @@ committed, or `error` (same id, a `code` and a message fit for a person). The fi
 frame the server sends is always `hello`, a full snapshot; after a reconnect it
 replaces all local state. Full prose: docs/protocol.md.
 
+Tokens: `townhall event load EVENT.toml --public-url URL --links-json FILE` writes every
+staff token with its page and websocket URL (format `townhall-links/1`, docs/protocol.md
+"The links file"). A phone gets its own: `POST /api/join` with `{{"code": "RIVER26"}}`
+(and optionally `"site"`) answers `{{"token": "...", "event": "title"}}`, or 400/404
+`{{"error": "..."}}`. Browsers must send an Origin equal to the server's host.
+
 Keepalive: the server sends a websocket ping every {settings.ws_ping_interval:g} s
 (TOWNHALL_WS_PING_INTERVAL) and closes with 1011 "keepalive ping timeout" when no pong
 arrives within {settings.ws_ping_timeout:g} s (TOWNHALL_WS_PING_TIMEOUT). Standard
@@ -231,7 +237,8 @@ async def asyncapi_json(request: Request) -> JSONResponse:
 def _type_of(schema: dict[str, Any]) -> str:
     """A short human form of a JSON Schema: `int`, `Poll | null`, `list[Theme]`."""
     if "$ref" in schema:
-        return f"`{schema['$ref'].rsplit('/', 1)[1]}`"
+        name = schema["$ref"].rsplit("/", 1)[1]
+        return f"[`{name}`](#{name.lower()})"
     if "const" in schema:
         return f"`{json.dumps(schema['const'])}`"
     if "enum" in schema:

@@ -22,6 +22,7 @@ from server.protocol import outgoing
 from server.settings import Settings
 from server.web import asyncapi
 from tests.conftest import ROOT, LiveServer, new_id
+from tests.server.test_live_server import join
 from tests.server.test_theming_live import sample_texts
 
 SPEC_URI = "urn:townhall:asyncapi"
@@ -156,16 +157,6 @@ class Client:
         return await self.wait(lambda m: m["type"] in ("ack", "error") and m["id"] == msg["id"])
 
 
-def _join(base: str, code: str) -> str:
-    req = urllib.request.Request(
-        f"{base}/api/join",
-        data=json.dumps({"code": code}).encode(),
-        headers={"content-type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=TIMEOUT) as r:
-        return str(json.loads(r.read())["token"])
-
-
 def _served_spec(base: str) -> dict[str, Any]:
     with urllib.request.urlopen(f"{base}/protocol/asyncapi.json", timeout=TIMEOUT) as r:
         return json.loads(r.read())  # type: ignore[no-any-return]
@@ -193,7 +184,7 @@ def test_every_message_of_a_meeting_agrees_with_the_spec(live_server: LiveServer
 
 async def _meeting(server: LiveServer, contract: Contract) -> None:
     t = server.tokens
-    phone_tokens = [_join(server.base, t.code) for _ in range(2)]
+    phone_tokens = [join(server) for _ in range(2)]
 
     async def open_client(role: str, path: str, token: str) -> Client:
         ws = await connect(server.ws_url(path, token), max_size=2**22, open_timeout=TIMEOUT)

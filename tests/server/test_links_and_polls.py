@@ -19,6 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from server.live import version as version_module
 from server.live.version import VersionClock
 from tests.conftest import EVENT_FILE, ROOT, LiveServer, free_port, new_id, start_server
+from tests.server.test_live_server import join
 
 TIMEOUT = 15.0
 
@@ -90,24 +91,12 @@ async def _write(ws: ClientConnection, msg: dict[str, Any]) -> dict[str, Any]:
     return await _until(ws, lambda m: m["type"] in ("ack", "error") and m["id"] == msg["id"])
 
 
-def _join(server: LiveServer) -> str:
-    import urllib.request
-
-    req = urllib.request.Request(
-        f"{server.base}/api/join",
-        data=json.dumps({"code": server.tokens.code}).encode(),
-        headers={"content-type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=TIMEOUT) as r:
-        return str(json.loads(r.read())["token"])
-
-
 def test_opening_a_poll_closes_the_one_that_was_open(live_server: LiveServer) -> None:
     asyncio.run(_one_open_poll(live_server))
 
 
 async def _one_open_poll(server: LiveServer) -> None:
-    phone_token = _join(server)
+    phone_token = join(server)
     async with (
         connect(server.ws_url("producer", server.tokens.producer)) as producer,
         connect(server.ws_url("phone", phone_token)) as phone,
@@ -139,7 +128,7 @@ def test_a_tally_with_a_higher_version_than_the_ack_counts_the_vote(
 
 
 async def _versions(server: LiveServer) -> None:
-    tokens = [_join(server) for _ in range(3)]
+    tokens = [join(server) for _ in range(3)]
     async with (
         connect(server.ws_url("producer", server.tokens.producer)) as producer,
         connect(server.ws_url("display", server.tokens.display)) as display,

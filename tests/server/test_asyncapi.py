@@ -18,6 +18,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from websockets.asyncio.client import ClientConnection, connect
 
+from server.live.hub import RedisHub
 from server.protocol import outgoing
 from server.settings import Settings
 from server.web import asyncapi
@@ -165,8 +166,25 @@ def _served_spec(base: str) -> dict[str, Any]:
 # Outgoing messages a meeting cannot show without breaking something on purpose;
 # each is exercised against the schema where that breakage is tested.
 NOT_IN_A_MEETING = {
-    "HubHealth": "needs Redis to fail (tests/server/test_redis_outage.py)",
+    "HubHealth": "needs Redis to fail: test_hub_health_notice_agrees_with_the_spec",
 }
+
+
+def test_hub_health_notice_agrees_with_the_spec() -> None:
+    """The notice a Redis outage sends every screen, from the hub's own code."""
+    contract = Contract(_document())
+
+    async def notices() -> list[dict[str, Any]]:
+        hub = RedisHub("redis://127.0.0.1:1")  # never started: no connection is made
+        async with hub.subscribe("hub") as sub:
+            hub._set_healthy(False)
+            hub._set_healthy(True)
+            return [await asyncio.wait_for(sub.get(), TIMEOUT) for _ in range(2)]
+
+    for msg in asyncio.run(notices()):
+        for role in ("display", "team", "producer"):
+            contract.check(role, msg)
+    assert contract.seen == {"HubHealth"}
 
 
 @pytest.mark.parametrize(

@@ -215,24 +215,23 @@ class Meeting:
             polls, self._dirty_polls = self._dirty_polls, set()
             demos, self._dirty_demographics = self._dirty_demographics, set()
             breakdown_due |= polls
+            # One version for the round, taken before its transaction reads anything:
+            # whatever was acked before it is in every result of the round.
+            version = self.clock.next()
             try:
                 async with self.db.session() as s:
                     for event_id, poll_id in polls:
-                        view = await result_store.tally_view(s, poll_id, self.clock.next())
+                        view = await result_store.tally_view(s, poll_id, version)
                         await self.hub.publish(f"tally:{event_id}", {"type": "tally", **view})
                         for site_id in await self._sites(s, event_id):
-                            view = await result_store.tally_view(
-                                s, poll_id, self.clock.next(), site_id
-                            )
+                            view = await result_store.tally_view(s, poll_id, version, site_id)
                             topic = f"tally:{event_id}:site:{site_id}"
                             await self.hub.publish(topic, {"type": "tally", **view})
                     now = time.monotonic()
                     for key in [k for k in breakdown_due if now >= breakdown_at.get(k, 0)]:
                         breakdown_due.discard(key)
                         t0 = time.monotonic()
-                        extra = await result_store.breakdown_view(
-                            s, key[1], small_cell, self.clock.next()
-                        )
+                        extra = await result_store.breakdown_view(s, key[1], small_cell, version)
                         # Same rule for the heavier breakdown: never more than a
                         # fifth of the time goes to it.
                         breakdown_at[key] = now + max(every, 5 * (time.monotonic() - t0))
@@ -241,7 +240,6 @@ class Meeting:
                         if shift is not None:  # a poll asked twice: the paired change too
                             await self.hub.publish(f"tally:{key[0]}", shift)
                     for event_id in demos:
-                        version = self.clock.next()
                         demo = await result_store.demographics_view(s, event_id, small_cell)
                         await self.hub.publish(
                             f"demographics:{event_id}",
@@ -275,6 +273,7 @@ class Meeting:
         """Everything a (re)connecting client needs, as one ``hello`` message."""
         # A reconnect storm builds hellos a few at a time, leaving database
         # connections for the writes that are waiting to be acked.
+        version = self.clock.next()  # before the transaction reads (see _broadcast_results)
         async with self._snapshots, self.db.session() as s:
             ev = await self._event_view(s, who.event_id)
             base: dict[str, Any] = {"type": "hello", "role": who.role}
@@ -282,7 +281,7 @@ class Meeting:
                 return base | await self._table_state(s, who, ev)
             if who.role == "participant":
                 return base | await self._participant_state(s, who, ev)
-            return base | await self._screen_state(s, who, ev)
+            return base | await self._screen_state(s, who, ev, version)
 
     async def _table_state(self, s: Any, who: Principal, ev: dict[str, Any]) -> dict[str, Any]:
         assert who.table_id is not None
@@ -301,12 +300,13 @@ class Meeting:
             ),
         }
 
-    async def _screen_state(self, s: Any, who: Principal, ev: dict[str, Any]) -> dict[str, Any]:
+    async def _screen_state(
+        self, s: Any, who: Principal, ev: dict[str, Any], version: int
+    ) -> dict[str, Any]:
         """A big screen's, the team's or the producer's hello."""
         site_id = self.site_of(who)
         small_cell = self.settings.small_cell
         active = [p["id"] for p in ev["polls"] if p["status"] != "draft"]
-        version = self.clock.next()
         tallies = [await result_store.tally_view(s, pid, version, site_id) for pid in active]
         # Breakdowns and weights are for the whole event; a site's screen
         # shows its own counts only.

@@ -1,7 +1,8 @@
 """The version stamped on pushed state (tallies, breakdowns, demographics) and on
 vote acks: the server clock in milliseconds, strictly increasing in a process.
 
-A state's version is taken *before* it is read from the database and an ack's
+A state's version is taken *before* its transaction reads the database (one for
+all the results of a broadcast round, one per ``hello``) and an ack's
 *after* its commit, so a client holding an ack with version ``v`` knows that any
 tally with a version above ``v`` counts its ballot; a screen keeps the highest
 version it has seen and drops an older one that arrives late (several server

@@ -140,8 +140,9 @@ TOWNHALL_RATE_LIMITS), a token's connections together {settings.rate_token_facto
 (TOWNHALL_RATE_TOKEN_FACTOR); after {settings.rate_flood_close} `rate_limited` replies
 without a 10 s pause the socket closes with 4003 (TOWNHALL_RATE_FLOOD_CLOSE); a screen
 that falls {settings.subscriber_queue} messages behind (TOWNHALL_SUBSCRIBER_QUEUE) gets a
-fresh `hello` instead of the backlog. Connections beyond the process's open-files
-capacity are refused (see /healthz and docs/deploy.md).
+fresh `hello` instead of the backlog. Connections beyond the process's capacity (from its
+open-files limit; /healthz reports it) get HTTP 503 with Retry-After before any
+websocket exists: retry with backoff (docs/deploy.md).
 
 Close codes: 1000/1001 normal; 1008 policy (bad or revoked token, wrong role, foreign
 Origin; an `error` with code `forbidden` comes first); 1009 frame too big; 1011 server

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
         description="Seconds a client has to answer a ping before its socket closes with 1011 "
         "(keepalive ping timeout). Clients answer by themselves while they keep reading.",
     )
+    check_protocol: bool = Field(
+        False,
+        description="Check every message the server sends against the protocol's models "
+        "(docs/asyncapi.json) and close the connection with 1011 on a mismatch; for tests "
+        "and development, it costs time on every send.",
+    )
     subscriber_queue: int = Field(
         256, description="Messages buffered per connected screen before it is resynced."
     )

@@ -115,7 +115,13 @@ def redis_url() -> str:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(db_url=db_url, theming=False, embedder="hashing", tally_interval=0.05)
+    return Settings(
+        db_url=db_url,
+        theming=False,
+        embedder="hashing",
+        tally_interval=0.05,
+        check_protocol=True,  # every message sent checked against the spec
+    )
 
 
 def load_example(db_url: str, path: Path = EVENT_FILE) -> IssuedTokens:
@@ -168,6 +174,7 @@ def start_server(
         "TOWNHALL_THEMING": "false",
         "TOWNHALL_EMBEDDER": "hashing",
         "TOWNHALL_TALLY_INTERVAL": "0.05",
+        "TOWNHALL_CHECK_PROTOCOL": "true",  # every message sent checked against the spec
         **(env_extra or {}),
     }
     cmd = [sys.executable, "-m", "server.cli", "serve", "--db", db_url, "--port", str(port)]

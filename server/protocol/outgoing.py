@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from server.protocol.views import (
     Breakdown,
@@ -266,3 +266,28 @@ RECEIVES: dict[str, list[type[BaseModel]]] = {
         EvaluationSummaryPush,
     ],
 }
+
+
+class ProtocolBreach(Exception):
+    """The server was about to send a message the spec does not describe."""
+
+
+def message_type(model: type[BaseModel]) -> str:
+    """The ``type`` a message model stands for (its Literal)."""
+    return str(model.model_fields["type"].annotation.__args__[0])  # type: ignore[union-attr]
+
+
+def check(role: str, message: dict[str, object]) -> None:
+    """Validate one outgoing message against the spec's models for ``role``
+    (``TOWNHALL_CHECK_PROTOCOL``; the test suite runs with it on)."""
+    models = [m for m in RECEIVES[role] if message_type(m) == message.get("type")]
+    if not models:
+        raise ProtocolBreach(f"{role} is not meant to receive {message.get('type')!r}")
+    errors = []
+    for model in models:
+        try:
+            model.model_validate(message)
+            return
+        except ValidationError as exc:
+            errors.append(f"{model.__name__}: {exc}")
+    raise ProtocolBreach("; ".join(errors)[:2000])

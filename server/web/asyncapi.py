@@ -79,8 +79,7 @@ def _schemas(models: list[type[BaseModel]]) -> dict[str, Any]:
 
 
 def _message(model: type[BaseModel]) -> dict[str, Any]:
-    fields = model.model_fields
-    kind = fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+    kind = out.message_type(model)
     doc = (model.__doc__ or "").strip()
     msg: dict[str, Any] = {
         "name": kind,

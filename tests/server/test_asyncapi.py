@@ -358,3 +358,12 @@ async def _meeting(server: LiveServer, contract: Contract) -> None:
             await asyncio.wait_for(client.task, TIMEOUT)
     failures = [c.failure for c in everyone if c.failure is not None]
     assert not failures, failures[0]
+
+
+def test_the_servers_own_check_refuses_what_the_spec_lacks() -> None:
+    """TOWNHALL_CHECK_PROTOCOL (on in the test suite) uses the same models."""
+    outgoing.check("participant", {"type": "pong"})
+    with pytest.raises(outgoing.ProtocolBreach):
+        outgoing.check("participant", {"type": "pong", "extra": 1})
+    with pytest.raises(outgoing.ProtocolBreach, match="not meant to receive"):
+        outgoing.check("table", {"type": "tally"})

@@ -213,10 +213,10 @@ class Meeting:
             try:
                 async with self.db.session() as s:
                     for event_id, poll_id in polls:
-                        view = await result_store.tally_view(s, poll_id)
+                        view = await result_store.tally_view(s, poll_id, None, small_cell)
                         await self.hub.publish(f"tally:{event_id}", {"type": "tally", **view})
                         for site_id in await self._sites(s, event_id):
-                            view = await result_store.tally_view(s, poll_id, site_id)
+                            view = await result_store.tally_view(s, poll_id, site_id, small_cell)
                             topic = f"tally:{event_id}:site:{site_id}"
                             await self.hub.publish(topic, {"type": "tally", **view})
                     now = time.monotonic()
@@ -295,7 +295,7 @@ class Meeting:
         site_id = self.site_of(who)
         small_cell = self.settings.small_cell
         active = [p["id"] for p in ev["polls"] if p["status"] != "draft"]
-        tallies = [await result_store.tally_view(s, pid, site_id) for pid in active]
+        tallies = [await result_store.tally_view(s, pid, site_id, small_cell) for pid in active]
         # Breakdowns and weights are for the whole event; a site's screen
         # shows its own counts only.
         breakdowns = (

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.core import ballots, budget
 from server.core import tally as tallying
 from server.core.errors import N_, Conflict, Forbidden, InvalidMessage, NotFound, PollClosed
+from server.core.privacy import PREFER_NOT
 from server.live import followup
 from server.protocol import messages as p
 from server.protocol.outcome import Outcome
@@ -126,7 +127,7 @@ async def demographics(s: AsyncSession, who: Principal, msg: p.DemographicsMsg) 
                 await s.exec(select(DemographicOption).where(DemographicOption.question_id == q.id))
             ).all()
         }
-        if answer != tallying.PREFER_NOT and answer not in keys:
+        if answer != PREFER_NOT and answer not in keys:
             raise InvalidMessage(f"{answer!r} is not an answer to {key!r}")
         assert q.id is not None
         row = (

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from display.charts import bar_chart_svg, distribution_svg, paired_bar_chart_svg
-from server.core.tally import NOT_GIVEN, Ballot, PollSpec, Result, crosstab, latest_valid_ballots
-from server.core.weighting import WeightedResult, poststratify_weights, weighted_tally
+from server.core.privacy import NOT_GIVEN
+from server.core.tally import Ballot, PollSpec, Result, crosstab, latest_valid_ballots
+from server.core.weighting import WeightedResult, private_weights, weighted_tally
 from server.storage.event_store import SITE_KEY, EventData, PollData
 
 
@@ -19,6 +20,7 @@ class CrossTable:
     rows: list[dict[str, Any]]  # label, people (str), cells (list[str]), suppressed
     total: list[str] | None
     note: str
+    hidden: set[str] = field(default_factory=set)  # the suppressed groups' keys
 
 
 @dataclass
@@ -174,6 +176,7 @@ def _crosstab(
         rows=rows,
         total=_cells(kind, ct.total) if ct.total is not None else None,
         note=f"Cells show the {what}.",
+        hidden={r.key for r in ct.rows if r.suppressed},
     )
 
 
@@ -181,19 +184,24 @@ def poll_sections(data: EventData, small_cell: int) -> list[PollSection]:
     demos = data.with_site()
     census = data.census
     site_labels = {s.key: s.name for s in data.sites.values()}
-    # One set of weights for the room (raking is the costly step, and it does not
-    # converge quickly when trimming binds); each poll uses its voters' weights.
+    # Weights are raked over the whole room; each poll uses its voters' weights.
+    # People in a group the poll's cross-tabs suppress are not weighted by that
+    # question (``weighting.private_weights``), so weights depend on which groups
+    # are suppressed; raking is the costly step, so each set is raked once.
     everyone = [Ballot(str(pid), (), answers) for pid, answers in demos.items()]
-    weights = poststratify_weights(everyone, census) if census else {}
+    raked: dict[tuple[tuple[str, tuple[str, ...]], ...], dict[str, float]] = {}
+
+    def weights_for(hidden: dict[str, set[str]]) -> dict[str, float]:
+        key = tuple(sorted((q, tuple(sorted(v))) for q, v in hidden.items() if v))
+        if key not in raked:
+            raked[key] = private_weights(everyone, census, hidden) if census else {}
+        return raked[key]
+
     out = []
     for pd in data.polls:
         if not pd.votes:
             continue
         ballots = pd.ballots(demos)
-        wr = weighted_tally(pd.spec, ballots, weights)
-        if wr.raw.turnout == 0:
-            continue
-        chart, extra, head, table = _charts(pd, wr, ballots, weights)
         tabs = [
             _crosstab(
                 pd,
@@ -210,23 +218,43 @@ def poll_sections(data: EventData, small_cell: int) -> list[PollSection]:
             tabs.append(
                 _crosstab(pd, ballots, "By site", SITE_KEY, site_labels, small_cell, "Site unknown")
             )
-        out.append(
-            PollSection(
-                key=pd.poll.key,
-                prompt=pd.poll.prompt,
-                kind=pd.poll.kind,
-                status=pd.poll.status,
-                turnout=wr.raw.turnout,
-                rejected=wr.raw.rejected,
-                chart=chart,
-                extra_chart=extra,
-                table_head=head,
-                table=table,
-                weighted=bool(census),
-                ess=wr.effective_sample_size,
-                weighted_mean=wr.weighted_mean,
-                mean=wr.raw.mean,
-                crosstabs=tabs,
-            )
-        )
+        # zip stops before the site table, which comes last: no census weights by site.
+        hidden = {
+            d.question.key: tab.hidden for d, tab in zip(data.demographics, tabs, strict=False)
+        }
+        weights = weights_for(hidden)
+        section = _section(pd, ballots, weights, tabs, bool(census))
+        if section is not None:
+            out.append(section)
     return out
+
+
+def _section(
+    pd: PollData,
+    ballots: Sequence[Ballot],
+    weights: Mapping[str, float],
+    tabs: list[CrossTable],
+    weighted: bool,
+) -> PollSection | None:
+    """One poll's section; None for a poll nobody has validly voted in."""
+    wr = weighted_tally(pd.spec, ballots, weights)
+    if wr.raw.turnout == 0:
+        return None
+    chart, extra, head, table = _charts(pd, wr, ballots, weights)
+    return PollSection(
+        key=pd.poll.key,
+        prompt=pd.poll.prompt,
+        kind=pd.poll.kind,
+        status=pd.poll.status,
+        turnout=wr.raw.turnout,
+        rejected=wr.raw.rejected,
+        chart=chart,
+        extra_chart=extra,
+        table_head=head,
+        table=table,
+        weighted=weighted,
+        ess=wr.effective_sample_size,
+        weighted_mean=wr.weighted_mean,
+        mean=wr.raw.mean,
+        crosstabs=tabs,
+    )

@@ -6,64 +6,44 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from display.charts import paired_bar_chart_svg
-from server.core.privacy import hidden_groups
-from server.core.tally import PREFER_NOT
-from server.core.weighting import representativeness
+from server.core.privacy import PREFER_NOT
+from server.core.weighting import room_figures
 from server.storage.event_store import EventData
 
 
 def demographics_section(data: EventData, small_cell: int) -> list[dict[str, Any]]:
+    """Who answered each question against the census, small groups suppressed by the
+    same rule as the screens (``weighting.room_figures``)."""
     out = []
     for d in data.demographics:
-        counts: Counter[str] = Counter(
-            a.get(d.question.key, "not_given") for a in data.answers.values()
-        )
-        counts = Counter({k: n for k, n in counts.items() if k != "not_given"})
-        keys = [o.key for o in d.options] + [PREFER_NOT]
-        sizes = {k: counts.get(k, 0) for k in keys}
-        # Counts and room shares (over options only) each need their own complementary
-        # cell, and a share shown beside a count gives the denominator away: hide both.
-        hidden_counts, _ = hidden_groups(sizes, small_cell)
-        option_sizes = {o.key: sizes[o.key] for o in d.options}
-        hidden_shares, shares_ok = hidden_groups(option_sizes, small_cell)
-        hidden = hidden_counts | hidden_shares
-        total_ok = len({k for k in hidden if sizes[k] > 0}) != 1
-        if not shares_ok:
-            hidden |= set(option_sizes)
-        census = d.census
-        rep = representativeness(dict(counts), census) if census else None
+        counts = Counter(a[d.question.key] for a in data.answers.values() if d.question.key in a)
+        room = room_figures(counts, [o.key for o in d.options], d.census, small_cell)
         rows, chart_rows = [], []
         for o in d.options:
-            n, gone = sizes[o.key], o.key in hidden
-            room = rep["room_shares"].get(o.key, 0.0) if rep else None
-            cen = rep["census_shares"].get(o.key) if rep else None
+            n, share = room.counts[o.key], room.shares.get(o.key)
+            cen = room.census.get(o.key) if room.census else None
             rows.append(
                 {
                     "label": o.label,
-                    "count": "suppressed" if gone else str(n),
-                    "room": "suppressed" if gone or room is None else f"{100 * room:.0f}%",
+                    "count": "suppressed" if n is None else str(n),
+                    "room": "suppressed" if n is None else f"{100 * (share or 0.0):.0f}%",
                     "census": f"{100 * cen:.0f}%" if cen is not None else "–",
                 }
             )
             if cen is not None:
-                chart_rows.append(
-                    (
-                        o.label,
-                        0.0 if gone else 100 * (room or 0.0),
-                        "suppressed" if gone else f"{100 * (room or 0.0):.0f}%",
-                        100 * cen,
-                        f"{100 * cen:.0f}%",
-                    )
-                )
+                room_pct = 0.0 if n is None else 100 * (share or 0.0)
+                room_text = "suppressed" if n is None else f"{room_pct:.0f}%"
+                chart_rows.append((o.label, room_pct, room_text, 100 * cen, f"{100 * cen:.0f}%"))
+        prefer_not = room.counts[PREFER_NOT]
         out.append(
             {
                 "prompt": d.question.prompt,
                 "rows": rows,
-                "prefer_not": "suppressed" if PREFER_NOT in hidden else str(sizes[PREFER_NOT]),
-                "answered": str(sum(sizes.values())) if total_ok else "suppressed",
+                "prefer_not": "suppressed" if prefer_not is None else str(prefer_not),
+                "answered": "suppressed" if room.answered is None else str(room.answered),
                 "representativeness": (
-                    f"{100 * rep['representativeness']:.0f}%"
-                    if rep and rep["representativeness"] is not None
+                    f"{100 * room.representativeness:.0f}%"
+                    if room.representativeness is not None
                     else None
                 ),
                 "chart": paired_bar_chart_svg(chart_rows, d.question.prompt, max_value=100.0)

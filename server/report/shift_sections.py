@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from server.core import shift as shifting
-from server.core.tally import NOT_GIVEN
+from server.core.privacy import NOT_GIVEN
 from server.storage.evaluation_store import summarise
 from server.storage.event_store import EventData, PollData
 

@@ -33,6 +33,9 @@ def test_each_site_screen_shows_its_own_figures_and_the_main_screen_all(
     settings: Settings, tokens: IssuedTokens
 ) -> None:
     assert set(tokens.site_displays) == {"civic-hall", "north-library"}
+    # Groups of 2 and 3 are shown from a small-cell threshold of 2 (tests/core/test_privacy.py
+    # covers sites whose voters are too few to show).
+    settings = settings.model_copy(update={"small_cell": 2})
     with TestClient(create_app(settings)) as client:
         with client.websocket_connect(f"/ws/producer?token={tokens.producer}") as prod:
             poll = next(p for p in prod.receive_json()["event"]["polls"] if p["key"] == "warmup")
@@ -58,6 +61,7 @@ def test_each_site_screen_shows_its_own_figures_and_the_main_screen_all(
 def test_site_screen_gets_live_tallies_of_its_site_only(
     settings: Settings, tokens: IssuedTokens
 ) -> None:
+    settings = settings.model_copy(update={"small_cell": 1})  # one voter per site, shown
     with TestClient(create_app(settings)) as client:
         with client.websocket_connect(f"/ws/producer?token={tokens.producer}") as prod:
             poll = next(p for p in prod.receive_json()["event"]["polls"] if p["key"] == "warmup")

@@ -15,14 +15,16 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete
 from sqlmodel import col, select
 
-from server.live.meeting import Meeting
+from server.live.hub import MemoryHub
 from server.storage import theme_store
+from server.storage.db import Database
 from server.storage.models import (
     Comment,
     EventTable,
@@ -57,9 +59,11 @@ class Curated:
 
 
 class ThemingWorker:
-    def __init__(self, meeting: Meeting) -> None:
-        self.meeting = meeting
-        self.name = meeting.settings.embedder
+    def __init__(self, db: Database, hub: MemoryHub, executor: Executor, embedder: str) -> None:
+        self.db = db
+        self.hub = hub
+        self.executor = executor
+        self.name = embedder
         self.cache = RecordingCache(self.name)
         self.embedder = CachedEmbedder(make_embedder(self.name), self.cache)
         self.engines: dict[int, ThemeEngine] = {}
@@ -70,7 +74,6 @@ class ThemingWorker:
         self.processed = 0
 
     async def start(self) -> None:
-        self.meeting.comment_listeners.append(self.enqueue)
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
@@ -95,13 +98,13 @@ class ThemingWorker:
 
     async def _resume_unthemed(self) -> None:
         """After a restart, comments committed but not yet themed are picked up."""
-        async with self.meeting.db.session() as s:
+        async with self.db.session() as s:
             ids = (await s.exec(select(Comment.id).order_by(col(Comment.id)))).all()
         if ids:
             await self.process([i for i in ids if i is not None])
 
     async def process(self, comment_ids: list[int]) -> None:
-        async with self.meeting.db.session() as s:
+        async with self.db.session() as s:
             rows = (
                 await s.exec(
                     select(Comment, EventTable)
@@ -127,7 +130,7 @@ class ThemingWorker:
             comments = [ThemingComment(str(c.id), c.text, t.name) for c, t in items]
             loop = asyncio.get_running_loop()
             snapshot, state = await loop.run_in_executor(
-                self.meeting.executor, self._add_sync, question_id, comments, state_json
+                self.executor, self._add_sync, question_id, comments, state_json
             )
             await self._save(event_id, question_id, snapshot, state)
 
@@ -135,7 +138,7 @@ class ThemingWorker:
         """The saved engine state if the engine is not in memory yet (cache warmed)."""
         if question_id in self.engines:
             return None
-        async with self.meeting.db.session() as s:
+        async with self.db.session() as s:
             st = await s.get(ThemeState, question_id)
         if st is None:
             return None
@@ -166,7 +169,7 @@ class ThemingWorker:
             state_json = await self._stored_state(question_id)
             loop = asyncio.get_running_loop()
             result, snap, before, after = await loop.run_in_executor(
-                self.meeting.executor, self._curate_sync, question_id, state_json, op
+                self.executor, self._curate_sync, question_id, state_json, op
             )
             rows = list(log_rows(result))
             await self._save(event_id, question_id, snap, after, rows)
@@ -198,7 +201,7 @@ class ThemingWorker:
             state_json = await self._stored_state(question_id)
             loop = asyncio.get_running_loop()
             snap = await loop.run_in_executor(
-                self.meeting.executor,
+                self.executor,
                 lambda: self._engine(question_id, state_json).snapshot(quotes=0, keywords=0),
             )
         return await self._themes_message(event_id, question_id, snap)
@@ -224,7 +227,7 @@ class ThemingWorker:
         return snap, engine.to_dict()
 
     async def _warm(self, texts: list[str]) -> None:
-        async with self.meeting.db.session() as s:
+        async with self.db.session() as s:
             await self.cache.warm(s, texts)
 
     async def _save(
@@ -235,7 +238,7 @@ class ThemingWorker:
         state: dict[str, Any],
         extra: Sequence[Any] = (),
     ) -> None:
-        async with self.meeting.db.writer() as s:
+        async with self.db.writer() as s:
             await self.cache.save_new(s)
             st = await s.get(ThemeState, question_id)
             if st is None:
@@ -246,7 +249,7 @@ class ThemingWorker:
             for row in extra:
                 s.add(row)
             await s.commit()
-        await self.meeting.hub.publish(
+        await self.hub.publish(
             f"themes:{event_id}", await self._themes_message(event_id, question_id, snap)
         )
 
@@ -254,7 +257,7 @@ class ThemingWorker:
         self, event_id: int, question_id: int, snap: dict[str, Any]
     ) -> dict[str, Any]:
         live = {(question_id, t["id"]) for t in snap["themes"]}  # retired rows stay if published
-        async with self.meeting.db.session() as s:
+        async with self.db.session() as s:
             rows = await theme_store.themes_view(s, event_id, question_id=question_id)
         themes = [t for t in rows if (t["question_id"], t["key"]) in live]
         return {

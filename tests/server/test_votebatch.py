@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlmodel import col, func, select
@@ -25,7 +24,7 @@ async def test_concurrent_votes_are_group_committed_and_each_gets_its_own_answer
     settings: Settings, tokens: IssuedTokens
 ) -> None:
     db = Database(settings.db_url)
-    meeting = Meeting(settings, db, MemoryHub(), ThreadPoolExecutor(1))
+    meeting = Meeting(settings, db, MemoryHub())
     await meeting.start()
     try:
         async with db.session() as s:
@@ -51,7 +50,7 @@ async def test_concurrent_votes_are_group_committed_and_each_gets_its_own_answer
             votes.append(meeting.handle(who, msg))
         results = await asyncio.gather(*votes, return_exceptions=True)
         refused = [r for r in results if isinstance(r, InvalidMessage)]
-        acked = [r for r in results if isinstance(r, dict) and r["type"] == "ack"]
+        acked = [r for r in results if isinstance(r, tuple) and r[0]["type"] == "ack"]
         assert len(refused) == 6 and len(acked) == 54
         assert 1 <= meeting.votes.batches < 54
         async with db.session() as s:
@@ -79,7 +78,7 @@ async def test_one_phone_twice_in_a_batch_keeps_the_newer_ballot_and_ignores_a_l
     (writes.prefetch_votes): a second ballot from the same phone in that batch must
     replace the first, not collide with it, and an older one arriving later is ignored."""
     db = Database(settings.db_url)
-    meeting = Meeting(settings, db, MemoryHub(), ThreadPoolExecutor(1))
+    meeting = Meeting(settings, db, MemoryHub())
     await meeting.start()
     try:
         async with db.session() as s:
@@ -101,10 +100,11 @@ async def test_one_phone_twice_in_a_batch_keeps_the_newer_ballot_and_ignores_a_l
             return msg
 
         first, second, late = ballot(1, "car"), ballot(2, "bus"), ballot(1, "walk")
-        acks = await asyncio.gather(meeting.handle(who, first), meeting.handle(who, second))
+        replies = await asyncio.gather(meeting.handle(who, first), meeting.handle(who, second))
+        acks = [reply for reply, _ in replies]
         assert meeting.votes.batches == 1, "both in one group commit"
         assert [a["seq"] for a in acks] == [1, 2] and all(a["applied"] for a in acks)
-        again = await meeting.handle(who, late)
+        again, _ = await meeting.handle(who, late)
         assert again["applied"] is False and again["seq"] == 2
         async with db.session() as s:
             rows = (await s.exec(select(Vote).where(Vote.poll_id == poll_id))).all()

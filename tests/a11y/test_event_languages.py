@@ -19,10 +19,10 @@ from websockets.asyncio.client import connect
 from server.event.eventfile import EventFileError, load_event_file, parse_event_text
 from server.storage.db import Database
 from server.storage.models import EventText
-from tests.a11y.conftest import open_poll, producer_send
-from tests.a11y.test_i18n import get
-from tests.conftest import EVENT_FILE, LiveServer, new_id
-from tests.server.test_live_server import join, recv_until
+from tests.support.a11y import open_poll, producer_send
+from tests.support.example import EVENT_FILE, new_id
+from tests.support.live import get, join, recv_until
+from tests.support.server import LiveServer
 
 EVENT = """\
 title = {{ en = "Town meeting", es = "Asamblea" }}

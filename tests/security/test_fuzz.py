@@ -14,9 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.conftest import LiveServer
-from tests.security.helpers import TIMEOUT, recv_json
-from tests.server.test_live_server import join
+from tests.support.live import TIMEOUT, join, recv_json
+from tests.support.server import LiveServer
 
 ROLES = ["phone", "table", "team", "producer", "display"]  # endpoints
 TOKEN_ROLES = ["participant", "table", "team", "producer", "display"]
@@ -99,14 +98,14 @@ def healthz(base: str) -> int:
 
 
 @pytest.mark.parametrize(
-    "live_server",
+    "server_process",
     [{"TOWNHALL_RATE_LIMITS": json.dumps({r: [1000, 1000] for r in TOKEN_ROLES})}],
     indirect=True,
 )
 async def test_arbitrary_frames_are_answered_and_never_hurt_another_client(
-    live_server: LiveServer,
+    server_process: LiveServer,
 ) -> None:
-    s = live_server
+    s = server_process
     t = s.tokens
     phone = await asyncio.to_thread(join, s)
     tokens = {

@@ -42,7 +42,7 @@ from server.storage.models import (
     Vote,
 )
 from server.web.app import create_app
-from tests.conftest import load_example
+from tests.support.example import load_example
 
 SMALL_CELL = 10
 POLLS = ("warmup", "trust-before", "trust-after", "capital-projects", "spread-100")

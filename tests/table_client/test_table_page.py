@@ -25,9 +25,8 @@ from playwright.async_api import (
 )
 
 import table_client
-from tests.conftest import LiveServer
-from tests.table_client.table_fakes import TOKEN, WAIT, FakeServer, Stored
-from tests.table_client.test_table_live import stored_seqs
+from tests.support.server import LiveServer
+from tests.support.table import TOKEN, WAIT, FakeServer, Stored, stored_seqs
 
 CHROMIUM = Path("/usr/bin/chromium")
 PACKAGE = Path(table_client.__file__).parent

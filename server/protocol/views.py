@@ -94,14 +94,19 @@ class Tally(Closed):
     """A poll's live count; in a display's ``hello`` and pushed as ``tally``."""
 
     poll: Poll
-    result: Result
+    result: Result | None = Field(description="null while the site is suppressed")
     participants: int = Field(description="participants joined (at the site, for a site screen)")
     site_id: int | None
     version: int = Field(
         description="the server clock (ms since 1970) when the count was read; a vote acked "
         "with a lower `version` is in it. Show the highest version you have seen."
     )
-    turnout: int = Field(description="ballots counted in this tally (= result.turnout)")
+    turnout: int | None = Field(
+        description="ballots counted in this tally (= result.turnout); null when suppressed"
+    )
+    suppressed: bool | None = Field(
+        None, description="true on a site screen while the small-groups rule hides the site"
+    )
     budget: Open | None = Field(None, description="budget kinds only; see docs/budgeting.md")
 
 

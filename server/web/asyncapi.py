@@ -1,7 +1,8 @@
 """The protocol as an AsyncAPI 3 document, generated from the message models.
 
-Incoming frames are the models that parse them (``server/protocol/messages.py``,
-the token-admin ones in ``server/web/admin.py``); outgoing ones are
+Incoming frames are the models that parse them (``server/protocol/messages.py``;
+which role may send which is ``SENDS``, checked against the routing table in
+``server/live/routes.py`` by a test); outgoing ones are
 ``server/protocol/outgoing.py``. JSON Schemas come from pydantic, so the spec
 cannot drift from the parser. The rules no schema can say (keepalive, the open-poll
 rule, tally cadence, limits) are written into the channel descriptions with the
@@ -25,7 +26,6 @@ from server.live.ratelimit import DEFAULT_RATES
 from server.protocol import messages as m
 from server.protocol import outgoing as out
 from server.settings import Settings
-from server.web import admin
 
 ENDPOINTS = {  # channel name -> (path, token role, who)
     "table": ("/ws/table", "table", "a table's facilitator laptop (one token per table)"),
@@ -62,8 +62,8 @@ SENDS: dict[str, list[type[BaseModel]]] = {  # token role -> frames it may send
         m.PollFromThemesMsg,
         m.OpenEvaluationMsg,
         m.CloseEvaluationMsg,
-        admin.ReissueTokenMsg,
-        admin.RevokeTokenMsg,
+        m.ReissueTokenMsg,
+        m.RevokeTokenMsg,
     ],
 }
 

@@ -201,6 +201,16 @@ class Discarded(Closed):
     reason: str
 
 
+class Retired(Closed):
+    """A theme a live re-clustering dissolved, and where most of its comments went."""
+
+    theme: str
+    label: str
+    size: int
+    into: str | None
+    into_label: str | None
+
+
 class ThemesPush(Closed):
     type: Literal["themes"]
     question_id: int
@@ -208,6 +218,9 @@ class ThemesPush(Closed):
     unassigned: list[int]
     discarded: list[Discarded]
     counts: dict[str, int]
+    retired: list[Retired] | None = Field(
+        None, description="after a live re-clustering: the themes it dissolved"
+    )
 
 
 class PublishedPush(Closed):

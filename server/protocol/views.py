@@ -151,7 +151,7 @@ class Demographic(Closed):
     options: list[DemoOption]
     representativeness: float | None
     room_shares: dict[str, float] | None
-    answered: int
+    answered: int | None = Field(description="null while too few have answered to show")
 
 
 class DemographicQuestion(Closed):

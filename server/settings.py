@@ -48,6 +48,30 @@ class Settings(BaseSettings):
     max_frame_bytes: int = Field(
         65536, description="Largest websocket frame accepted; bigger frames close with 1009."
     )
+    header_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a connection may take to send a request's headers (from connecting, "
+        "or from a kept-alive request's first byte); slower or silent sockets are closed.",
+    )
+    handshake_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds from a websocket upgrade request to the accepted websocket.",
+    )
+    max_connections: int = Field(
+        0,
+        ge=0,
+        description="Open connections one process holds; more are answered 503 and closed. "
+        "0 (default): the open-files limit (raised to the hard limit at start) minus a reserve.",
+    )
+    max_connections_per_address: int = Field(
+        0,
+        ge=0,
+        description="Open connections from one client address; 0 (default): half the total, "
+        "so one address cannot take everything yet a venue's NAT (hundreds of phones behind "
+        "one address) still fits.",
+    )
     subscriber_queue: int = Field(
         256, description="Messages buffered per connected screen before it is resynced."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,8 +23,10 @@ from server.settings import Settings
 from server.storage.db import Database
 from server.storage.migrate import upgrade
 from server.themes.rpc import Forwarder
-from server.web import admin, logging_setup, pages, trace
+from server.web import admin, connections, logging_setup, pages, trace
 from server.web import websocket as ws
+
+log = logging.getLogger("townhall.server")
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: server/, display/, table_client/
 
@@ -88,12 +91,23 @@ ROUTES = [
 ]
 
 
+def _raise_open_files_limit(settings: Settings) -> None:
+    """Every socket is a file: the common soft limit (1,024) holds ~900 phones."""
+    before, after = connections.raise_open_files_limit()
+    total, per_address = connections.capacity(connections.limits_from(settings), after)
+    log.info(
+        "open files limit %s (was %d); up to %d connections, %d per client address",
+        after, before, total, per_address,
+    )
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         logging_setup.configure(settings.log_level)  # first: no token may reach a log
+        _raise_open_files_limit(settings)
         await asyncio.to_thread(upgrade, settings.db_url)
         db = Database(settings.db_url)
         hub = make_hub(settings.hub_url, settings.subscriber_queue, settings.db_url)

@@ -158,7 +158,7 @@ class CurationServer:
 
     def __init__(self, meeting: Meeting) -> None:
         self.meeting = meeting
-        self._inflight: dict[tuple[int, str], asyncio.Task[dict[str, Any]]] = {}
+        self._inflight: dict[tuple[int, int, str], asyncio.Task[dict[str, Any]]] = {}
         self._hashes = _TokenHashes(meeting)
         self._answering: set[asyncio.Task[None]] = set()
         self._stack = contextlib.AsyncExitStack()
@@ -211,7 +211,7 @@ class CurationServer:
     async def _run(self, request: dict[str, Any]) -> dict[str, Any]:
         who = Principal(**request["who"])
         msg = p.parse(json.dumps(request["message"]))
-        key = (who.event_id, str(msg.id))
+        key = (who.event_id, who.token_id, str(msg.id))
         # The same op sent again while it is still being applied (a member who
         # gave up and resent) waits for the first run instead of racing it past
         # the log check.

@@ -103,13 +103,14 @@ class AdminResult:
 class TokenAdmin:
     def __init__(self, meeting: Meeting) -> None:
         self.meeting = meeting
-        self._acks: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._acks: OrderedDict[tuple[int, str], dict[str, Any]] = OrderedDict()
 
     async def handle(self, who: Principal, msg: AdminMsg, base_url: str) -> AdminResult:
         if who.role != "producer":
             raise errors.Forbidden(f"the {who.role} role cannot send {msg.type!r}")
-        if msg.id in self._acks:
-            return AdminResult(self._acks[msg.id])
+        key = (who.token_id, msg.id)  # a client id is its sender's (docs/security.md)
+        if key in self._acks:
+            return AdminResult(self._acks[key])
         if (msg.role == "table") != (msg.table is not None):
             raise errors.InvalidMessage("table: give a table number for role 'table' only")
         if msg.type == "revoke_token" and msg.role == "producer":
@@ -133,7 +134,7 @@ class TokenAdmin:
             await s.commit()
         ack["revoked"] = len(revoked)
         log.info("producer %s for %s: %d old token(s) revoked", msg.type, _what(msg), len(revoked))
-        self._acks[msg.id] = ack
+        self._acks[key] = ack
         while len(self._acks) > _REMEMBERED_ACKS:
             self._acks.popitem(last=False)
         return AdminResult(ack, revoked)

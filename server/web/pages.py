@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
+import resource
 from pathlib import Path
 from typing import Any
 
 import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlmodel import select
+from sqlmodel import select, update
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -17,8 +20,12 @@ from server.core import errors
 from server.event import i18n
 from server.live.meeting import Meeting
 from server.report.build import build_report
-from server.storage.models import Event, Participant, Site
+from server.storage.models import Event, HealthProbe, Participant, Site
 from server.storage.tokens import issue
+from server.web import connections
+
+log = logging.getLogger("townhall.web")
+HEALTH_PROBE_TIMEOUT = 5.0
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: server/, display/, table_client/
 TEMPLATE_DIRS = [
@@ -96,17 +103,42 @@ async def _event(request: Request) -> Event | None:
 
 
 async def healthz(request: Request) -> JSONResponse:
+    """200 when this process can take the meeting's writes and fan them out, else 503:
+    the database answers a write (a one-row update, committed) and the hub is up."""
     m = _meeting(request)
-    ev = await _event(request)
+    ev = None
+    try:
+        async with asyncio.timeout(HEALTH_PROBE_TIMEOUT):
+            ev = await _event(request)
+            await _probe_write(m)
+        database = "ok"
+    except Exception as exc:  # whatever the driver raises, the answer is "down"
+        database = "down"
+        log.warning("health check: the database cannot be written (%s)", type(exc).__name__)
+    hub = "ok" if m.hub.healthy else "down"
+    up = database == "ok" and hub == "ok"
+    gate = connections.current_gate()
     return JSONResponse(
         {
-            "status": "ok",
+            "status": "ok" if up else "down",
             "event": ev.slug if ev else None,
-            "hub": "ok" if m.hub.healthy else "down",
+            "database": database,
+            "hub": hub,
+            # What this process can hold (docs/deploy.md, "Open files").
+            "open_files": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+            "connections": gate.status() if gate is not None else None,
             # Which server process answered: useful behind --workers N and a proxy.
             "pid": os.getpid(),
-        }
+        },
+        status_code=200 if up else 503,
+        headers={"cache-control": "no-store"},
     )
+
+
+async def _probe_write(m: Meeting) -> None:
+    async with m.db.writer() as s:
+        await s.exec(update(HealthProbe).values(checked=HealthProbe.checked + 1))  # type: ignore[call-overload]
+        await s.commit()
 
 
 async def index(request: Request) -> HTMLResponse:

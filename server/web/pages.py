@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import resource
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import select, update
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from server.core import errors
@@ -149,12 +150,38 @@ async def join_page(request: Request) -> HTMLResponse:
     return await _participant_page(request, "join.html", code=request.path_params.get("code", ""))
 
 
-async def api_join(request: Request) -> JSONResponse:
+JOIN_BODY_LIMIT = 1024  # {"code": "ABC123", "site": "north"} is ~40 bytes
+_CODE = re.compile(r"[A-Z0-9]{1,16}")
+
+
+async def _join_body(request: Request) -> dict[str, Any] | Response:
+    """The join request's JSON, read up to a small limit: a 20 MB body once cost
+    112 MiB. A client gone mid-body gets a quiet 400, not a logged traceback."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > JOIN_BODY_LIMIT:
+        return JSONResponse({"error": "request too large"}, status_code=413)
+    body = b""
     try:
-        body = await request.json()
-    except ValueError:
-        body = None
-    code = str(body.get("code", "")).strip().upper() if isinstance(body, dict) else ""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > JOIN_BODY_LIMIT:
+                return JSONResponse({"error": "request too large"}, status_code=413)
+    except ClientDisconnect:
+        return Response(status_code=400)
+    try:
+        data = json.loads(body)
+    except ValueError:  # not JSON, bad UTF-8, a number too long to convert
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+async def api_join(request: Request) -> Response:
+    body = await _join_body(request)
+    if isinstance(body, Response):
+        return body
+    code = str(body.get("code", "")).strip().upper()
+    if not _CODE.fullmatch(code):
+        code = ""
     cats = i18n.catalogues()  # the join page's language, for its error messages
     _ = cats.gettext(
         i18n.choose(
@@ -172,27 +199,19 @@ async def api_join(request: Request) -> JSONResponse:
         ev = (await s.exec(select(Event).where(Event.code == code))).first()
         if ev is None or ev.id is None:
             return JSONResponse(
-                {
-                    "error": _(
-                        "No meeting has the code {code}. Check the code on the screen.", code=code
-                    )
-                },
+                # Not echoed: the answer never repeats what the client sent.
+                {"error": _("No meeting has this code. Check the code on the screen.")},
                 status_code=404,
             )
         site_id = None
-        site_key = str(body.get("site") or "") if isinstance(body, dict) else ""
+        site_key = str(body.get("site") or "")[:64]
         if site_key:
             site = (
                 await s.exec(select(Site).where(Site.event_id == ev.id, Site.key == site_key))
             ).first()
             if site is None:
                 return JSONResponse(
-                    {
-                        "error": _(
-                            "This meeting has no site {site}. Scan the code again.",
-                            site=repr(site_key),
-                        )
-                    },
+                    {"error": _("This meeting has no such site. Scan the code again.")},
                     status_code=404,
                 )
             site_id = site.id

@@ -110,6 +110,13 @@ class Settings(BaseSettings):
         "(JSON, e.g. {\"table\": [10, 30]}); roles not given keep their defaults: "
         "participant [5, 10], table [20, 200], team [20, 60], producer [20, 60], display [2, 10].",
     )
+    join_rate: tuple[float, float] = Field(
+        (200.0, 1000.0),
+        description="Joins (POST /api/join) allowed per client address, as [per second, burst]; "
+        "generous because a venue's NAT puts hundreds of phones behind one address (a hall "
+        "of 5,000 joining in 30 s is ~170 a second); [0, 0] turns the limit off. Shared "
+        "between processes through Redis when the hub is Redis.",
+    )
     rate_token_factor: float = Field(
         3.0,
         description="All connections of one token together may send this many times one "

@@ -19,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.event.loader import ensure_event_loaded
 from server.live.hub import RedisHub, make_hub
 from server.live.meeting import Meeting
+from server.live.ratelimit import JoinLimiter
+from server.live.shared_buckets import RedisBuckets
 from server.settings import Settings
 from server.storage.db import Database
 from server.storage.migrate import upgrade
@@ -97,7 +99,10 @@ def _raise_open_files_limit(settings: Settings) -> None:
     total, per_address = connections.capacity(connections.limits_from(settings), after)
     log.info(
         "open files limit %s (was %d); up to %d connections, %d per client address",
-        after, before, total, per_address,
+        after,
+        before,
+        total,
+        per_address,
     )
 
 
@@ -117,7 +122,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await meeting.start()
         app.state.settings = settings
         app.state.meeting = meeting
-        guard = ws.Guard(settings, meeting)
+        shared = RedisBuckets(settings.hub_url, hub.channel) if isinstance(hub, RedisHub) else None
+        app.state.join_limiter = JoinLimiter(*settings.join_rate, shared)
+        guard = ws.Guard(settings, meeting, shared)
         await guard.start()
         app.state.guard = guard
         app.state.templates = pages.make_templates()
@@ -146,6 +153,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await guard.stop()
             await meeting.stop()
             await hub.stop()
+            if shared is not None:
+                await shared.close()
             executor.shutdown(wait=False, cancel_futures=True)
             await db.dispose()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import re
 import resource
@@ -150,6 +151,18 @@ async def join_page(request: Request) -> HTMLResponse:
     return await _participant_page(request, "join.html", code=request.path_params.get("code", ""))
 
 
+def _join_gettext(request: Request) -> errors.Gettext:
+    """The join page's language, for its error messages."""
+    cats = i18n.catalogues()
+    return cats.gettext(
+        i18n.choose(
+            cats.available(),
+            cookie=request.cookies.get(i18n.COOKIE, ""),
+            accept=request.headers.get("accept-language", ""),
+        )
+    )
+
+
 JOIN_BODY_LIMIT = 1024  # {"code": "ABC123", "site": "north"} is ~40 bytes
 _CODE = re.compile(r"[A-Z0-9]{1,16}")
 
@@ -176,20 +189,26 @@ async def _join_body(request: Request) -> dict[str, Any] | Response:
 
 
 async def api_join(request: Request) -> Response:
+    address = request.client.host if request.client else "unknown"
+    verdict = await request.app.state.join_limiter.check(address)
+    if not verdict.allowed:
+        wait = max(1, math.ceil(verdict.retry_after))
+        return JSONResponse(
+            {
+                "error": _join_gettext(request)(
+                    "Many people are joining at once. Try again in a moment."
+                )
+            },
+            status_code=429,
+            headers={"retry-after": str(wait)},
+        )
     body = await _join_body(request)
     if isinstance(body, Response):
         return body
     code = str(body.get("code", "")).strip().upper()
     if not _CODE.fullmatch(code):
         code = ""
-    cats = i18n.catalogues()  # the join page's language, for its error messages
-    _ = cats.gettext(
-        i18n.choose(
-            cats.available(),
-            cookie=request.cookies.get(i18n.COOKIE, ""),
-            accept=request.headers.get("accept-language", ""),
-        )
-    )
+    _ = _join_gettext(request)
     if not code:
         return JSONResponse(
             {"error": _("Type the event code shown on the screen.")}, status_code=400

@@ -130,7 +130,7 @@ class Gate:
             which = "in total" if self.open >= self.total else "from one address"
             log.warning(
                 "refused %d connection(s): too many open %s (%d open, %d from %s; caps %d in "
-                "total, %d per address; see docs/deploy.md, 'Open files')",
+                "total, %d per address; see docs/security.md, 'Connections')",
                 self._refused_since_log, which, self.open, here, address,
                 self.total, self.per_address,
             )

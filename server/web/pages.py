@@ -126,7 +126,7 @@ async def healthz(request: Request) -> JSONResponse:
             "event": ev.slug if ev else None,
             "database": database,
             "hub": hub,
-            # What this process can hold (docs/deploy.md, "Open files").
+            # What this process can hold (docs/security.md, "Connections").
             "open_files": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
             "connections": gate.status() if gate is not None else None,
             # Which server process answered: useful behind --workers N and a proxy.

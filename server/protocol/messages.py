@@ -6,7 +6,7 @@ import json
 import math
 import re
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
@@ -209,6 +209,22 @@ class CloseEvaluationMsg(_Write):
     type: Literal["close_evaluation"]
 
 
+# -- token administration, producer only (docs/protocol.md) ---------------
+
+
+class _AdminMsg(_Write):
+    role: Literal["table", "team", "display", "producer"]
+    table: int | None = Field(None, ge=1, le=100_000)
+
+
+class ReissueTokenMsg(_AdminMsg):
+    type: Literal["reissue_token"]
+
+
+class RevokeTokenMsg(_AdminMsg):
+    type: Literal["revoke_token"]
+
+
 TEAM_OPS = {
     "sync",
     "rename",
@@ -250,28 +266,21 @@ Incoming = Annotated[
     | EvaluationMsg
     | FollowupMsg
     | OpenEvaluationMsg
-    | CloseEvaluationMsg,
+    | CloseEvaluationMsg
+    | ReissueTokenMsg
+    | RevokeTokenMsg,
     Field(discriminator="type"),
 ]
 _adapter: TypeAdapter[Any] = TypeAdapter(Incoming)
-KNOWN_TYPES = {
-    "ping",
-    "comment",
-    "star",
-    "demographics",
-    "vote",
-    "table_allocation",
-    "set_question",
-    "open_poll",
-    "close_poll",
-    "screen",
-    "poll_from_themes",
-    "evaluation",
-    "followup",
-    "open_evaluation",
-    "close_evaluation",
-    *TEAM_OPS,
-}
+
+
+def _types(union: Any) -> frozenset[str]:
+    """The ``type`` of every message in the union: the list of known types is the schema's."""
+    members = get_args(get_args(union)[0])
+    return frozenset(get_args(m.model_fields["type"].annotation)[0] for m in members)
+
+
+KNOWN_TYPES = _types(Incoming)
 
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1

@@ -7,8 +7,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -20,6 +20,7 @@ from server.event.loader import ensure_event_loaded
 from server.live.hub import RedisHub, make_hub
 from server.live.meeting import Meeting
 from server.live.ratelimit import JoinLimiter
+from server.live.routes import TeamOps
 from server.live.shared_buckets import RedisBuckets
 from server.settings import Settings
 from server.storage.db import Database
@@ -27,6 +28,10 @@ from server.storage.migrate import upgrade
 from server.themes.rpc import Forwarder
 from server.web import admin, connections, logging_setup, pages, trace
 from server.web import websocket as ws
+
+if TYPE_CHECKING:
+    # For the annotation only: the real import waits in _team_side, for start-up time.
+    from server.themes.service import Theming
 
 log = logging.getLogger("townhall.server")
 
@@ -117,30 +122,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
         db = Database(settings.db_url)
         hub = make_hub(settings.hub_url, settings.subscriber_queue, settings.db_url)
         await hub.start()
-        executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="townhall-worker")
-        meeting = Meeting(settings, db, hub, executor)
-        await meeting.start()
-        app.state.settings = settings
-        app.state.meeting = meeting
-        shared = RedisBuckets(settings.hub_url, hub.channel) if isinstance(hub, RedisHub) else None
-        app.state.join_limiter = JoinLimiter(*settings.join_rate, shared)
-        guard = ws.Guard(settings, meeting, shared)
-        await guard.start()
-        app.state.guard = guard
-        app.state.templates = pages.make_templates()
-        theming = forwarder = None
-        if settings.theming:
-            # Imported only where this process themes: the embedding libraries add
-            # seconds to start-up, which web processes of `serve --workers N` are spared.
-            from server.themes.workbench import Theming
-
-            theming = Theming(meeting)
+        meeting = Meeting(settings, db, hub)
+        theming, team = _team_side(settings, meeting)
+        await meeting.start(team)
+        if theming is not None:
             await theming.start()
             app.state.theming = theming.worker
-        elif isinstance(hub, RedisHub):
-            # The theming worker is another process (serve --workers N): team ops go to it.
-            forwarder = Forwarder(meeting, settings.curation_timeout)
-            await forwarder.start()
+        if isinstance(team, Forwarder):
+            await team.start()
+        shared = RedisBuckets(settings.hub_url, hub.channel) if isinstance(hub, RedisHub) else None
+        app.state.join_limiter = JoinLimiter(*settings.join_rate, shared)
+        guard = ws.Guard(settings, db, hub, shared)
+        await guard.start()
+        app.state.settings = settings
+        app.state.meeting = meeting
+        app.state.guard = guard
+        app.state.templates = pages.make_templates()
         if settings.event_file is not None:
             await ensure_event_loaded(db, settings.event_file)
         try:
@@ -148,14 +145,32 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             if theming is not None:
                 await theming.stop()
-            if forwarder is not None:
-                await forwarder.stop()
+            if isinstance(team, Forwarder):
+                await team.stop()
             await guard.stop()
             await meeting.stop()
             await hub.stop()
             if shared is not None:
                 await shared.close()
-            executor.shutdown(wait=False, cancel_futures=True)
             await db.dispose()
 
     return Starlette(routes=ROUTES, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
+
+
+def _team_side(
+    settings: Settings, meeting: Meeting
+) -> tuple[Theming | None, TeamOps | None]:
+    """Who takes the theme team's ops in this process: its own workbench when it
+    themes; with a shared hub and no worker here (serve --workers N), a forwarder to
+    the theming-worker process; else nobody (the ops are refused)."""
+    if settings.theming:
+        # Imported only where this process themes: the embedding libraries add
+        # seconds to start-up, which web processes of `serve --workers N` are spared.
+        from server.themes.service import Theming
+
+        theming = Theming(meeting.db, meeting.hub, settings, meeting.handle)
+        meeting.comment_listeners.append(theming.worker.enqueue)
+        return theming, theming.workbench
+    if isinstance(meeting.hub, RedisHub):
+        return None, Forwarder(meeting.db, meeting.hub, settings.curation_timeout)
+    return None, None

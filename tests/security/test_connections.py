@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.conftest import LiveServer, load_example, new_id, start_server
-from tests.security.helpers import TIMEOUT, reply_to
-from tests.server.test_live_server import join, recv_until
+from tests.support.example import load_example, new_id
+from tests.support.live import TIMEOUT, join, recv_until, reply_to
+from tests.support.server import LiveServer, start_server
 
 HEADER_TIMEOUT = 1.0
 PER_ADDRESS = 120

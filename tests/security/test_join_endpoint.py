@@ -11,8 +11,8 @@ import time
 import urllib.error
 import urllib.request
 
-from tests.conftest import LiveServer
-from tests.security.helpers import TIMEOUT
+from tests.support.live import TIMEOUT
+from tests.support.server import LiveServer
 
 BIG = 20 * 1024 * 1024
 

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from server.event.loader import IssuedTokens
 from server.settings import Settings
 from server.web.app import create_app
-from tests.conftest import new_id
+from tests.support.example import new_id
 
 pytestmark = pytest.mark.redis
 

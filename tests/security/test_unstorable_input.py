@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.conftest import LiveServer, new_id
-from tests.security.helpers import close_code, recv_json, reply_to
-from tests.server.test_live_server import join, recv_until
+from tests.support.example import new_id
+from tests.support.live import close_code, join, recv_json, recv_until, reply_to
+from tests.support.server import LiveServer
 
 BIG = 2**63  # one past the largest 64-bit integer
 

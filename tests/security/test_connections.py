@@ -98,11 +98,11 @@ def _health(base: str) -> dict[str, Any]:
     return health
 
 
-@pytest.mark.parametrize("live_server", [HYGIENE], indirect=True)
+@pytest.mark.parametrize("server_process", [HYGIENE], indirect=True)
 async def test_silent_and_slowloris_sockets_are_closed_and_a_calm_phone_keeps_voting(
-    live_server: LiveServer,
+    server_process: LiveServer,
 ) -> None:
-    s = live_server
+    s = server_process
     port = int(s.base.rsplit(":", 1)[1])
     silent = [await _open(port, "127.0.0.2") for _ in range(SILENT)]
     stop = asyncio.Event()

@@ -64,8 +64,8 @@ def _join(base: str, body: dict[str, str]) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
-async def test_join_has_a_body_limit_and_echoes_nothing(live_server: LiveServer) -> None:
-    s = live_server
+async def test_join_has_a_body_limit_and_echoes_nothing(server_process: LiveServer) -> None:
+    s = server_process
     huge = json.dumps({"code": "X" * BIG}).encode()
     status, answer = await _post(s, huge, f"Content-Length: {len(huge)}\r\n")
     assert status == 413 and len(answer) < 1024
@@ -78,8 +78,8 @@ async def test_join_has_a_body_limit_and_echoes_nothing(live_server: LiveServer)
     assert status == 200 and "token" in json.loads(text)
 
 
-async def test_a_client_leaving_mid_body_is_a_quiet_400(live_server: LiveServer) -> None:
-    s = live_server
+async def test_a_client_leaving_mid_body_is_a_quiet_400(server_process: LiveServer) -> None:
+    s = server_process
     port = int(s.base.rsplit(":", 1)[1])
     for _ in range(5):
         _, writer = await asyncio.open_connection("127.0.0.1", port)

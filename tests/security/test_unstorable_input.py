@@ -57,9 +57,9 @@ async def recv_until_reply(ws: ClientConnection) -> dict[str, Any]:
 
 
 async def test_unstorable_input_is_refused_invalid_and_the_log_quotes_nothing(
-    live_server: LiveServer,
+    server_process: LiveServer,
 ) -> None:
-    s = live_server
+    s = server_process
     t = s.tokens
     async with connect(s.ws_url("table", t.tables[1])) as table:
         await recv_json(table)
@@ -92,9 +92,9 @@ async def test_unstorable_input_is_refused_invalid_and_the_log_quotes_nothing(
     assert "Traceback" not in log
 
 
-@pytest.mark.parametrize("live_server", [{"TOWNHALL_LOG_LEVEL": "debug"}], indirect=True)
-async def test_a_comment_is_never_1011_whatever_its_numbers(live_server: LiveServer) -> None:
-    s = live_server
+@pytest.mark.parametrize("server_process", [{"TOWNHALL_LOG_LEVEL": "debug"}], indirect=True)
+async def test_a_comment_is_never_1011_whatever_its_numbers(server_process: LiveServer) -> None:
+    s = server_process
     async with connect(s.ws_url("table", s.tokens.tables[3])) as table:
         await recv_json(table)
         await table.send('{"type":"comment","id":"x","seq":%s,"text":"t"}' % ("7" * 5000))

@@ -4,16 +4,16 @@ table for the health check's write probe.
 A second table sending a UUID another table already used was acked with the
 first table's comment and its own comment was dropped (issue 23).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-29
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

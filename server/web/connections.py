@@ -175,14 +175,17 @@ class _Deadline:
             self.handle = None
 
 
+def _guarded(limits: Limits) -> tuple[Limits, Gate, _Deadline]:
+    """What both protocols of a connection carry: its limits, the process's gate, a timer."""
+    return limits, gate_for(limits), _Deadline()
+
+
 class GuardedHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
     """uvicorn's HTTP protocol with the gate and a deadline for each request's headers."""
 
     def __init__(self, *args: Any, limits: Limits, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.townhall_limits = limits
-        self.townhall_gate = gate_for(limits)
-        self.townhall_deadline = _Deadline()
+        self.townhall_limits, self.townhall_gate, self.townhall_deadline = _guarded(limits)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -219,9 +222,7 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def __init__(self, *args: Any, limits: Limits, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.townhall_limits = limits
-        self.townhall_gate = gate_for(limits)
-        self.townhall_deadline = _Deadline()
+        self.townhall_limits, self.townhall_gate, self.townhall_deadline = _guarded(limits)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pydantic import Field
@@ -127,6 +128,15 @@ class Settings(BaseSettings):
         description="Close a connection with 4003 after this many rate_limited replies without "
         "a 10-second pause; 0 never closes.",
     )
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as TOWNHALL_* variables, for processes started with them
+        (serve --workers N): lists and mappings as JSON, as pydantic reads them."""
+        return {
+            f"TOWNHALL_{k.upper()}": str(v) if isinstance(v, str | int | float) else json.dumps(v)
+            for k, v in self.model_dump(mode="json").items()
+            if v is not None
+        }
 
     @property
     def base_url(self) -> str:

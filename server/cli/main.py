@@ -7,7 +7,6 @@ start-up time (over a second) before doing anything."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -186,12 +185,7 @@ def _serve_many(s: Settings, workers: int) -> None:
     if s.event_file is not None:
         asyncio.run(_load_once(s))
         s = s.model_copy(update={"event_file": None})
-    env = {
-        # Complex settings (rate limits, the join rate) travel as JSON, as pydantic reads them.
-        f"TOWNHALL_{k.upper()}": json.dumps(v) if isinstance(v, dict | list | tuple) else str(v)
-        for k, v in s.model_dump().items()
-        if v is not None
-    }
+    env = s.as_env()
     env.pop("TOWNHALL_ALLOWED_ORIGINS", None)
     os.environ.update(env)
     theming = None

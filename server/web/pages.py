@@ -193,12 +193,9 @@ async def api_join(request: Request) -> Response:
     verdict = await request.app.state.join_limiter.check(address)
     if not verdict.allowed:
         wait = max(1, math.ceil(verdict.retry_after))
+        _ = _join_gettext(request)
         return JSONResponse(
-            {
-                "error": _join_gettext(request)(
-                    "Many people are joining at once. Try again in a moment."
-                )
-            },
+            {"error": _("Many people are joining at once. Try again in a moment.")},
             status_code=429,
             headers={"retry-after": str(wait)},
         )

@@ -47,7 +47,7 @@ async def comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> Outcome
     except IntegrityError:
         # The same comment arrived twice at once (two connections): the other won.
         await s.rollback()
-        existing = (await s.exec(select(Comment).where(Comment.client_id == msg.id))).first()
+        existing = await _own_comment(s, who, msg.id)
         if existing is None:
             raise
         return Outcome(ack={"comment_id": existing.id, "seq": existing.seq})
@@ -58,7 +58,7 @@ async def apply_comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> O
     """Stage one comment (flushed, so it has its id) without committing: comments
     are group-committed like votes. Every refusal is raised before staging."""
     assert who.table_id is not None
-    existing = (await s.exec(select(Comment).where(Comment.client_id == msg.id))).first()
+    existing = await _own_comment(s, who, msg.id)
     if existing is not None:
         return Outcome(ack={"comment_id": existing.id, "seq": existing.seq})
     table = await s.get(EventTable, who.table_id)
@@ -92,9 +92,15 @@ async def apply_comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> O
     return Outcome(ack={"comment_id": row.id, "seq": row.seq}, new_comment=row.id, comment_row=row)
 
 
+async def _own_comment(s: AsyncSession, who: Principal, client_id: str) -> Comment | None:
+    """A client id names a comment of the sending table only (another table may use it)."""
+    q = select(Comment).where(Comment.table_id == who.table_id, Comment.client_id == client_id)
+    return (await s.exec(q)).first()
+
+
 async def star(s: AsyncSession, who: Principal, msg: p.StarMsg) -> Outcome:
-    row = (await s.exec(select(Comment).where(Comment.client_id == msg.comment))).first()
-    if row is None or row.table_id != who.table_id:
+    row = await _own_comment(s, who, msg.comment)
+    if row is None:
         raise NotFound("no such comment from this table")
     row.star = msg.star
     s.add(row)

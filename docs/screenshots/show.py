@@ -20,14 +20,14 @@ sys.path.insert(0, str(ROOT))
 from websockets.asyncio.client import connect
 
 from server.cli.simulation import SAMPLE
-from tests.conftest import LiveServer
-from tests.display.checks import (
+from tests.support.room import Room, fill_room, recv, write
+from tests.support.screen_checks import (
     SETTLED,
     bars_out_of_proportion,
     spills,
     unloaded_qr_codes,
 )
-from tests.display.room import Room, fill_room, recv, write
+from tests.support.server import LiveServer
 
 ENV = {
     "TOWNHALL_THEMING": "true",

@@ -1,4 +1,5 @@
-"""What several ``townhall`` commands share: the error console and options."""
+"""What several ``townhall`` commands share, declared once: the error console and
+the options."""
 
 from __future__ import annotations
 
@@ -14,11 +15,21 @@ DbOpt = Annotated[
     str | None,
     typer.Option("--db", help="Database URL (default: $TOWNHALL_DB_URL or ./townhall.db)."),
 ]
+LinksJsonOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--links-json",
+        help="Also write every role's token, page and websocket URL as JSON (mode 600; "
+        "format in docs/protocol.md).",
+    ),
+]
 PublicUrlOpt = Annotated[
     str | None,
     typer.Option(
-        help="The address phones use, printed and in the QR codes (e.g. http://10.0.0.5:8000). "
-        "--demo uses this machine's LAN address by default."
+        "--public-url",
+        help="Base URL the server will be reached at, e.g. https://hall.example.org "
+        "(default: $TOWNHALL_PUBLIC_URL, else http://$TOWNHALL_HOST:$TOWNHALL_PORT; "
+        "serve --demo: this machine's LAN address), printed and in the QR codes.",
     ),
 ]
 AccessLogOpt = Annotated[

@@ -17,8 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.core import ballots, budget
 from server.core import tally as tallying
-from server.core.errors import N_, Conflict, Forbidden, InvalidMessage, NotFound, PollClosed
-from server.live import followup
+from server.core.errors import N_, Conflict, InvalidMessage, NotFound, PollClosed
+from server.core.privacy import PREFER_NOT
 from server.protocol import messages as p
 from server.protocol.outcome import Outcome
 from server.storage import screen_state
@@ -48,7 +48,7 @@ async def comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> Outcome
     except IntegrityError:
         # The same comment arrived twice at once (two connections): the other won.
         await s.rollback()
-        existing = (await s.exec(select(Comment).where(Comment.client_id == msg.id))).first()
+        existing = await _own_comment(s, who, msg.id)
         if existing is None:
             raise
         return Outcome(ack={"comment_id": existing.id, "seq": existing.seq})
@@ -59,7 +59,7 @@ async def apply_comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> O
     """Stage one comment (flushed, so it has its id) without committing: comments
     are group-committed like votes. Every refusal is raised before staging."""
     assert who.table_id is not None
-    existing = (await s.exec(select(Comment).where(Comment.client_id == msg.id))).first()
+    existing = await _own_comment(s, who, msg.id)
     if existing is not None:
         return Outcome(ack={"comment_id": existing.id, "seq": existing.seq})
     table = await s.get(EventTable, who.table_id)
@@ -93,9 +93,15 @@ async def apply_comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> O
     return Outcome(ack={"comment_id": row.id, "seq": row.seq}, new_comment=row.id, comment_row=row)
 
 
+async def _own_comment(s: AsyncSession, who: Principal, client_id: str) -> Comment | None:
+    """A client id names a comment of the sending table only (another table may use it)."""
+    q = select(Comment).where(Comment.table_id == who.table_id, Comment.client_id == client_id)
+    return (await s.exec(q)).first()
+
+
 async def star(s: AsyncSession, who: Principal, msg: p.StarMsg) -> Outcome:
-    row = (await s.exec(select(Comment).where(Comment.client_id == msg.comment))).first()
-    if row is None or row.table_id != who.table_id:
+    row = await _own_comment(s, who, msg.comment)
+    if row is None:
         raise NotFound("no such comment from this table")
     row.star = msg.star
     s.add(row)
@@ -127,7 +133,7 @@ async def demographics(s: AsyncSession, who: Principal, msg: p.DemographicsMsg) 
                 await s.exec(select(DemographicOption).where(DemographicOption.question_id == q.id))
             ).all()
         }
-        if answer != tallying.PREFER_NOT and answer not in keys:
+        if answer != PREFER_NOT and answer not in keys:
             raise InvalidMessage(f"{answer!r} is not an answer to {key!r}")
         assert q.id is not None
         row = (
@@ -149,7 +155,9 @@ async def demographics(s: AsyncSession, who: Principal, msg: p.DemographicsMsg) 
             row.option_key, row.client_id = answer, msg.id
         s.add(row)
     await s.commit()
-    return Outcome(events=[(f"demographics:{who.event_id}", {"type": "demographics_changed"})])
+    # No notice to push: the meeting recounts the room's demographics after any
+    # answer (screens get a `demographics` message; a bare notice reached them raw).
+    return Outcome()
 
 
 async def vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome:
@@ -291,11 +299,30 @@ async def set_question(s: AsyncSession, who: Principal, msg: p.SetQuestionMsg) -
 
 
 async def open_poll(s: AsyncSession, who: Principal, msg: p.OpenPollMsg) -> Outcome:
+    """Open a poll and close any other open poll of the event, in one commit.
+
+    A room has one question on its phones at a time: a phone's ``hello`` shows
+    "the open poll", so two open polls would leave votes going to one nobody sees.
+    """
     poll = await _own_poll(s, who, msg.poll_id)
+    now = utcnow()
+    others = (
+        await s.exec(
+            select(Poll).where(
+                Poll.event_id == who.event_id, Poll.status == "open", Poll.id != poll.id
+            )
+        )
+    ).all()
+    for other in others:
+        other.status, other.closes_at = "closed", now
+        s.add(other)
     poll.status = "open"
-    poll.opened_at = utcnow()
-    poll.closes_at = utcnow() + timedelta(seconds=msg.seconds) if msg.seconds else None
-    return await _poll_changed(s, who, poll)
+    poll.opened_at = now
+    poll.closes_at = now + timedelta(seconds=msg.seconds) if msg.seconds else None
+    closed = sorted(o.id for o in others if o.id is not None)
+    outcome = await _poll_changed(s, who, poll, also=closed)
+    outcome.ack = {"closed": closed}
+    return outcome
 
 
 async def close_poll(s: AsyncSession, who: Principal, msg: p.ClosePollMsg) -> Outcome:
@@ -305,19 +332,23 @@ async def close_poll(s: AsyncSession, who: Principal, msg: p.ClosePollMsg) -> Ou
     return await _poll_changed(s, who, poll)
 
 
-async def _poll_changed(s: AsyncSession, who: Principal, poll: Poll) -> Outcome:
-    """Commit an opened or closed poll; screens that follow the room show it (its
-    votes coming in, then its result) in the same step."""
+async def _poll_changed(
+    s: AsyncSession, who: Principal, poll: Poll, also: list[int] | None = None
+) -> Outcome:
+    """Commit an opened or closed poll (and ``also`` the polls its opening closed);
+    screens that follow the room show it (its votes coming in, then its result) in
+    the same step."""
     ev = await s.get(Event, who.event_id)
     assert ev is not None and poll.id is not None
     followed = screen_state.follow(ev, "poll", poll_id=poll.id)
     s.add(poll)
     s.add(ev)
     await s.commit()
-    return Outcome(
-        events=[(f"event:{who.event_id}", {"type": "poll_changed", "poll_id": poll.id}), *followed],
-        dirty_poll=poll.id,
-    )
+    changed = [
+        (f"event:{who.event_id}", {"type": "poll_changed", "poll_id": pid})
+        for pid in [*(also or []), poll.id]
+    ]
+    return Outcome(events=[*changed, *followed], dirty_poll=poll.id)
 
 
 async def show_on_screen(s: AsyncSession, who: Principal, msg: p.ScreenMsg) -> Outcome:
@@ -349,25 +380,3 @@ async def _own_poll(s: AsyncSession, who: Principal, poll_id: int) -> Poll:
     if poll is None or poll.event_id != who.event_id:
         raise NotFound(f"poll {poll_id} does not exist")
     return poll
-
-
-ROLE_WRITES: dict[str, dict[str, Any]] = {
-    "table": {"comment": comment, "star": star, "table_allocation": table_allocation},
-    "participant": {"demographics": demographics, "vote": vote, "followup": followup.leave},
-    "producer": {
-        "set_question": set_question,
-        "open_poll": open_poll,
-        "close_poll": close_poll,
-        "screen": show_on_screen,
-        "screen_follow": screen_follow,
-    },
-    "team": {},
-    "display": {},
-}
-
-
-def handler_for(who: Principal, kind: str) -> Any:
-    handlers = ROLE_WRITES.get(who.role, {})
-    if kind not in handlers:
-        raise Forbidden(f"the {who.role} role cannot send {kind!r}")
-    return handlers[kind]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -18,12 +19,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.event.loader import ensure_event_loaded
 from server.live.hub import RedisHub, make_hub
 from server.live.meeting import Meeting
+from server.live.ratelimit import JoinLimiter
+from server.live.routes import TeamOps
+from server.live.shared_buckets import RedisBuckets
 from server.settings import Settings
 from server.storage.db import Database
 from server.storage.migrate import upgrade
 from server.themes.rpc import Forwarder
-from server.web import admin, logging_setup, pages, trace
+from server.web import admin, asyncapi, connections, logging_setup, pages, trace
 from server.web import websocket as ws
+
+if TYPE_CHECKING:
+    # For the annotation only: the real import waits in _team_side, for start-up time.
+    from server.themes.service import Theming
+
+log = logging.getLogger("townhall.server")
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: server/, display/, table_client/
 
@@ -61,6 +71,7 @@ class SecurityHeaders:
 ROUTES = [
     Route("/", pages.index),
     Route("/healthz", pages.healthz),
+    Route("/protocol/asyncapi.json", asyncapi.asyncapi_json),
     Route("/join", pages.join_page),
     Route("/j/{code}", pages.join_page),
     Route("/api/join", pages.api_join, methods=["POST"]),
@@ -88,38 +99,46 @@ ROUTES = [
 ]
 
 
+def _raise_open_files_limit(settings: Settings) -> None:
+    """Every socket is a file: the common soft limit (1,024) holds ~900 phones."""
+    before, after = connections.raise_open_files_limit()
+    total, per_address = connections.capacity(connections.limits_from(settings), after)
+    log.info(
+        "open files limit %s (was %d); up to %d connections, %d per client address",
+        after,
+        before,
+        total,
+        per_address,
+    )
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         logging_setup.configure(settings.log_level)  # first: no token may reach a log
+        _raise_open_files_limit(settings)
         await asyncio.to_thread(upgrade, settings.db_url)
         db = Database(settings.db_url)
         hub = make_hub(settings.hub_url, settings.subscriber_queue, settings.db_url)
         await hub.start()
-        executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="townhall-worker")
-        meeting = Meeting(settings, db, hub, executor)
-        await meeting.start()
-        app.state.settings = settings
-        app.state.meeting = meeting
-        guard = ws.Guard(settings, meeting)
-        await guard.start()
-        app.state.guard = guard
-        app.state.templates = pages.make_templates()
-        theming = forwarder = None
-        if settings.theming:
-            # Imported only where this process themes: the embedding libraries add
-            # seconds to start-up, which web processes of `serve --workers N` are spared.
-            from server.themes.workbench import Theming
-
-            theming = Theming(meeting)
+        meeting = Meeting(settings, db, hub)
+        theming, team = _team_side(settings, meeting)
+        await meeting.start(team)
+        if theming is not None:
             await theming.start()
             app.state.theming = theming.worker
-        elif isinstance(hub, RedisHub):
-            # The theming worker is another process (serve --workers N): team ops go to it.
-            forwarder = Forwarder(meeting, settings.curation_timeout)
-            await forwarder.start()
+        if isinstance(team, Forwarder):
+            await team.start()
+        shared = RedisBuckets(settings.hub_url, hub.channel) if isinstance(hub, RedisHub) else None
+        app.state.join_limiter = JoinLimiter(*settings.join_rate, shared)
+        guard = ws.Guard(settings, db, hub, shared)
+        await guard.start()
+        app.state.settings = settings
+        app.state.meeting = meeting
+        app.state.guard = guard
+        app.state.templates = pages.make_templates()
         if settings.event_file is not None:
             await ensure_event_loaded(db, settings.event_file)
         try:
@@ -127,12 +146,32 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             if theming is not None:
                 await theming.stop()
-            if forwarder is not None:
-                await forwarder.stop()
+            if isinstance(team, Forwarder):
+                await team.stop()
             await guard.stop()
             await meeting.stop()
             await hub.stop()
-            executor.shutdown(wait=False, cancel_futures=True)
+            if shared is not None:
+                await shared.close()
             await db.dispose()
 
     return Starlette(routes=ROUTES, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
+
+
+def _team_side(
+    settings: Settings, meeting: Meeting
+) -> tuple[Theming | None, TeamOps | None]:
+    """Who takes the theme team's ops in this process: its own workbench when it
+    themes; with a shared hub and no worker here (serve --workers N), a forwarder to
+    the theming-worker process; else nobody (the ops are refused)."""
+    if settings.theming:
+        # Imported only where this process themes: the embedding libraries add
+        # seconds to start-up, which web processes of `serve --workers N` are spared.
+        from server.themes.service import Theming
+
+        theming = Theming(meeting.db, meeting.hub, settings, meeting.handle)
+        meeting.comment_listeners.append(theming.worker.enqueue)
+        return theming, theming.workbench
+    if isinstance(meeting.hub, RedisHub):
+        return None, Forwarder(meeting.db, meeting.hub, settings.curation_timeout)
+    return None, None

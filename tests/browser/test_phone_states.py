@@ -9,9 +9,9 @@ import pytest
 from playwright.async_api import expect
 from websockets.asyncio.client import connect
 
-from tests.browser.conftest import joined_phone
-from tests.conftest import LiveServer
-from tests.display.room import recv, write
+from tests.support.browser import joined_phone
+from tests.support.room import recv, write
+from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.browser
 

@@ -4,27 +4,21 @@ module's screen tests: filling it through the protocol takes a while."""
 from __future__ import annotations
 
 import asyncio
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from server.cli.demo import SAMPLE
-from tests.browser.conftest import browser  # noqa: F401  (the fixture, reused)
-from tests.conftest import FAILED, LiveServer, load_example, start_server
-from tests.display.room import EVENT, Room, fill_room
+from tests.support.example import load_example
+from tests.support.live import sample_texts
+from tests.support.room import EVENT, Room, fill_room
+from tests.support.server import FAILED, LiveServer, start_server
 
 ENV = {
     "TOWNHALL_THEMING": "true",
     "TOWNHALL_EMBEDDER": "hashing",
     "TOWNHALL_BREAKDOWN_INTERVAL": "0.5",
 }
-
-
-def sample_texts(n: int) -> list[str]:
-    with SAMPLE.open(encoding="utf-8") as f:
-        return [row["text"] for row in csv.DictReader(f)][:n]
 
 
 @pytest.fixture(scope="module")

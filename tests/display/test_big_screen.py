@@ -12,8 +12,14 @@ import pytest
 from playwright.async_api import Page
 from websockets.asyncio.client import connect
 
-from tests.display.checks import SETTLED, bars_out_of_proportion, spills, unloaded_qr_codes
-from tests.display.room import Room, join, recv, write
+from tests.support.live import join
+from tests.support.room import Room, recv, write
+from tests.support.screen_checks import (
+    SETTLED,
+    bars_out_of_proportion,
+    spills,
+    unloaded_qr_codes,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -59,6 +59,40 @@ def _cid(comment_id: int) -> str:
     return str(comment_id)
 
 
+def _on_each(msg: Any, act: Any) -> Any:
+    """A move or discard of one comment, or of several as one step. The version
+    the member saw is checked before the first; the later ones only see versions
+    this very step bumped. A comment already carried along as a near-duplicate of
+    an earlier one is not acted on twice."""
+
+    def run(e: ThemeEngine) -> dict[str, Any]:
+        done: list[dict[str, Any]] = []
+        carried: set[str] = set()
+        for cid in (_cid(c) for c in msg.ids):
+            if cid not in carried:
+                done.append(act(e, cid, None if done else msg.version))
+                carried.update(done[-1]["comments"])
+        return done[0] if len(done) == 1 else as_one_step(done)
+
+    return run
+
+
+def as_one_step(done: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several moves (or discards) told as one: where from and to, every
+    comment, and each engine call's own before/after inside."""
+    first = done[0]
+    return {
+        **first,
+        "revision": done[-1]["revision"],
+        "before": {"from": first["before"]["from"], "steps": [d["before"] for d in done]},
+        "after": {
+            **{k: v for k, v in first["after"].items() if k in ("to", "reason")},
+            "steps": [d["after"] for d in done],
+        },
+        "comments": sorted({c for d in done for c in d["comments"]}),
+    }
+
+
 def engine_op(msg: Any) -> Any:
     """The engine call for one message, to run in the worker thread."""
     if isinstance(msg, p.RenameMsg):
@@ -71,9 +105,9 @@ def engine_op(msg: Any) -> Any:
         ids = None if msg.comments is None else [_cid(c) for c in msg.comments]
         return lambda e: e.split(msg.theme, ids, label=msg.label, expected_version=msg.version)
     if isinstance(msg, p.MoveMsg):
-        return lambda e: e.move(_cid(msg.comment), msg.to, expected_version=msg.version)
+        return _on_each(msg, lambda e, c, v: e.move(c, msg.to, expected_version=v))
     if isinstance(msg, p.DiscardMsg):
-        return lambda e: e.discard(_cid(msg.comment), msg.reason, expected_version=msg.version)
+        return _on_each(msg, lambda e, c, v: e.discard(c, msg.reason, expected_version=v))
     if isinstance(msg, p.RestoreMsg):
         return lambda e: e.restore(_cid(msg.comment))
     if isinstance(msg, p.PinQuoteMsg):

@@ -17,7 +17,8 @@ from sqlmodel import col, select
 
 from server import protocol as p
 from server import undo
-from server.errors import Conflict, InvalidMessage, NotFound
+from server.curation_conflicts import changed_after_step, changed_since_seen
+from server.errors import InvalidMessage, NotFound
 from server.meeting import Meeting
 from server.models import CurationLog, Question
 from server.publishing import poll_from_themes, publish
@@ -27,7 +28,6 @@ from server.writes import Outcome
 from theming.engine import ThemeEngine
 from theming.model import CurationError, UnknownComment, UnknownTheme, VersionConflict
 
-CONFLICT = "Someone else changed this theme; it has been reloaded"
 UNDO_DEPTH = 50  # per member and question; older steps stay in the log, not undoable
 
 
@@ -165,12 +165,18 @@ class Workbench:
                 return await self._undo(who, msg, by)
             return await self._apply(who, msg, by)
         except VersionConflict as exc:
-            raise Conflict(CONFLICT) from exc
+            async with self.meeting.db.session() as s:
+                told = await changed_since_seen(
+                    s, who.event_id, msg.question_id, exc.theme_id, exc.actual
+                )
+            raise told from exc
         except undo.UndoConflict as exc:
-            raise Conflict(
-                f"{CONFLICT}: theme {exc.theme_id} changed after your step, so it cannot be "
-                "undone; change it by hand instead"
-            ) from exc
+            step = self.undo[(msg.question_id, by)][-1]
+            async with self.meeting.db.session() as s:
+                told = await changed_after_step(
+                    s, who.event_id, msg.question_id, exc.theme_id, step["log_id"]
+                )
+            raise told from exc
         except (UnknownTheme, UnknownComment) as exc:
             raise NotFound(f"{exc}; it may have been merged or re-themed — reloaded") from exc
         except CurationError as exc:

@@ -16,7 +16,8 @@ from sqlmodel import col, func, select
 
 from server import protocol as p
 from server import views
-from server.errors import Conflict, InvalidMessage, NotFound
+from server.curation_conflicts import changed_since_seen
+from server.errors import InvalidMessage, NotFound
 from server.meeting import Meeting
 from server.models import CurationLog, Poll, PollOption, Question, Theme
 from server.tokens import Principal
@@ -24,8 +25,6 @@ from server.writes import Outcome
 
 if TYPE_CHECKING:
     from server.theming_worker import ThemingWorker
-
-PUBLISH_CONFLICT = "Someone else changed this theme; it has been reloaded"
 
 
 async def publish(
@@ -43,7 +42,9 @@ async def publish(
             if row is None:
                 raise NotFound(f"theme {key} no longer exists; the themes have been reloaded")
             if row.version != version:
-                raise Conflict(PUBLISH_CONFLICT)
+                raise await changed_since_seen(
+                    s, who.event_id, msg.question_id, key, row.version
+                )
         for row in rows:
             row.published = row.key in msg.themes
             s.add(row)

@@ -132,6 +132,15 @@ export function publishPlan() {
   return { picked: picked, adding: adding, published: published, result: result };
 }
 
+// What the big screens will do: the producer chose once whether they follow the
+// room (a publish brings the themes wall up) or stay where the producer pins them.
+function screensNote() {
+  const screen = S.event && S.event.screen;
+  if (!screen) return "";
+  return screen.follow ? "The big screens switch to this question's themes wall as soon as you publish." :
+    "The producer has pinned the big screens: the themes show when the producer puts the themes wall up.";
+}
+
 export function openPublish(chosen) {
   publishChosen = chosen;
   const plan = publishPlan();
@@ -152,9 +161,10 @@ export function openPublish(chosen) {
       "on the screens. To publish only some, cancel and select them first (their boxes, or x).";
   } else {
     $("publish-h").textContent = "Publish " + plural(n, "theme", "themes") + " to the screens?";
-    what.textContent = "These go to the big screens' themes wall, with their quotes:";
+    what.textContent = "These go to the big screens, with their quotes:";
   }
   confirm.hidden = !n;
+  $("publish-dialog").querySelector("[data-close]").textContent = n ? "Cancel" : "Close";
   confirm.textContent = !plan.picked.length ? "Publish all " + plural(n, "theme", "themes") :
     "Publish " + plural(n, "theme", "themes");
   const list = $("publish-list");
@@ -167,8 +177,8 @@ export function openPublish(chosen) {
     li.appendChild(t.el("span", plan.adding.indexOf(key) >= 0 ? "new" : "already on the screens", "p-mark"));
     list.appendChild(li);
   });
-  $("publish-note").textContent = n ? "Afterwards the screens show " +
-    plural(plan.result.length, "theme", "themes") + " for this question. Take one off later from its " +
+  $("publish-note").textContent = n ? screensNote() + " Afterwards the screens' themes wall holds " +
+    plural(plan.result.length, "theme", "themes") + " for this question; take one off later from its " +
     "page here (“Take off the screens”)." : "";
   openDialog($("publish-dialog"), n ? confirm : $("publish-dialog").querySelector("[data-close]"));
 }

@@ -49,6 +49,9 @@ const conn = t.connect("team", token, function (msg) {
     themesArrived(msg);
   } else if (msg.type === "question" && S.event) {
     S.event.current_question = msg.question;
+  } else if (msg.type === "screen_changed" && S.event) {
+    // What the screens show and whether they follow the room: the publish dialog says it.
+    S.event.screen = { mode: msg.mode, poll_id: msg.poll_id, question_id: msg.question_id, follow: msg.follow };
   }
 });
 

@@ -27,9 +27,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Lint, types, the layering contracts (pyproject.toml, docs/architecture.md), and sizes.
 check: $(STAMP)
-	$(BIN)/ruff check server theming table_client display tests bench
+	$(BIN)/ruff check server theming table_client display tests bench tools
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/python tools/code_rules.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/theming_quality.py

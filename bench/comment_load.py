@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from websockets.asyncio.client import connect  # noqa: E402
 
-from server.loadtest import percentile  # noqa: E402
+from server.cli.loadtest import percentile  # noqa: E402
 from tests.conftest import SHARED_DATA, free_port, load_example  # noqa: E402
 
 EVENT = """title = "Comment load bench"

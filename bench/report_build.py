@@ -22,8 +22,8 @@ TARGET_S = 10.0
 
 
 def main() -> None:
-    from server.db import Database
-    from server.report import build_report
+    from server.report.build import build_report
+    from server.storage.db import Database
     from tests.report.eventgen import build_event
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

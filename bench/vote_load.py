@@ -6,7 +6,7 @@ over a window, D displays watching (the keypad issue's targets).
 
 Starts its own server on a fresh database (SQLite unless --db), creates the
 participants directly in the database (joining 5,000 phones over HTTP would
-measure the join, not the vote), then runs ``server.loadtest``. Prints
+measure the join, not the vote), then runs ``server.cli.loadtest``. Prints
 sent/acked/duplicate/lost counts, percentiles, ratios to the targets and the
 server processes' RSS.
 """
@@ -28,10 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from server.db import Database  # noqa: E402
-from server.loadtest import run_load  # noqa: E402
-from server.models import Participant  # noqa: E402
-from server.tokens import issue  # noqa: E402
+from server.cli.loadtest import run_load  # noqa: E402
+from server.storage.db import Database  # noqa: E402
+from server.storage.models import Participant  # noqa: E402
+from server.storage.tokens import issue  # noqa: E402
 from tests.conftest import free_port, load_example, postgres_database  # noqa: E402
 
 

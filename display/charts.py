@@ -226,17 +226,21 @@ def distribution_svg(
     if mean is not None and counts and math.isfinite(mean):
         # Column centres sit at scale points 1..k, so the mean maps linearly between them.
         pos = min(max(mean, 1.0), float(len(counts)))
-        mx, y1 = 16 + (pos - 0.5) * col_w, top - font_size * 1.6
-        # A white casing under the dashes keeps the line visible across dark columns.
-        for stroke, extra in (
-            (PAPER, 'stroke-width="8"'),
-            (INK, 'stroke-width="3" stroke-dasharray="10 6"'),
-        ):
-            out.append(
-                f'<line x1="{_n(mx)}" y1="{_n(y1)}" x2="{_n(mx)}" y2="{_n(bottom)}" '
-                f'stroke="{stroke}" {extra}/>'
-            )
+        mx = 16 + (pos - 0.5) * col_w
+        out.extend(_mean_line(mx, top - font_size * 1.6, bottom))
         words.append(_label(mx + 8, top - font_size * 2.2, f"mean {mean:.1f}", font_size))
     out.extend(words)  # text last, so it sits above bars and the mean line
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _mean_line(x: float, y1: float, y2: float) -> list[str]:
+    """A dashed vertical line with a white casing under the dashes, so it stays
+    visible across dark columns."""
+    return [
+        f'<line x1="{_n(x)}" y1="{_n(y1)}" x2="{_n(x)}" y2="{_n(y2)}" stroke="{stroke}" {extra}/>'
+        for stroke, extra in (
+            (PAPER, 'stroke-width="8"'),
+            (INK, 'stroke-width="3" stroke-dasharray="10 6"'),
+        )
+    ]

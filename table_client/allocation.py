@@ -9,6 +9,8 @@ keeps a running total and turns what was typed into numbers.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,10 +66,75 @@ class AllocationResult:
     accepted: bool
     message: str
     amounts: dict[str, int] | None = None
-    final: bool = True  # False: not sent yet; the sender retries on the next connection
 
 
 AllocationEvent = AllocationPollChanged | AllocationResult
+
+
+class AllocationChannel:
+    """The sender's side of the table's allocation: the allocation poll the table can
+    answer (from hello or a ``poll`` push), the allocation waiting for its answer,
+    and who listens. Not kept in the outbox: latest wins on the server, and the form
+    still shows what was typed if it is lost."""
+
+    def __init__(self, poll: AllocationPoll | None) -> None:
+        self.poll = poll
+        self.waiting: dict[str, Any] | None = None  # the message, resent until answered
+        self._listeners: list[Callable[[AllocationEvent], None]] = []
+
+    def subscribe(self, listener: Callable[[AllocationEvent], None]) -> None:
+        self._listeners.append(listener)
+
+    def submit(self, amounts: dict[str, int]) -> str:
+        """Queue the table's allocation for the current allocation poll; returns its id.
+
+        Raises ValueError when there is no allocation poll to answer. The server
+        checks the amounts and answers with an ack or a refusal (an
+        ``AllocationResult``); a later allocation replaces an unsent one.
+        """
+        if self.poll is None:
+            raise ValueError("No allocation poll is open for the tables.")
+        msg_id = str(uuid.uuid4())
+        self.waiting = {
+            "type": "table_allocation",
+            "id": msg_id,
+            "poll_id": self.poll.id,
+            "amounts": dict(amounts),
+        }
+        return msg_id
+
+    def owns(self, msg: dict[str, Any]) -> bool:
+        """Whether an ack or error answers the allocation waiting."""
+        return self.waiting is not None and msg.get("id") == self.waiting["id"]
+
+    def settle(self, msg: dict[str, Any]) -> None:
+        """The server's final answer to the waiting allocation: tell the listeners."""
+        assert self.waiting is not None
+        poll_id = int(self.waiting["poll_id"])
+        self.waiting = None
+        if msg.get("type") == "ack":
+            amounts = msg.get("amounts") if isinstance(msg.get("amounts"), dict) else None
+            result = AllocationResult(poll_id, True, "Allocation received", amounts)
+        else:
+            text = str(msg.get("message") or msg.get("code") or "error")
+            result = AllocationResult(poll_id, False, text)
+        self._emit(result)
+
+    def poll_changed(self, raw: Any, *, from_hello: bool = False) -> None:
+        """A ``poll`` push (or the hello's poll): follow the allocation poll the table
+        can answer. Another kind of poll opening leaves the last one: the table can
+        still report on it."""
+        poll = AllocationPoll.parse(raw)
+        current = self.poll
+        if poll is None or poll == current:
+            return
+        if from_hello or poll.status == "open" or (current is not None and current.id == poll.id):
+            self.poll = poll
+            self._emit(AllocationPollChanged(poll))
+
+    def _emit(self, event: AllocationEvent) -> None:
+        for listener in self._listeners:
+            listener(event)
 
 
 def parse_amounts(poll: AllocationPoll, typed: dict[str, str]) -> dict[str, int]:

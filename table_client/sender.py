@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -21,10 +20,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from table_client.allocation import (
+    AllocationChannel,
     AllocationEvent,
     AllocationPoll,
-    AllocationPollChanged,
-    AllocationResult,
 )
 from table_client.backoff import Backoff
 from table_client.endpoint import with_token
@@ -100,14 +98,7 @@ class Sender:
         self.hello: Hello | None = Hello.parse(hello) if hello else None
         self.question: Question | None = self.hello.question if self.hello else None
         self.status = Status(Link.CONNECTING, outbox.waiting_count())
-        # The allocation poll the table can answer (from hello or a `poll` push), and
-        # the table's allocation waiting for its ack. Not kept in the outbox: latest
-        # wins on the server, and the form still shows what was typed if it is lost.
-        self.allocation_poll: AllocationPoll | None = AllocationPoll.parse(
-            (hello or {}).get("poll")
-        )
-        self._allocation: dict[str, Any] | None = None
-        self._allocation_listeners: list[Callable[[AllocationEvent], None]] = []
+        self.allocation = AllocationChannel(AllocationPoll.parse((hello or {}).get("poll")))
 
     # -- what UIs call ---------------------------------------------------
 
@@ -124,26 +115,16 @@ class Sender:
         self._changed(comment)
         return comment
 
+    @property
+    def allocation_poll(self) -> AllocationPoll | None:
+        return self.allocation.poll
+
     def subscribe_allocation(self, listener: Callable[[AllocationEvent], None]) -> None:
-        self._allocation_listeners.append(listener)
+        self.allocation.subscribe(listener)
 
     def submit_allocation(self, amounts: dict[str, int]) -> str:
-        """Queue the table's allocation for the current allocation poll; returns its id.
-
-        Raises ValueError when there is no allocation poll to answer. The server
-        checks the amounts and answers with an ack or a refusal (an
-        ``AllocationResult``); a later allocation replaces an unsent one.
-        """
-        poll = self.allocation_poll
-        if poll is None:
-            raise ValueError("No allocation poll is open for the tables.")
-        msg_id = str(uuid.uuid4())
-        self._allocation = {
-            "type": "table_allocation",
-            "id": msg_id,
-            "poll_id": poll.id,
-            "amounts": dict(amounts),
-        }
+        """Queue the table's allocation (``AllocationChannel.submit``) and wake the sender."""
+        msg_id = self.allocation.submit(amounts)
         self._wake.set()
         return msg_id
 
@@ -231,10 +212,7 @@ class Sender:
         self.hello = Hello.parse(hello)
         self.question = self.hello.question
         self._emit(self.hello)
-        poll = AllocationPoll.parse(hello.get("poll"))
-        if poll is not None and poll != self.allocation_poll:
-            self.allocation_poll = poll
-            self._emit_allocation(AllocationPollChanged(poll))
+        self.allocation.poll_changed(hello.get("poll"), from_hello=True)
         self._backoff.reset()
         self._set_status(Link.CONNECTED)
         in_flight: set[str] = set()
@@ -305,7 +283,7 @@ class Sender:
                     stars_sent.add(op.id)
                     msg = {"type": "star", "id": op.id, "comment": op.comment, "star": op.star}
                     await ws.send(json.dumps(msg))
-            waiting = self._allocation
+            waiting = self.allocation.waiting
             if waiting is not None and waiting["id"] != allocation_sent:
                 allocation_sent = waiting["id"]
                 await ws.send(json.dumps(waiting))
@@ -327,10 +305,14 @@ class Sender:
 
     def _handle(self, msg: dict[str, Any], in_flight: set[str]) -> None:
         kind = msg.get("type")
-        if kind in ("ack", "error") and self._allocation_answer(msg):
+        if kind in ("ack", "error") and self.allocation.owns(msg):
+            code = str(msg.get("code") or "error")
+            if kind == "error" and code in TRANSIENT:  # kept: resent with the same id
+                raise _Resync(f"server said {code}: {msg.get('message') or code}")
+            self.allocation.settle(msg)
             return
         if kind == "poll":
-            self._poll_changed(msg.get("poll"))
+            self.allocation.poll_changed(msg.get("poll"))
             return
         if kind == "ack":
             mid = str(msg.get("id"))
@@ -364,41 +346,6 @@ class Sender:
             self._emit(QuestionChanged(self.question))
         else:
             log.debug("ignoring message of type %r", kind)
-
-    def _allocation_answer(self, msg: dict[str, Any]) -> bool:
-        """Handle the answer to the table's allocation; False if ``msg`` is not one."""
-        waiting = self._allocation
-        if waiting is None or msg.get("id") != waiting["id"]:
-            return False
-        poll_id = int(waiting["poll_id"])
-        if msg.get("type") == "ack":
-            self._allocation = None
-            amounts = msg.get("amounts") if isinstance(msg.get("amounts"), dict) else None
-            result = AllocationResult(poll_id, True, "Allocation received", amounts)
-        else:
-            code = str(msg.get("code") or "error")
-            text = str(msg.get("message") or code)
-            if code in TRANSIENT:  # kept: resent with the same id on the next connection
-                raise _Resync(f"server said {code}: {text}")
-            self._allocation = None
-            result = AllocationResult(poll_id, False, text)
-        self._emit_allocation(result)
-        return True
-
-    def _poll_changed(self, raw: Any) -> None:
-        poll = AllocationPoll.parse(raw)
-        current = self.allocation_poll
-        if poll is None:
-            # Another kind of poll opened: the table can still report on the last one.
-            return
-        if poll.status == "open" or (current is not None and current.id == poll.id):
-            if poll != current:
-                self.allocation_poll = poll
-                self._emit_allocation(AllocationPollChanged(poll))
-
-    def _emit_allocation(self, event: AllocationEvent) -> None:
-        for listener in self._allocation_listeners:
-            listener(event)
 
     # -- telling the UIs -------------------------------------------------
 

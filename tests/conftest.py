@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from server.db import Database
-from server.eventfile import load_event_file
-from server.loader import IssuedTokens, load_event
-from server.migrate import upgrade
+from server.event.eventfile import load_event_file
+from server.event.loader import IssuedTokens, load_event
 from server.settings import Settings
+from server.storage.db import Database
+from server.storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENT_FILE = ROOT / "server" / "examples" / "riverton-budget.toml"

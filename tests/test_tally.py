@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.tally import (
+from server.core.tally import (
     NOT_GIVEN,
     Ballot,
     BallotError,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.tally import Ballot, PollSpec
-from server.weighting import (
+from server.core.tally import Ballot, PollSpec
+from server.core.weighting import (
     effective_sample_size,
     poststratify_weights,
     representativeness,

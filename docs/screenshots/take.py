@@ -96,12 +96,20 @@ async def hall_shots(base: str, tokens: Any) -> None:
         q = hello["event"]["rounds"][0]["questions"][0]["id"]
         themes = sorted((await current(team, q))["themes"], key=lambda t: -t["size"])
         # Two themes named by the team and published, so the list shows both kinds.
-        for th, label in zip(themes[:2], ("Buses after dark", "Parks and green space"), strict=True):
-            await team_op(team, "rename", q, theme=th["key"], version=th["version"], label=label,
-                          name="Ana")
+        for th, label in zip(
+            themes[:2], ("Buses after dark", "Parks and green space"), strict=True
+        ):
+            await team_op(
+                team, "rename", q, theme=th["key"], version=th["version"], label=label, name="Ana"
+            )
         now = {t["key"]: t for t in (await current(team, q))["themes"]}
-        await team_op(team, "publish", q, name="Ana",
-                      themes={t["key"]: now[t["key"]]["version"] for t in themes[:2]})
+        await team_op(
+            team,
+            "publish",
+            q,
+            name="Ana",
+            themes={t["key"]: now[t["key"]]["version"] for t in themes[:2]},
+        )
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = await browser.new_page(viewport=STAFF)
@@ -130,7 +138,8 @@ def hall(kept: str | None) -> tuple[str, Any, Path]:
         tmp = Path(kept)
         saved = json.loads((tmp / "tokens.json").read_text())
         tokens = argparse.Namespace(
-            team=saved["team"], tables={int(k): v for k, v in saved["tables"].items()},
+            team=saved["team"],
+            tables={int(k): v for k, v in saved["tables"].items()},
             display=saved["display"],
         )
         return f"sqlite+aiosqlite:///{tmp / 'hall.db'}", tokens, tmp

@@ -1,4 +1,4 @@
-"""Texts of the event file in each of the event's languages (server/localtext.py): the
+"""Texts of the event file in each of the event's languages (server/event/localtext.py): the
 event file, what is stored, what the phone and the screen show, and refusals sent over the
 websocket in the phone's language."""
 
@@ -16,9 +16,9 @@ from playwright.async_api import expect
 from sqlmodel import select
 from websockets.asyncio.client import connect
 
-from server.db import Database
-from server.eventfile import EventFileError, load_event_file, parse_event_text
-from server.models import EventText
+from server.event.eventfile import EventFileError, load_event_file, parse_event_text
+from server.storage.db import Database
+from server.storage.models import EventText
 from tests.a11y.conftest import open_poll, producer_send
 from tests.a11y.test_i18n import get
 from tests.conftest import EVENT_FILE, LiveServer, new_id

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
-from server.i18n import (
+from server.core.errors import format_message
+from server.event.i18n import (
     Catalogues,
     catalogues,
     choose,
     extract_msgids,
-    format_message,
     parse_accept_language,
     parse_po,
 )
@@ -30,7 +30,7 @@ TRANSLATED = [
     ROOT / "server" / "static" / "evaluation.js",
     *(ROOT / "display" / "static").glob("*.js"),
     # _("…") in pages.py; N_("…") marks refusals and default texts (i18n.py only explains them)
-    *(p for p in (ROOT / "server").glob("*.py") if p.name != "i18n.py"),
+    *(p for p in (ROOT / "server").rglob("*.py") if p.name != "i18n.py"),
 ]
 
 
@@ -112,7 +112,7 @@ async def test_spanish_phone_joins_votes_and_reads_every_step_in_spanish(
     await page.wait_for_selector("#demographics:not([hidden])")
     await expect(page.locator("#conn")).to_have_text("● conectado")
     await expect(page.get_by_text("Prefiero no decirlo").first).to_be_visible()
-    # The event file's own texts too (server/localtext.py): questions and answers.
+    # The event file's own texts too (server/event/localtext.py): questions and answers.
     await expect(page.get_by_role("group", name="¿Cuántos años tiene?")).to_be_visible()
     await expect(page.get_by_label("65 o más")).to_be_visible()
     await page.get_by_role("button", name="Continuar").click()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from server.budget import (
+from server.core.budget import (
     BudgetOption,
     BudgetPoll,
     balance,
@@ -14,7 +14,7 @@ from server.budget import (
     money,
     validate_budget_ballot,
 )
-from server.tally import BallotError
+from server.core.tally import BallotError
 
 ALLOC = BudgetPoll(
     "allocation",

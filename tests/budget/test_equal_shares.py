@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from server.equal_shares import equal_shares, greedy, projects_result
+from server.core.equal_shares import equal_shares, greedy, projects_result
 
 
 def test_equal_shares_funds_the_minority_where_greedy_does_not() -> None:

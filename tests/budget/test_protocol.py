@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from server.app import create_app
-from server.loader import IssuedTokens
+from server.event.loader import IssuedTokens
 from server.settings import Settings
+from server.web.app import create_app
 from tests.conftest import new_id
 from tests.server.test_protocol_testclient import join, recv_until
 
@@ -144,8 +144,8 @@ def test_export_writes_budget_results_with_groups(
     import asyncio
     import json as jsonlib
 
-    from server.db import Database
-    from server.export import export_event
+    from server.report.export import export_event
+    from server.storage.db import Database
 
     participant = join(client, "RIVER26")
     with (

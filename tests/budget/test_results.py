@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from server.budget import (
+from server.core.budget import (
     BudgetOption,
     BudgetPoll,
     allocation_stats,
@@ -15,7 +15,7 @@ from server.budget import (
     tradeoff_stats,
     validate_budget_ballot,
 )
-from server.budget_groups import Row, budget_crosstab
+from server.core.budget_groups import Row, budget_crosstab
 
 ALLOC = BudgetPoll(
     "allocation", (BudgetOption("a", "A"), BudgetOption("b", "B")), budget=100, unit="points"

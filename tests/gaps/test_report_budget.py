@@ -16,8 +16,11 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from server.db import Database
-from server.models import (
+from server.report.budget_sections import budget_sections
+from server.report.build import build_report
+from server.storage.db import Database
+from server.storage.event_store import load_event_data
+from server.storage.models import (
     DemographicAnswer,
     DemographicQuestion,
     EventTable,
@@ -26,9 +29,6 @@ from server.models import (
     TableAllocation,
     Vote,
 )
-from server.report import build_report
-from server.report_budget import budget_sections
-from server.report_data import load_event_data
 from tests.conftest import load_example
 
 N = 20

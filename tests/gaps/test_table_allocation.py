@@ -14,8 +14,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from websockets.asyncio.client import connect
 
-from server.db import Database
-from server.models import TableAllocation
+from server.storage.db import Database
+from server.storage.models import TableAllocation
 from table_client.backoff import Backoff
 from table_client.endpoint import table_ws_base
 from table_client.outbox import Outbox, table_key

@@ -16,8 +16,8 @@ from datetime import timedelta
 from sqlalchemy import insert
 from sqlmodel import col, select
 
-from server.db import Database
-from server.models import (
+from server.storage.db import Database
+from server.storage.models import (
     Comment,
     CurationLog,
     DemographicAnswer,

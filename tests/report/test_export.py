@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from server.cli import app
-from server.db import Database
-from server.export import export_event, import_export
-from server.migrate import upgrade
-from server.report_data import load_event_data
-from server.tally import tally
+from server.cli.main import app
+from server.core.tally import tally
+from server.report.export import export_event, import_export
+from server.storage.db import Database
+from server.storage.event_store import load_event_data
+from server.storage.migrate import upgrade
 from tests.report.conftest import Meeting
 from tests.report.eventgen import HOSTILE, RARE
 

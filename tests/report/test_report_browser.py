@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from server.db import Database
-from server.report import build_report, report_pdf
+from server.report.build import build_report, report_pdf
+from server.storage.db import Database
 from tests.report.conftest import Meeting
 
 pytestmark = pytest.mark.browser

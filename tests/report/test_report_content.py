@@ -10,9 +10,9 @@ from html import unescape
 
 import pytest
 
-from server.db import Database
-from server.report import build_report
-from server.report_data import UnknownEvent
+from server.report.build import build_report
+from server.storage.db import Database
+from server.storage.event_store import UnknownEvent
 from tests.report.conftest import Meeting
 from tests.report.eventgen import HOSTILE, RARE_SIZE
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.asyncio.client import ClientConnection, connect
 
-from server.admin import ADMIN_TYPES
+from server.web.admin import ADMIN_TYPES
 from tests.conftest import LiveServer
 from tests.security.helpers import TIMEOUT, recv_json
 from tests.server.test_live_server import join

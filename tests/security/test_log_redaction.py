@@ -11,7 +11,7 @@ import re
 import pytest
 from websockets.asyncio.client import connect
 
-from server.logging_setup import REDACTED, install_redaction
+from server.web.logging_setup import REDACTED, install_redaction
 from tests.conftest import LiveServer, new_id
 from tests.security.helpers import close_code, recv_json, reply_to
 from tests.security.test_revocation import http

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.ratelimit import STRIKE_MEMORY_S, RateLimiter
+from server.live.ratelimit import STRIKE_MEMORY_S, RateLimiter
 
 
 class Clock:

@@ -10,9 +10,9 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from server.app import create_app
-from server.loader import IssuedTokens
+from server.event.loader import IssuedTokens
 from server.settings import Settings
+from server.web.app import create_app
 from tests.conftest import new_id
 
 # One well-formed example of every client write, so the role check (not the parser)

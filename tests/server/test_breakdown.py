@@ -6,9 +6,9 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from server.app import create_app
-from server.loader import IssuedTokens
+from server.event.loader import IssuedTokens
 from server.settings import Settings
+from server.web.app import create_app
 from tests.conftest import new_id
 from tests.server.test_protocol_testclient import join, recv_until
 

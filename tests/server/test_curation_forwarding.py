@@ -21,11 +21,11 @@ import pytest
 from sqlmodel import col, select
 from websockets.asyncio.client import ClientConnection, connect
 
-from server.curation import CONFLICT
-from server.curation_rpc import NOT_ANSWERING
-from server.db import Database
-from server.loader import IssuedTokens
-from server.models import CurationLog
+from server.event.loader import IssuedTokens
+from server.storage.db import Database
+from server.storage.models import CurationLog
+from server.themes.rpc import NOT_ANSWERING
+from server.themes.workbench import CONFLICT
 from tests.conftest import (
     FAILED,
     ROOT,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from server.eventfile import EventFileError, load_event_file, parse_event_text
+from server.event.eventfile import EventFileError, load_event_file, parse_event_text
 from tests.conftest import EVENT_FILE
 
 TEXT = EVENT_FILE.read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from server.hub import RESYNC, MemoryHub, make_hub
+from server.live.hub import RESYNC, MemoryHub, make_hub
 
 
 async def test_messages_reach_every_subscriber_of_the_topic_only() -> None:
@@ -39,7 +39,7 @@ def test_hub_by_url() -> None:
 
 
 def test_channel_names_one_deployment_whatever_the_driver(tmp_path) -> None:
-    from server.hub import channel_for
+    from server.live.hub import channel_for
 
     pg = "postgresql+asyncpg://postgres@127.0.0.1:5432/event_a"
     assert channel_for(pg) == channel_for("postgresql://postgres@127.0.0.1:5432/event_a")

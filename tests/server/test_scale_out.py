@@ -15,7 +15,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from server.loader import IssuedTokens
+from server.event.loader import IssuedTokens
 from tests.conftest import load_example, new_id, start_server
 from tests.server.test_live_server import recv_until
 
@@ -159,7 +159,7 @@ async def test_killing_one_process_mid_load_loses_no_acked_comment(
     await send_all(b, stop_after=None)
     assert len(acked) == 120
 
-    from server.db import Database
+    from server.storage.db import Database
 
     db = Database(pg_url)
     try:

@@ -8,7 +8,7 @@ import json
 import pytest
 from websockets.asyncio.client import connect
 
-from server.demo import SAMPLE
+from server.cli.demo import SAMPLE
 from tests.conftest import LiveServer, new_id
 from tests.server.test_live_server import recv_until
 

@@ -9,15 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlmodel import col, func, select
 
-from server import protocol
-from server.db import Database
-from server.errors import InvalidMessage
-from server.hub import MemoryHub
-from server.loader import IssuedTokens
-from server.meeting import Meeting
-from server.models import Participant, Poll, Vote
+from server.core.errors import InvalidMessage
+from server.event.loader import IssuedTokens
+from server.live.hub import MemoryHub
+from server.live.meeting import Meeting
+from server.protocol import messages as protocol
 from server.settings import Settings
-from server.tokens import Principal, issue
+from server.storage.db import Database
+from server.storage.models import Participant, Poll, Vote
+from server.storage.tokens import Principal, issue
 from tests.conftest import new_id
 
 

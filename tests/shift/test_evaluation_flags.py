@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.evaluation import Answer, EvaluationSpec, summarise
-from server.eventfile import EventFileError, parse_event_text
+from server.core.evaluation import Answer, summarise
+from server.event.eventfile import EvaluationSpec, EventFileError, parse_event_text
 from tests.conftest import EVENT_FILE
 
 QUESTIONS = {"fair-chance": "I had a fair chance to speak", "themes": "The themes reflected"}

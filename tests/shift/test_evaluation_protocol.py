@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from server import followup
-from server.app import create_app
-from server.db import Database
-from server.export import export_event
-from server.loader import IssuedTokens
+from server.event.loader import IssuedTokens
+from server.live import followup
+from server.report.export import export_event
 from server.settings import Settings
+from server.storage.db import Database
+from server.web.app import create_app
 from tests.conftest import new_id
 from tests.server.test_protocol_testclient import join, recv_until
 

@@ -9,8 +9,9 @@ import uuid
 from sqlalchemy import insert
 from sqlmodel import select
 
-from server.db import Database
-from server.models import (
+from server.report.build import build_report
+from server.storage.db import Database
+from server.storage.models import (
     DemographicAnswer,
     DemographicQuestion,
     Evaluation,
@@ -20,7 +21,6 @@ from server.models import (
     Poll,
     Vote,
 )
-from server.report import build_report
 from tests.conftest import load_example
 
 

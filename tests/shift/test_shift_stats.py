@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.shift import paired_mean_change, paired_proportion_change, shift, shift_by_group
-from server.tally import SCALE_KEYS, Ballot, PollSpec
+from server.core.shift import paired_mean_change, paired_proportion_change, shift, shift_by_group
+from server.core.tally import SCALE_KEYS, Ballot, PollSpec
 
 SCALE = PollSpec("scale", [(k, k) for k in SCALE_KEYS])
 

@@ -10,8 +10,8 @@ from typing import Any
 from sqlmodel import col, select
 from websockets.asyncio.client import ClientConnection
 
-from server.db import Database
-from server.models import CurationLog
+from server.storage.db import Database
+from server.storage.models import CurationLog
 from tests.conftest import LiveServer, new_id
 from tests.server.test_live_server import recv_until
 from tests.server.test_theming_live import sample_texts, send_comments

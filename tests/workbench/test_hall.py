@@ -34,7 +34,9 @@ class Hall:
 
 
 @pytest.fixture(scope="module")
-def hall(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Hall]:
+def hall(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Hall]:
     tmp = tmp_path_factory.mktemp("hall")
     db_url = f"sqlite+aiosqlite:///{tmp / 'hall.db'}"
     tokens = load_example(db_url, hall_event(tmp))

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from server.curation import as_one_step
-from server.embedding_store import make_embedder
-from server.models import CurationLog
-from server.trace_steps import sentence, step_view
+from server.storage.models import CurationLog
+from server.themes.embeddings import make_embedder
+from server.themes.workbench import as_one_step
+from server.web.trace_steps import sentence, step_view
 from tests.theming.theming_helpers import synthetic_comments
 from theming.engine import ThemeEngine
 

@@ -1,0 +1,216 @@
+"""How the room compares with the census, and post-stratification weights.
+
+Pure functions. Weights are normalised to mean 1 over the participants
+weighted, so a weighted count reads like a head count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+import numpy as np
+
+from server.core.tally import (
+    NOT_GIVEN,
+    PREFER_NOT,
+    Ballot,
+    PollSpec,
+    Result,
+    answer_group,
+    latest_valid_ballots,
+    tally_choices,
+)
+
+TRIM_BOUNDS: tuple[float, float] = (0.2, 5.0)
+
+
+class Representativeness(TypedDict):
+    respondents: int  # participants who gave an answer
+    not_given: int  # "prefer_not" / "not_given", excluded from room shares
+    room_shares: dict[str, float]
+    census_shares: dict[str, float]
+    difference: dict[str, float]  # room share − census share
+    representativeness: float | None  # 1 − total variation distance; None if no respondents
+
+
+def _normalised(shares: Mapping[str, float]) -> dict[str, float]:
+    # Census tables are rounded (sum 0.999) or given in percent; only proportions matter.
+    total = sum(shares.values())
+    if total <= 0 or any(v < 0 for v in shares.values()):
+        raise ValueError("census shares must be non-negative with a positive sum")
+    return {k: v / total for k, v in shares.items()}
+
+
+def representativeness(
+    room_counts: Mapping[str, int], census_shares: Mapping[str, float]
+) -> Representativeness:
+    """Room shares vs census shares per answer, and 1 − total variation distance.
+
+    "prefer_not" and "not_given" are excluded from the room shares: the census
+    has no such category, and counting them would make every room look
+    unrepresentative by its refusals. A room answer absent from the census keeps
+    its share, against a census share of 0. 1.0 means the room matches exactly.
+    """
+    census = _normalised(census_shares)
+    given = {k: n for k, n in room_counts.items() if k not in (PREFER_NOT, NOT_GIVEN)}
+    respondents = sum(given.values())
+    answers = list(census) + [k for k in given if k not in census]
+    room = {k: given.get(k, 0) / respondents if respondents else 0.0 for k in answers}
+    cen = {k: census.get(k, 0.0) for k in answers}
+    diff = {k: room[k] - cen[k] for k in answers}
+    tvd = 0.5 * sum(abs(d) for d in diff.values())
+    return Representativeness(
+        respondents=respondents,
+        not_given=sum(room_counts.values()) - respondents,
+        room_shares=room,
+        census_shares=cen,
+        difference=diff,
+        representativeness=1.0 - tvd if respondents else None,
+    )
+
+
+def _trim(w: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """clip(s·w, lo, hi) with s chosen so the mean is 1.
+
+    Clipping then rescaling pushes weights back past the bounds; solving for the
+    scale instead keeps both the bounds and the mean exactly. The mean of
+    clip(s·w) rises monotonically with s from lo to hi, so bisection finds it.
+    """
+    if lo <= w.min() and w.max() <= hi:
+        return w
+    a, b = -60.0, 60.0  # log2 of the scale
+    for _ in range(200):
+        mid = (a + b) / 2
+        if np.clip(w * 2.0**mid, lo, hi).mean() < 1.0:
+            a = mid
+        else:
+            b = mid
+    trimmed = np.clip(w * 2.0 ** ((a + b) / 2), lo, hi)
+    return trimmed / trimmed.mean()
+
+
+def poststratify_weights(
+    ballots: Iterable[Ballot],
+    census: Mapping[str, Mapping[str, float]],
+    *,
+    tolerance: float = 1e-6,
+    max_iterations: int = 100,
+    bounds: tuple[float, float] = TRIM_BOUNDS,
+) -> dict[str, float]:
+    """Raking (iterative proportional fitting) weights, one per participant, mean 1.
+
+    Each sweep scales, margin by margin, the weights of participants who
+    answered that question so their weighted answer shares equal the census,
+    keeping their total weight on that margin unchanged. Participants who did
+    not answer (missing, "prefer_not", or an answer not in the census) are left
+    untouched by that margin: neither up- nor down-weighted for it.
+
+    Census answers nobody in the room gave cannot be matched; they are dropped
+    and the margin's other shares renormalised. After every sweep weights are
+    trimmed to `bounds` (relative to mean 1) and renormalised; when a trim
+    binds, the margins are only approximately met and raking stops after
+    `max_iterations`. It stops early once every margin is within `tolerance`
+    (absolute difference of shares).
+    """
+    lo, hi = bounds
+    if not 0 < lo <= 1 <= hi:
+        raise ValueError("bounds must satisfy 0 < low <= 1 <= high")
+    people: dict[str, Ballot] = {}
+    for ballot in ballots:
+        people.pop(ballot.participant_id, None)
+        people[ballot.participant_id] = ballot
+    ids = list(people)
+    margins: list[tuple[np.ndarray, np.ndarray]] = []  # (answer index or -1, target shares)
+    for question, shares in census.items():
+        _normalised(shares)  # refuse negative or all-zero census margins up front
+        present = {answer_group(people[p].demographics, question, shares) for p in ids}
+        kept = {a: s for a, s in shares.items() if a in present}
+        if sum(kept.values()) <= 0:
+            continue  # nobody gave an answer the census counts: nothing to match
+        goal = _normalised(kept)
+        index = {a: i for i, a in enumerate(goal)}
+        codes = np.array(
+            [index.get(answer_group(people[p].demographics, question, goal), -1) for p in ids],
+            dtype=np.int64,
+        )
+        margins.append((codes, np.array(list(goal.values()))))
+
+    w = np.ones(len(ids))
+    for _ in range(max_iterations):
+        for codes, target in margins:
+            sums = _answer_sums(codes, target, w)
+            factors = np.divide(target * sums.sum(), sums, out=np.ones_like(sums), where=sums > 0)
+            answered = codes >= 0
+            w[answered] *= factors[codes[answered]]
+        w = _trim(w / w.mean(), lo, hi) if len(w) else w
+        if all(_margin_error(codes, target, w) <= tolerance for codes, target in margins):
+            break
+    return {p: float(x) for p, x in zip(ids, w, strict=True)}
+
+
+def _answer_sums(codes: np.ndarray, target: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Total weight per census answer, over the participants who gave one (code >= 0)."""
+    answered = codes >= 0
+    return np.bincount(codes[answered], weights=w[answered], minlength=len(target))
+
+
+def _margin_error(codes: np.ndarray, target: np.ndarray, w: np.ndarray) -> float:
+    sums = _answer_sums(codes, target, w)
+    total = sums.sum()
+    return float(np.abs(sums / total - target).max()) if total > 0 else 0.0
+
+
+def effective_sample_size(weights: Mapping[str, float] | Iterable[float]) -> float:
+    """Kish's effective sample size, (Σw)² / Σw²: n for equal weights, less otherwise."""
+    values = list(weights.values() if isinstance(weights, Mapping) else weights)
+    if any(v < 0 for v in values):
+        raise ValueError("weights must be non-negative")
+    top = max(values, default=0.0)
+    if top <= 0:
+        return 0.0
+    # ESS is scale-free; dividing by the largest weight keeps tiny weights from
+    # underflowing to a zero sum of squares.
+    scaled = [v / top for v in values]
+    return sum(scaled) ** 2 / sum(v * v for v in scaled)
+
+
+@dataclass(frozen=True)
+class WeightedResult:
+    raw: Result
+    weighted_counts: dict[str, float]
+    weighted_percents: dict[str, float]  # percent of weighted voters, beside raw.percent
+    effective_sample_size: float
+    weighted_mean: float | None = None  # scale polls only
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self.raw.to_dict()
+        for opt in raw["options"]:
+            opt["weighted_count"] = self.weighted_counts[opt["key"]]
+            opt["weighted_percent"] = self.weighted_percents[opt["key"]]
+        raw["effective_sample_size"] = self.effective_sample_size
+        if self.raw.kind == "scale":
+            raw["weighted_mean"] = self.weighted_mean
+        return raw
+
+
+def weighted_tally(
+    poll: PollSpec, ballots: Iterable[Ballot], weights: Mapping[str, float]
+) -> WeightedResult:
+    """Raw tally plus weighted figures; a voter with no weight (joined later) counts as 1."""
+    latest, rejected = latest_valid_ballots(poll, ballots)
+    raw = tally_choices(poll, (b.choice for b in latest.values()), rejected)
+    counts = dict.fromkeys(poll.keys, 0.0)
+    voter_weights = []
+    for pid, ballot in latest.items():
+        wt = weights.get(pid, 1.0)
+        voter_weights.append(wt)
+        for key in ballot.choice:
+            counts[key] += wt
+    total = sum(voter_weights)
+    percents = {k: 100.0 * c / total if total > 0 else 0.0 for k, c in counts.items()}
+    mean = None
+    if poll.kind == "scale" and total > 0:
+        mean = sum(int(k) * c for k, c in counts.items()) / total
+    return WeightedResult(raw, counts, percents, effective_sample_size(voter_weights), mean)

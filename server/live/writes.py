@@ -1,0 +1,351 @@
+"""Write side: each client write, committed before it is acked.
+
+Every function takes a session, the principal and the parsed message, and
+returns the extra ack fields plus what to publish once the commit is done.
+Resends (same client id) return the same ack and change nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.core import ballots, budget
+from server.core import tally as tallying
+from server.core.errors import N_, Conflict, Forbidden, InvalidMessage, NotFound, PollClosed
+from server.live import followup
+from server.protocol import messages as p
+from server.protocol.outcome import Outcome
+from server.storage.models import (
+    Comment,
+    DemographicAnswer,
+    DemographicOption,
+    DemographicQuestion,
+    Event,
+    EventTable,
+    Poll,
+    Question,
+    TableAllocation,
+    Vote,
+    utcnow,
+)
+from server.storage.poll_store import poll_options
+from server.storage.tokens import Principal
+
+
+async def comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> Outcome:
+    outcome = await apply_comment(s, who, msg)
+    if outcome.new_comment is None:
+        return outcome
+    try:
+        await s.commit()
+    except IntegrityError:
+        # The same comment arrived twice at once (two connections): the other won.
+        await s.rollback()
+        existing = (await s.exec(select(Comment).where(Comment.client_id == msg.id))).first()
+        if existing is None:
+            raise
+        return Outcome(ack={"comment_id": existing.id, "seq": existing.seq})
+    return outcome
+
+
+async def apply_comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> Outcome:
+    """Stage one comment (flushed, so it has its id) without committing: comments
+    are group-committed like votes. Every refusal is raised before staging."""
+    assert who.table_id is not None
+    existing = (await s.exec(select(Comment).where(Comment.client_id == msg.id))).first()
+    if existing is not None:
+        return Outcome(ack={"comment_id": existing.id, "seq": existing.seq})
+    table = await s.get(EventTable, who.table_id)
+    assert table is not None
+    if msg.seq <= table.last_seq:
+        raise Conflict(
+            f"sequence {msg.seq} was already used by another comment from this table "
+            f"(last is {table.last_seq}); number new comments after it"
+        )
+    question_id = msg.question_id
+    if question_id is not None:
+        q = await s.get(Question, question_id)
+        if q is None or q.event_id != who.event_id:
+            raise InvalidMessage(f"question {question_id} is not part of this event")
+    else:
+        ev = await s.get(Event, who.event_id)
+        question_id = ev.current_question_id if ev else None
+    row = Comment(
+        event_id=who.event_id,
+        table_id=who.table_id,
+        question_id=question_id,
+        client_id=msg.id,
+        seq=msg.seq,
+        text=msg.text,
+        star=msg.star,
+    )
+    table.last_seq = msg.seq
+    s.add(row)
+    s.add(table)
+    await s.flush()
+    return Outcome(ack={"comment_id": row.id, "seq": row.seq}, new_comment=row.id, comment_row=row)
+
+
+async def star(s: AsyncSession, who: Principal, msg: p.StarMsg) -> Outcome:
+    row = (await s.exec(select(Comment).where(Comment.client_id == msg.comment))).first()
+    if row is None or row.table_id != who.table_id:
+        raise NotFound("no such comment from this table")
+    row.star = msg.star
+    s.add(row)
+    await s.commit()
+    return Outcome(
+        events=[
+            (f"comments:{who.event_id}", {"type": "star", "comment_id": row.id, "star": row.star})
+        ]
+    )
+
+
+async def demographics(s: AsyncSession, who: Principal, msg: p.DemographicsMsg) -> Outcome:
+    assert who.participant_id is not None
+    questions = {
+        q.key: q
+        for q in (
+            await s.exec(
+                select(DemographicQuestion).where(DemographicQuestion.event_id == who.event_id)
+            )
+        ).all()
+    }
+    for key, answer in msg.answers.items():
+        q = questions.get(key)
+        if q is None:
+            raise InvalidMessage(f"unknown demographic question {key!r}")
+        keys = {
+            o.key
+            for o in (
+                await s.exec(select(DemographicOption).where(DemographicOption.question_id == q.id))
+            ).all()
+        }
+        if answer != tallying.PREFER_NOT and answer not in keys:
+            raise InvalidMessage(f"{answer!r} is not an answer to {key!r}")
+        assert q.id is not None
+        row = (
+            await s.exec(
+                select(DemographicAnswer).where(
+                    DemographicAnswer.participant_id == who.participant_id,
+                    DemographicAnswer.question_id == q.id,
+                )
+            )
+        ).first()
+        if row is None:
+            row = DemographicAnswer(
+                participant_id=who.participant_id,
+                question_id=q.id,
+                option_key=answer,
+                client_id=msg.id,
+            )
+        else:
+            row.option_key, row.client_id = answer, msg.id
+        s.add(row)
+    await s.commit()
+    return Outcome(events=[(f"demographics:{who.event_id}", {"type": "demographics_changed"})])
+
+
+async def vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome:
+    outcome = await apply_vote(s, who, msg)
+    await s.commit()
+    return outcome
+
+
+async def _options_once(s: AsyncSession, poll_id: int) -> list[Any]:
+    """A poll's options, read once per transaction: a group commit stages hundreds
+    of ballots for the same poll."""
+    cache: dict[int, list[Any]] = s.info.setdefault("poll_options", {})
+    if poll_id not in cache:
+        cache[poll_id] = await poll_options(s, poll_id)
+    return cache[poll_id]
+
+
+VOTES = "ballots"  # session.info key: (poll id, participant id) -> Vote or None
+
+
+async def prefetch_votes(s: AsyncSession, batch: list[tuple[Principal, Any]]) -> None:
+    """Read the standing ballots of a whole group commit in one query.
+
+    Without it each staged vote asked for its own ballot, and each of those
+    queries first flushed the vote staged before it (autoflush): two round trips
+    to the database per vote, on the path every ack waits for."""
+    pairs = {
+        (msg.poll_id, who.participant_id)
+        for who, msg in batch
+        if who.participant_id is not None and isinstance(getattr(msg, "poll_id", None), int)
+    }
+    found: dict[tuple[int, int], Vote | None] = dict.fromkeys(pairs)
+    if pairs:
+        rows = await s.exec(
+            select(Vote).where(
+                col(Vote.poll_id).in_({poll for poll, _ in pairs}),
+                col(Vote.participant_id).in_({who for _, who in pairs}),
+            )
+        )
+        for row in rows.all():
+            key = (row.poll_id, row.participant_id)
+            if key in found:
+                found[key] = row
+    standing = s.info.setdefault(VOTES, {})
+    for key, ballot in found.items():
+        standing.setdefault(key, ballot)  # a ballot staged earlier in this session stands
+
+
+async def apply_vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome:
+    """Stage one ballot in the session without committing (votes are group-committed).
+    Every refusal is raised before anything is staged."""
+    assert who.participant_id is not None
+    poll = await s.get(Poll, msg.poll_id)
+    if poll is None or poll.event_id != who.event_id:
+        raise NotFound(N_("poll {poll} does not exist"), poll=msg.poll_id)
+    key = (msg.poll_id, who.participant_id)
+    if key not in s.info.get(VOTES, {}):  # not staged by a group commit: read it alone
+        await prefetch_votes(s, [(who, msg)])
+    standing: dict[tuple[int, int], Vote | None] = s.info[VOTES]
+    row = standing[key]
+    if row is not None and (row.client_id == msg.id or msg.seq <= row.seq):
+        # A resend, or an older ballot arriving late: the newer one stands.
+        return Outcome(ack={"poll_id": poll.id, "seq": row.seq, "applied": row.client_id == msg.id})
+    if poll.status != "open" or (poll.closes_at is not None and utcnow() >= poll.closes_at):
+        raise PollClosed(N_("This poll is closed; your vote was not counted."))
+    assert poll.id is not None
+    try:
+        # Budgeting polls add their own checks (and allocation amounts) there.
+        choice, amounts = ballots.check_ballot(
+            poll, await _options_once(s, poll.id), msg.choice, msg.amounts
+        )
+    except tallying.BallotError as exc:
+        raise InvalidMessage(exc.msgid, **exc.values) from exc
+    if row is None:
+        row = Vote(
+            poll_id=poll.id, participant_id=who.participant_id, choice="", seq=0, client_id=""
+        )
+    row.choice, row.seq, row.client_id, row.updated_at = (
+        json.dumps(choice),
+        msg.seq,
+        msg.id,
+        utcnow(),
+    )
+    row.amounts = json.dumps(amounts) if amounts is not None else None
+    s.add(row)
+    standing[key] = row  # a second ballot from the same phone in this batch replaces it
+    return Outcome(ack={"poll_id": poll.id, "seq": msg.seq, "applied": True}, dirty_poll=poll.id)
+
+
+async def table_allocation(s: AsyncSession, who: Principal, msg: p.TableAllocationMsg) -> Outcome:
+    """Commit a table's consensus allocation (latest wins)."""
+    poll_id, amounts, client_id = msg.poll_id, msg.amounts, msg.id
+    assert who.table_id is not None
+    poll = await s.get(Poll, poll_id)
+    if poll is None or poll.event_id != who.event_id:
+        raise NotFound(f"poll {poll_id} does not exist")
+    row = (
+        await s.exec(
+            select(TableAllocation).where(
+                TableAllocation.poll_id == poll_id, TableAllocation.table_id == who.table_id
+            )
+        )
+    ).first()
+    if row is not None and row.client_id == client_id:
+        return Outcome(ack={"poll_id": poll_id, "amounts": json.loads(row.amounts)})
+    if poll.kind != "allocation":
+        raise InvalidMessage("tables can only send allocations for an allocation poll")
+    if poll.status == "draft":
+        raise InvalidMessage("this poll has not been opened yet")
+    try:
+        bp = ballots.budget_poll(poll, await poll_options(s, poll_id))
+        clean = budget.validate_amounts(bp, amounts)
+    except tallying.BallotError as exc:
+        raise InvalidMessage(exc.msgid, **exc.values) from exc
+    if row is None:
+        row = TableAllocation(poll_id=poll_id, table_id=who.table_id, amounts="", client_id="")
+    row.amounts, row.client_id, row.updated_at = json.dumps(clean), client_id, utcnow()
+    s.add(row)
+    try:
+        await s.commit()
+    except IntegrityError as exc:
+        # The same table sent from two laptops at once; the other one's write stands.
+        await s.rollback()
+        raise InvalidMessage("another allocation from this table arrived at once; resend") from exc
+    return Outcome(ack={"poll_id": poll_id, "amounts": clean}, dirty_poll=poll_id)
+
+
+async def set_question(s: AsyncSession, who: Principal, msg: p.SetQuestionMsg) -> Outcome:
+    ev = await s.get(Event, who.event_id)
+    assert ev is not None
+    if msg.question_id is not None:
+        q = await s.get(Question, msg.question_id)
+        if q is None or q.event_id != who.event_id:
+            raise NotFound(f"question {msg.question_id} does not exist")
+    ev.current_question_id = msg.question_id
+    s.add(ev)
+    await s.commit()
+    return Outcome(events=[(f"event:{who.event_id}", {"type": "question_changed"})])
+
+
+async def open_poll(s: AsyncSession, who: Principal, msg: p.OpenPollMsg) -> Outcome:
+    poll = await _own_poll(s, who, msg.poll_id)
+    poll.status = "open"
+    poll.opened_at = utcnow()
+    poll.closes_at = utcnow() + timedelta(seconds=msg.seconds) if msg.seconds else None
+    s.add(poll)
+    await s.commit()
+    return Outcome(
+        events=[(f"event:{who.event_id}", {"type": "poll_changed", "poll_id": poll.id})],
+        dirty_poll=poll.id,
+    )
+
+
+async def close_poll(s: AsyncSession, who: Principal, msg: p.ClosePollMsg) -> Outcome:
+    poll = await _own_poll(s, who, msg.poll_id)
+    poll.status = "closed"
+    poll.closes_at = utcnow()
+    s.add(poll)
+    await s.commit()
+    return Outcome(
+        events=[(f"event:{who.event_id}", {"type": "poll_changed", "poll_id": poll.id})],
+        dirty_poll=poll.id,
+    )
+
+
+async def screen(s: AsyncSession, who: Principal, msg: p.ScreenMsg) -> Outcome:
+    ev = await s.get(Event, who.event_id)
+    assert ev is not None
+    ev.screen_mode = msg.mode
+    s.add(ev)
+    await s.commit()
+    return Outcome(events=[(f"event:{who.event_id}", {"type": "screen_changed", "mode": msg.mode})])
+
+
+async def _own_poll(s: AsyncSession, who: Principal, poll_id: int) -> Poll:
+    poll = await s.get(Poll, poll_id)
+    if poll is None or poll.event_id != who.event_id:
+        raise NotFound(f"poll {poll_id} does not exist")
+    return poll
+
+
+ROLE_WRITES: dict[str, dict[str, Any]] = {
+    "table": {"comment": comment, "star": star, "table_allocation": table_allocation},
+    "participant": {"demographics": demographics, "vote": vote, "followup": followup.leave},
+    "producer": {
+        "set_question": set_question,
+        "open_poll": open_poll,
+        "close_poll": close_poll,
+        "screen": screen,
+    },
+    "team": {},
+    "display": {},
+}
+
+
+def handler_for(who: Principal, kind: str) -> Any:
+    handlers = ROLE_WRITES.get(who.role, {})
+    if kind not in handlers:
+        raise Forbidden(f"the {who.role} role cannot send {kind!r}")
+    return handlers[kind]

@@ -1,0 +1,329 @@
+"""Incoming websocket messages, validated. Documented in docs/protocol.md."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from server.core.errors import InvalidMessage, UnknownMessage
+
+MAX_COMMENT = 2000
+MAX_AT_ONCE = 500  # comments moved or discarded by one team op
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Write(_Msg):
+    id: str
+
+    @field_validator("id")
+    @classmethod
+    def _uuid(cls, v: str) -> str:
+        try:
+            return str(uuid.UUID(v))
+        except ValueError as exc:
+            raise ValueError("id must be a UUID") from exc
+
+
+class Ping(_Msg):
+    type: Literal["ping"]
+
+
+class CommentMsg(_Write):
+    type: Literal["comment"]
+    seq: int = Field(ge=1)
+    text: str
+    question_id: int | None = None
+    star: bool = False
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("the comment is empty")
+        if len(v) > MAX_COMMENT:
+            raise ValueError(f"the comment is longer than {MAX_COMMENT} characters")
+        return v
+
+
+class StarMsg(_Write):
+    type: Literal["star"]
+    comment: str
+    star: bool
+
+
+class DemographicsMsg(_Write):
+    type: Literal["demographics"]
+    answers: dict[str, str]
+
+
+class VoteMsg(_Write):
+    type: Literal["vote"]
+    poll_id: int
+    seq: int = Field(ge=1)
+    # Allocation polls send ``amounts`` instead (docs/budgeting.md); values are
+    # checked in server/core/budget.py so a refusal can say what is wrong in words.
+    choice: list[str] = Field(default_factory=list, max_length=50)
+    amounts: dict[str, Any] | None = Field(None, max_length=50)
+
+
+class TableAllocationMsg(_Write):
+    type: Literal["table_allocation"]
+    poll_id: int
+    amounts: dict[str, Any] = Field(max_length=50)
+
+
+class SetQuestionMsg(_Write):
+    type: Literal["set_question"]
+    question_id: int | None
+
+
+class OpenPollMsg(_Write):
+    type: Literal["open_poll"]
+    poll_id: int
+    seconds: int | None = Field(None, ge=5, le=3600)
+
+
+class ClosePollMsg(_Write):
+    type: Literal["close_poll"]
+    poll_id: int
+
+
+class ScreenMsg(_Write):
+    type: Literal["screen"]
+    mode: Literal["poll", "breakdown", "themes", "demographics", "join"]
+
+
+# -- theme-team workbench and themes → poll (see docs/workbench.md) ---------
+
+
+class _TeamOp(_Write):
+    """Every curation op names its question and, optionally, the member's
+    display name (typed once on the page) so the log says who did it."""
+
+    question_id: int
+    name: str = Field("", max_length=60)
+
+
+class SyncMsg(_TeamOp):
+    type: Literal["sync"]
+
+
+class RenameMsg(_TeamOp):
+    type: Literal["rename"]
+    theme: str
+    version: int
+    label: str = Field(min_length=1, max_length=200)
+
+
+class MergeMsg(_TeamOp):
+    type: Literal["merge"]
+    themes: list[str] = Field(min_length=1, max_length=50)
+    into: str
+    versions: dict[str, int]
+    label: str | None = Field(None, max_length=200)
+
+
+class SplitMsg(_TeamOp):
+    type: Literal["split"]
+    theme: str
+    version: int
+    comments: list[int] | None = Field(None, max_length=5000)
+    label: str | None = Field(None, max_length=200)
+
+
+class _OnComments(_TeamOp):
+    """An op on one ``comment`` or on several ``comments`` at once (a drag of a
+    multi-selection): several are applied as one step, one log row, one undo."""
+
+    comment: int | None = None
+    comments: list[int] | None = Field(None, min_length=1, max_length=MAX_AT_ONCE)
+
+    @model_validator(mode="after")
+    def _one_or_many(self) -> _OnComments:
+        if (self.comment is None) == (self.comments is None):
+            raise ValueError("give either comment or comments")
+        return self
+
+    @property
+    def ids(self) -> list[int]:
+        """The comments acted on, in the order given, each once."""
+        given = self.comments if self.comments is not None else [self.comment]
+        return list(dict.fromkeys(c for c in given if c is not None))
+
+
+class MoveMsg(_OnComments):
+    type: Literal["move"]
+    to: str | None
+    version: int | None = None
+
+
+class DiscardMsg(_OnComments):
+    type: Literal["discard"]
+    reason: str = Field(min_length=1, max_length=500)
+    version: int | None = None
+
+
+class RestoreMsg(_TeamOp):
+    type: Literal["restore"]
+    comment: int
+
+
+class PinQuoteMsg(_TeamOp):
+    type: Literal["pin_quote"]
+    theme: str
+    comment: int
+    version: int
+
+
+class UndoMsg(_TeamOp):
+    type: Literal["undo"]
+
+
+class RethemeMsg(_TeamOp):
+    type: Literal["retheme"]
+
+
+class PublishMsg(_TeamOp):
+    type: Literal["publish"]
+    themes: dict[str, int] = Field(max_length=100)
+
+
+class PollFromThemesMsg(_Write):
+    type: Literal["poll_from_themes"]
+    question_id: int
+    kind: Literal["multi", "ranking"]
+    max_choices: int | None = Field(None, ge=1, le=50)
+    prompt: str | None = Field(None, max_length=300)
+
+
+# -- evaluation survey and follow-up contacts (docs/evaluation.md) ----------
+
+
+class EvaluationMsg(_Write):
+    type: Literal["evaluation"]
+    answers: dict[str, Annotated[int, Field(ge=1, le=5)]] = Field(default_factory=dict)
+    table: int | None = Field(None, ge=1)  # absent: unchanged; null: would rather not say
+
+
+class FollowupMsg(_Write):
+    type: Literal["followup"]
+    email: str = Field(min_length=3, max_length=254)
+    remove: bool = False
+
+
+class OpenEvaluationMsg(_Write):
+    type: Literal["open_evaluation"]
+
+
+class CloseEvaluationMsg(_Write):
+    type: Literal["close_evaluation"]
+
+
+TEAM_OPS = {
+    "sync",
+    "rename",
+    "merge",
+    "split",
+    "move",
+    "discard",
+    "restore",
+    "pin_quote",
+    "undo",
+    "retheme",
+    "publish",
+}
+
+
+Incoming = Annotated[
+    Ping
+    | CommentMsg
+    | StarMsg
+    | DemographicsMsg
+    | VoteMsg
+    | TableAllocationMsg
+    | SetQuestionMsg
+    | OpenPollMsg
+    | ClosePollMsg
+    | ScreenMsg
+    | SyncMsg
+    | RenameMsg
+    | MergeMsg
+    | SplitMsg
+    | MoveMsg
+    | DiscardMsg
+    | RestoreMsg
+    | PinQuoteMsg
+    | UndoMsg
+    | RethemeMsg
+    | PublishMsg
+    | PollFromThemesMsg
+    | EvaluationMsg
+    | FollowupMsg
+    | OpenEvaluationMsg
+    | CloseEvaluationMsg,
+    Field(discriminator="type"),
+]
+_adapter: TypeAdapter[Any] = TypeAdapter(Incoming)
+KNOWN_TYPES = {
+    "ping",
+    "comment",
+    "star",
+    "demographics",
+    "vote",
+    "table_allocation",
+    "set_question",
+    "open_poll",
+    "close_poll",
+    "screen",
+    "poll_from_themes",
+    "evaluation",
+    "followup",
+    "open_evaluation",
+    "close_evaluation",
+    *TEAM_OPS,
+}
+
+
+def parse(text: str) -> Any:
+    """Parse one frame; raise InvalidMessage/UnknownMessage with a clear message."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidMessage(f"not JSON: {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise InvalidMessage("a message is a JSON object with a 'type'")
+    kind = data.get("type")
+    if not isinstance(kind, str) or kind not in KNOWN_TYPES:  # a list type is unhashable
+        raise UnknownMessage(f"unknown message type {kind!r}"[:200])
+    try:
+        return _adapter.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][1:]) or "message"
+        raise InvalidMessage(f"{where}: {first['msg'].removeprefix('Value error, ')}") from exc
+
+
+def message_id(text: str) -> str | None:
+    """The client id of a frame, if it has one, so even a refused write can be answered."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    if isinstance(data, dict) and isinstance(data.get("id"), str):
+        return str(data["id"])[:64]
+    return None

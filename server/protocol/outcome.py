@@ -1,0 +1,16 @@
+"""What handling one client message produced: the extra ack fields, and what to
+push once the write is committed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Outcome:
+    ack: dict[str, Any] = field(default_factory=dict)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    dirty_poll: int | None = None
+    new_comment: int | None = None
+    comment_row: Any = None  # the stored comment, to announce without a re-read

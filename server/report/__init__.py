@@ -1,0 +1,1 @@
+"""After (and during) the meeting: the same-day report, the exports, and re-importing an export."""

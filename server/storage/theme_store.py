@@ -1,0 +1,96 @@
+"""Comments and themes as the team, the screens and the trace view are sent them."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.storage.models import Comment, EventTable, Site, Theme, ThemeMembership, iso
+
+
+def comment_view(
+    c: Comment, table: EventTable | None = None, site: Site | None = None
+) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "table": table.name if table else None,
+        "table_id": c.table_id,
+        "site": site.name if site else None,
+        "question_id": c.question_id,
+        "text": c.text,
+        "star": c.star,
+        "at": iso(c.created_at),
+    }
+
+
+async def comments_view(
+    s: AsyncSession, event_id: int, question_id: int | None = None
+) -> list[dict[str, Any]]:
+    q = (
+        select(Comment, EventTable, Site)
+        .join(EventTable, col(Comment.table_id) == EventTable.id)
+        .join(Site, col(EventTable.site_id) == Site.id)
+        .where(Comment.event_id == event_id)
+    )
+    if question_id is not None:
+        q = q.where(Comment.question_id == question_id)
+    rows = (await s.exec(q.order_by(col(Comment.id)))).all()
+    return [comment_view(c, t, site) for c, t, site in rows]
+
+
+async def themes_view(
+    s: AsyncSession,
+    event_id: int,
+    published_only: bool = False,
+    question_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Themes with members and quotes, in three queries whatever their number
+    (this runs after every theming batch, with thousands of comments)."""
+    q = select(Theme).where(Theme.event_id == event_id)
+    if published_only:
+        q = q.where(Theme.published == True)  # noqa: E712
+    if question_id is not None:
+        q = q.where(Theme.question_id == question_id)
+    themes = (await s.exec(q.order_by(col(Theme.id)))).all()
+    ids = [t.id for t in themes]
+    members: dict[int, list[int]] = defaultdict(list)
+    if ids:
+        rows = await s.exec(
+            select(ThemeMembership.theme_id, ThemeMembership.comment_id).where(
+                col(ThemeMembership.theme_id).in_(ids)
+            )
+        )
+        for tid, cid in rows.all():
+            members[tid].append(cid)
+    quote_ids = {t.id: json.loads(t.quotes)[:3] for t in themes}
+    wanted = {cid for qs in quote_ids.values() for cid in qs}
+    texts: dict[int, Comment] = {}
+    if wanted:
+        found = await s.exec(select(Comment).where(col(Comment.id).in_(wanted)))
+        texts = {c.id: c for c in found.all() if c.id is not None}
+    out = []
+    for t in themes:
+        assert t.id is not None
+        quotes = [
+            {"id": c.id, "text": c.text, "table_id": c.table_id}
+            for cid in quote_ids[t.id]
+            if (c := texts.get(cid)) is not None
+        ]
+        out.append(
+            {
+                "id": t.id,
+                "key": t.key,
+                "question_id": t.question_id,
+                "label": t.label,
+                "size": len(members[t.id]),
+                "members": sorted(members[t.id]),
+                "quotes": quotes,
+                "published": t.published,
+                "version": t.version,
+            }
+        )
+    return out

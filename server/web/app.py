@@ -1,0 +1,138 @@
+"""The ASGI application: ``create_app(settings)`` builds everything; the
+lifespan owns the database, the hub, the worker executor and the meeting."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.event.loader import ensure_event_loaded
+from server.live.hub import RedisHub, make_hub
+from server.live.meeting import Meeting
+from server.settings import Settings
+from server.storage.db import Database
+from server.storage.migrate import upgrade
+from server.themes.rpc import Forwarder
+from server.web import admin, logging_setup, pages, trace
+from server.web import websocket as ws
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository: server/, display/, table_client/
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+class SecurityHeaders:
+    """No inline script anywhere: a strict CSP on every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                ]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+ROUTES = [
+    Route("/", pages.index),
+    Route("/healthz", pages.healthz),
+    Route("/join", pages.join_page),
+    Route("/j/{code}", pages.join_page),
+    Route("/api/join", pages.api_join, methods=["POST"]),
+    Route("/phone", pages.phone_page),
+    Route("/screen", pages.screen_page),
+    Route("/team", pages.team_page),
+    Route("/trace", trace.trace_page),
+    Route("/producer", pages.producer_page),
+    Route("/producer/report", pages.producer_report),
+    Route("/producer/links", admin.links_page, methods=["GET", "POST"]),
+    Route("/t/{token}", pages.table_page),
+    Route("/join-qr.svg", pages.join_qr),
+    WebSocketRoute("/ws/{role}", ws.endpoint, name="ws"),
+    Mount(
+        "/static/table",
+        StaticFiles(directory=ROOT / "table_client" / "static", check_dir=False),
+        name="table_static",
+    ),
+    Mount(
+        "/static/display",
+        StaticFiles(directory=ROOT / "display" / "static", check_dir=False),
+        name="display_static",
+    ),
+    Mount("/static", StaticFiles(directory=ROOT / "server" / "static"), name="static"),
+]
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        logging_setup.configure(settings.log_level)  # first: no token may reach a log
+        await asyncio.to_thread(upgrade, settings.db_url)
+        db = Database(settings.db_url)
+        hub = make_hub(settings.hub_url, settings.subscriber_queue, settings.db_url)
+        await hub.start()
+        executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="townhall-worker")
+        meeting = Meeting(settings, db, hub, executor)
+        await meeting.start()
+        app.state.settings = settings
+        app.state.meeting = meeting
+        guard = ws.Guard(settings, meeting)
+        await guard.start()
+        app.state.guard = guard
+        app.state.templates = pages.make_templates()
+        theming = forwarder = None
+        if settings.theming:
+            # Imported only where this process themes: the embedding libraries add
+            # seconds to start-up, which web processes of `serve --workers N` are spared.
+            from server.themes.workbench import Theming
+
+            theming = Theming(meeting)
+            await theming.start()
+            app.state.theming = theming.worker
+        elif isinstance(hub, RedisHub):
+            # The theming worker is another process (serve --workers N): team ops go to it.
+            forwarder = Forwarder(meeting, settings.curation_timeout)
+            await forwarder.start()
+        if settings.event_file is not None:
+            await ensure_event_loaded(db, settings.event_file)
+        try:
+            yield
+        finally:
+            if theming is not None:
+                await theming.stop()
+            if forwarder is not None:
+                await forwarder.stop()
+            await guard.stop()
+            await meeting.stop()
+            await hub.stop()
+            executor.shutdown(wait=False, cancel_futures=True)
+            await db.dispose()
+
+    return Starlette(routes=ROUTES, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])

@@ -1,0 +1,262 @@
+"""HTML pages and small JSON/HTTP endpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import segno
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlmodel import select
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from server.core import errors
+from server.event import i18n
+from server.live.meeting import Meeting
+from server.report.build import build_report
+from server.storage.models import Event, Participant, Site
+from server.storage.tokens import issue
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository: server/, display/, table_client/
+TEMPLATE_DIRS = [
+    ROOT / "server" / "templates",
+    ROOT / "display" / "templates",
+    ROOT / "table_client" / "templates",
+]
+
+
+def make_templates() -> Environment:
+    return Environment(
+        loader=FileSystemLoader([str(d) for d in TEMPLATE_DIRS]),
+        autoescape=select_autoescape(["html", "xml"], default=True),
+    )
+
+
+def render(
+    request: Request, name: str, status: int = 200, lang: str = i18n.SOURCE, **ctx: Any
+) -> HTMLResponse:
+    env: Environment = request.app.state.templates
+    ctx.setdefault("languages", [])
+    html = env.get_template(name).render(
+        request=request, lang=lang, _=i18n.catalogues().gettext(lang), **ctx
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def _offered(event_languages: str | None) -> list[str]:
+    return i18n.catalogues().offered((event_languages or i18n.SOURCE).split(","))
+
+
+def _language(request: Request, event_languages: str | None) -> tuple[str, dict[str, Any]]:
+    """The page's language and what the template needs for it: the JSON bundle for the
+    scripts and the switcher's links (docs/accessibility.md, "Languages")."""
+    cats = i18n.catalogues()
+    offered = _offered(event_languages)
+    lang = i18n.choose(
+        offered,
+        query=request.query_params.get("lang", ""),
+        cookie=request.cookies.get(i18n.COOKIE, ""),
+        accept=request.headers.get("accept-language", ""),
+    )
+    links = []
+    for code in offered if len(offered) > 1 else []:
+        url = request.url.include_query_params(lang=code)
+        links.append((code, i18n.NAMES.get(code, code), f"{url.path}?{url.query}"))
+    return lang, {"languages": links, "i18n_bundle": json.dumps(cats.bundle(lang))}
+
+
+async def _participant_page(
+    request: Request, name: str, alternate: bool = False, **ctx: Any
+) -> HTMLResponse:
+    ev = await _event(request)
+    lang, extra = _language(request, ev.languages if ev else None)
+    texts = await _meeting(request).texts(ev.id) if ev is not None and ev.id is not None else {}
+    # The event file's own texts in this language (server/event/localtext.py), for common.js.
+    extra["event_texts"] = json.dumps(texts.get(lang, {}))
+    if alternate:
+        extra["alternate_languages"] = _alternation(
+            request, _offered(ev.languages if ev else None), texts
+        )
+    response = render(request, name, lang=lang, **extra, **ctx)
+    if request.query_params.get("lang") == lang:  # the switcher: remember the choice
+        response.set_cookie(i18n.COOKIE, lang, max_age=7 * 86400, samesite="lax")
+    return response
+
+
+def _meeting(request: Request) -> Meeting:
+    return request.app.state.meeting  # type: ignore[no-any-return]
+
+
+async def _event(request: Request) -> Event | None:
+    async with _meeting(request).db.session() as s:
+        return (await s.exec(select(Event).order_by(Event.id))).first()  # type: ignore[arg-type]
+
+
+async def healthz(request: Request) -> JSONResponse:
+    m = _meeting(request)
+    ev = await _event(request)
+    return JSONResponse(
+        {
+            "status": "ok",
+            "event": ev.slug if ev else None,
+            "hub": "ok" if m.hub.healthy else "down",
+            # Which server process answered: useful behind --workers N and a proxy.
+            "pid": os.getpid(),
+        }
+    )
+
+
+async def index(request: Request) -> HTMLResponse:
+    return render(request, "index.html", event=await _event(request))
+
+
+async def join_page(request: Request) -> HTMLResponse:
+    return await _participant_page(request, "join.html", code=request.path_params.get("code", ""))
+
+
+async def api_join(request: Request) -> JSONResponse:
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    code = str(body.get("code", "")).strip().upper() if isinstance(body, dict) else ""
+    cats = i18n.catalogues()  # the join page's language, for its error messages
+    _ = cats.gettext(
+        i18n.choose(
+            cats.available(),
+            cookie=request.cookies.get(i18n.COOKIE, ""),
+            accept=request.headers.get("accept-language", ""),
+        )
+    )
+    if not code:
+        return JSONResponse(
+            {"error": _("Type the event code shown on the screen.")}, status_code=400
+        )
+    m = _meeting(request)
+    async with m.db.session() as s:
+        ev = (await s.exec(select(Event).where(Event.code == code))).first()
+        if ev is None or ev.id is None:
+            return JSONResponse(
+                {
+                    "error": _(
+                        "No meeting has the code {code}. Check the code on the screen.", code=code
+                    )
+                },
+                status_code=404,
+            )
+        site_id = None
+        site_key = str(body.get("site") or "") if isinstance(body, dict) else ""
+        if site_key:
+            site = (
+                await s.exec(select(Site).where(Site.event_id == ev.id, Site.key == site_key))
+            ).first()
+            if site is None:
+                return JSONResponse(
+                    {
+                        "error": _(
+                            "This meeting has no site {site}. Scan the code again.",
+                            site=repr(site_key),
+                        )
+                    },
+                    status_code=404,
+                )
+            site_id = site.id
+        participant = Participant(event_id=ev.id, site_id=site_id)
+        s.add(participant)
+        await s.flush()
+        token = await issue(s, ev.id, "participant", participant_id=participant.id)
+        await s.commit()
+    return JSONResponse({"token": token, "event": ev.title})
+
+
+async def phone_page(request: Request) -> HTMLResponse:
+    return await _participant_page(request, "phone.html")
+
+
+async def _role_page(request: Request, role: str, template: str) -> Response:
+    token = request.query_params.get("token", "")
+    try:
+        await _meeting(request).authenticate(token, role)
+    except errors.Forbidden as exc:
+        return render(request, "error.html", status=403, message=exc.message)
+    return render(request, template, token=token)
+
+
+async def screen_page(request: Request) -> Response:
+    token = request.query_params.get("token", "")
+    try:
+        await _meeting(request).authenticate(token, "display")
+    except errors.Forbidden as exc:
+        return render(request, "error.html", status=403, message=exc.message)
+    return await _participant_page(request, "screen.html", alternate=True, token=token)
+
+
+def _alternation(request: Request, offered: list[str], texts: dict[str, dict[str, str]]) -> str:
+    """For a screen that takes turns with the event's languages: every language's
+    catalogues and the pace, as JSON for common.js; "" when it keeps one language."""
+    seconds = _meeting(request).settings.screen_language_seconds
+    try:
+        seconds = float(request.query_params.get("alternate", seconds))
+    except ValueError:
+        pass  # a mistyped link: the server's default
+    seconds = max(seconds, 2.0) if seconds > 0 else 0.0  # slower than a reader, not a strobe
+    if len(offered) < 2 or seconds <= 0 or request.query_params.get("lang"):
+        return ""
+    return json.dumps(
+        {
+            "seconds": seconds,
+            "order": offered,
+            "interface": {code: i18n.catalogues().bundle(code) for code in offered},
+            "texts": {code: texts.get(code, {}) for code in offered},
+        }
+    )
+
+
+async def team_page(request: Request) -> Response:
+    return await _role_page(request, "team", "team.html")
+
+
+async def producer_page(request: Request) -> Response:
+    return await _role_page(request, "producer", "producer.html")
+
+
+async def table_page(request: Request) -> Response:
+    token = request.path_params["token"]
+    try:
+        await _meeting(request).authenticate(token, "table")
+    except errors.Forbidden as exc:
+        return render(request, "error.html", status=403, message=exc.message)
+    ws_url = str(request.url_for("ws", role="table")).replace("http", "ws", 1)
+    return render(request, "table.html", token=token, ws_url=ws_url)
+
+
+async def join_qr(request: Request) -> Response:
+    ev = await _event(request)
+    if ev is None:
+        return Response(status_code=404)
+    url = f"{_meeting(request).settings.base_url}/j/{ev.code}"
+    site = request.query_params.get("site", "")
+    if site.replace("-", "").replace("_", "").isalnum():
+        url += f"?site={site}"
+    svg = segno.make(url, error="m").svg_inline(scale=8, dark="#000", light="#fff")
+    return Response(svg, media_type="image/svg+xml")
+
+
+async def join_redirect(request: Request) -> Response:
+    return RedirectResponse("/join")
+
+
+async def producer_report(request: Request) -> Response:
+    """The same-day report as of now, for the producer to download or print."""
+    m = _meeting(request)
+    try:
+        who = await m.authenticate(request.query_params.get("token", ""), "producer")
+    except errors.Forbidden as exc:
+        return render(request, "error.html", status=403, message=exc.message)
+    html = await build_report(
+        m.db, who.event_id, small_cell=m.settings.small_cell, css_href="/static/report.css"
+    )
+    return HTMLResponse(html, headers={"cache-control": "no-store"})

@@ -1,0 +1,305 @@
+"""Websocket endpoints: one per role, all speaking the envelope in docs/protocol.md.
+
+Every frame passes, in order: the size check (1009), the rate limit
+(``rate_limited``, then 4003 for a client that keeps flooding), parsing
+(``invalid`` / ``unknown_type``), the role check (``forbidden``), and only then
+the meeting. No client input reaches the meeting unchecked, and no failure of
+one connection touches another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlmodel import col, select
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from server.core import errors
+from server.event import i18n
+from server.live.hub import RESYNC
+from server.live.meeting import Meeting
+from server.live.ratelimit import ConnectionLimiter, RateLimiter
+from server.protocol import messages as protocol
+from server.settings import Settings
+from server.storage.models import AccessToken
+from server.storage.tokens import Principal
+from server.web import admin
+
+log = logging.getLogger("townhall.ws")
+
+# URL path segment -> token role
+PATH_ROLES = {
+    "table": "table",
+    "phone": "participant",
+    "display": "display",
+    "team": "team",
+    "producer": "producer",
+}
+
+
+def origin_allowed(ws: WebSocket, extra: list[str]) -> bool:
+    """Browsers always send Origin; a page from another site must not act with our tokens.
+    Non-browser clients (table laptops, load tests) send none and rely on their token."""
+    origin = ws.headers.get("origin")
+    if not origin:
+        return True
+    host = ws.headers.get("host", "")
+    return urlsplit(origin).netloc == host or origin.rstrip("/") in extra
+
+
+class Guard:
+    """Per-process state every connection shares: the rate limiter, and the live
+    connections by token id so a revoked token's sockets can be closed (4001).
+    Revocations arrive through the hub, so they reach every process."""
+
+    def __init__(self, settings: Settings, meeting: Meeting) -> None:
+        self.meeting = meeting
+        self.limiter = RateLimiter(
+            settings.rate_limits, settings.rate_token_factor, settings.rate_flood_close
+        )
+        self.admin = admin.TokenAdmin(meeting)
+        self._live: dict[int, set[_Connection]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        ready = asyncio.Event()
+        self._task = asyncio.create_task(self._listen(ready))
+        await ready.wait()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def add(self, token_id: int, conn: _Connection) -> None:
+        self._live[token_id].add(conn)
+
+    def discard(self, token_id: int, conn: _Connection) -> None:
+        conns = self._live.get(token_id)
+        if conns is not None:
+            conns.discard(conn)
+            if not conns:
+                del self._live[token_id]
+
+    def live_count(self, token_id: int) -> int:
+        return len(self._live.get(token_id, ()))
+
+    async def _listen(self, ready: asyncio.Event) -> None:
+        async with self.meeting.hub.subscribe(admin.REVOCATIONS) as sub:
+            ready.set()
+            while True:
+                message = await sub.get()
+                try:
+                    if message is RESYNC:
+                        # Notices were dropped: ask the database which live tokens died.
+                        await self._close_tokens(await self._revoked_among(list(self._live)))
+                    else:
+                        await self._close_tokens([int(t) for t in message.get("token_ids", [])])
+                except Exception:
+                    log.exception("could not apply a token revocation")
+
+    async def _revoked_among(self, token_ids: list[int]) -> list[int]:
+        if not token_ids:
+            return []
+        async with self.meeting.db.session() as s:
+            q = select(AccessToken.id).where(
+                col(AccessToken.id).in_(token_ids), col(AccessToken.revoked).is_(True)
+            )
+            return [i for i in (await s.exec(q)).all() if i is not None]
+
+    async def _close_tokens(self, token_ids: list[int]) -> None:
+        conns = [c for t in token_ids for c in list(self._live.get(t, ()))]
+        await asyncio.gather(
+            *(c.kick(errors.CLOSE_TOKEN_REVOKED, REVOKED, "forbidden") for c in conns)
+        )
+        if conns:
+            log.info("closed %d connection(s) of revoked tokens", len(conns))
+
+
+REVOKED = "this link was revoked by the producer; ask for a new one"
+
+
+async def endpoint(ws: WebSocket) -> None:
+    meeting: Meeting = ws.app.state.meeting
+    guard: Guard = ws.app.state.guard
+    role = PATH_ROLES.get(ws.path_params["role"])
+    await ws.accept()
+    if role is None:
+        await _refuse(ws, "no such endpoint")
+        return
+    if not origin_allowed(ws, meeting.settings.allowed_origins):
+        await _refuse(ws, "connections from other sites are not allowed")
+        return
+    try:
+        who = await meeting.authenticate(ws.query_params.get("token"), role)
+    except errors.Forbidden as exc:
+        await _refuse(ws, exc.message)
+        return
+    conn = _Connection(ws, meeting, guard, who)
+    guard.add(who.token_id, conn)
+    try:
+        await conn.run()
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        log.exception("connection failed")
+        with contextlib.suppress(Exception):
+            await ws.close(errors.CLOSE_SERVER_ERROR)
+    finally:
+        guard.discard(who.token_id, conn)
+
+
+async def _refuse(ws: WebSocket, message: str) -> None:
+    await ws.send_json({"type": "error", "id": None, "code": "forbidden", "message": message})
+    await ws.close(errors.CLOSE_POLICY, reason=message[:120])
+
+
+class _Connection:
+    def __init__(self, ws: WebSocket, meeting: Meeting, guard: Guard, who: Principal) -> None:
+        self.ws = ws
+        self.meeting = meeting
+        self.guard = guard
+        self.who = who
+        self.limiter: ConnectionLimiter = guard.limiter.connection(who.role, who.token_id)
+        self._send_lock = asyncio.Lock()
+        self._closed = False
+        # Participants' pages say their language (?lang=) so refusals reach them in it.
+        lang = ws.query_params.get("lang", "")
+        cats = i18n.catalogues()
+        self.gettext = cats.gettext(lang) if lang in cats.available() else None
+
+    async def send(self, message: dict[str, Any]) -> None:
+        async with self._send_lock:
+            if not self._closed:
+                await self.ws.send_json(message)
+
+    async def kick(self, code: int, message: str, error_code: str | None = None) -> None:
+        """Close from the server side (revoked token, flooding, oversize frame),
+        with an ``error`` first when the client should show why."""
+        async with self._send_lock:
+            if self._closed or self.ws.application_state != WebSocketState.CONNECTED:
+                return
+            self._closed = True
+            with contextlib.suppress(Exception):
+                if error_code is not None:
+                    await self.ws.send_json(
+                        {"type": "error", "id": None, "code": error_code, "message": message}
+                    )
+                await self.ws.close(code, reason=message[:120])
+
+    async def run(self) -> None:
+        who = self.who
+        async with self.meeting.hub.subscribe(*self.meeting.topics(who)) as sub:
+            await self.send(await self.meeting.snapshot(who))
+            pusher = asyncio.create_task(self._push(sub))
+            try:
+                await self._read()
+            finally:
+                pusher.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await pusher
+
+    async def _push(self, sub: Any) -> None:
+        while True:
+            message = await sub.get()
+            if message is RESYNC:
+                message = await self.meeting.snapshot(self.who)
+            await self.send(message)
+
+    async def _read(self) -> None:
+        limit = self.meeting.settings.max_frame_bytes
+        while not self._closed:
+            frame = await self.ws.receive()
+            if frame["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(frame.get("code", 1000))
+            text: str | None = frame.get("text")
+            size = len(text.encode()) if text is not None else len(frame.get("bytes") or b"")
+            if size > limit:
+                await self.kick(errors.CLOSE_TOO_BIG, "frame too big")
+                return
+            verdict = self.limiter.check()
+            if not verdict.allowed:
+                if verdict.close:
+                    log.warning("closing a %s connection that keeps flooding", self.who.role)
+                    await self.kick(
+                        errors.CLOSE_FLOODING,
+                        self._tr(errors.N_("Too many messages; slow down.")),
+                        "rate_limited",
+                    )
+                    return
+                msg_id = protocol.message_id(text) if text is not None else None
+                await self.send(_rate_limited(msg_id, verdict.retry_after, self.gettext))
+                continue
+            if text is None:
+                await self.send(
+                    _error(None, errors.InvalidMessage("send JSON text frames, not binary"))
+                )
+                continue
+            await self._handle(text)
+
+    async def _handle(self, text: str) -> None:
+        revoked: list[int] = []
+        try:
+            reply, revoked = await self._dispatch(text)
+        except errors.TownhallError as exc:
+            reply = _error(protocol.message_id(text), exc, self.gettext)
+        except Exception:
+            log.exception("write failed")
+            reply = {
+                "type": "error",
+                "id": protocol.message_id(text),
+                "code": "server_error",
+                "message": self._tr(
+                    errors.N_("The server could not store this; it was not saved. Send it again.")
+                ),
+            }
+        if self.ws.application_state == WebSocketState.CONNECTED:
+            await self.send(reply)
+        if revoked:
+            # After the ack: a producer re-issuing their own link gets the new one first.
+            await admin.announce_revoked(self.meeting.hub, revoked)
+
+    async def _dispatch(self, text: str) -> tuple[dict[str, Any], list[int]]:
+        try:
+            msg = protocol.parse(text)
+        except RecursionError as exc:
+            raise errors.InvalidMessage("the message is nested too deeply") from exc
+        except errors.UnknownMessage:
+            if not admin.is_admin_message(text):
+                raise
+            result = await self.guard.admin.handle(self.who, admin.parse(text), self._base_url())
+            return result.reply, result.revoked
+        return await self.meeting.handle(self.who, msg), []
+
+    def _tr(self, msgid: str) -> str:
+        return self.gettext(msgid) if self.gettext is not None else msgid
+
+    def _base_url(self) -> str:
+        if self.meeting.settings.public_url:
+            return self.meeting.settings.base_url
+        # The address the producer reached us at is one a table can reach too.
+        scheme = "https" if self.ws.url.scheme == "wss" else "http"
+        return f"{scheme}://{self.ws.url.netloc}"
+
+
+def _error(
+    msg_id: str | None, exc: errors.TownhallError, gettext: errors.Gettext | None = None
+) -> dict[str, Any]:
+    return {"type": "error", "id": msg_id, "code": exc.code, "message": exc.translated(gettext)}
+
+
+def _rate_limited(
+    msg_id: str | None, retry_after: float, gettext: errors.Gettext | None = None
+) -> dict[str, Any]:
+    wait = max(0.1, round(retry_after, 1))
+    exc = errors.RateLimited(
+        errors.N_("Slow down: too many messages; this one was not stored, send it again in {s} s"),
+        s=f"{wait:g}",
+    )
+    return {**_error(msg_id, exc, gettext), "retry_after": wait}

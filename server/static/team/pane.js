@@ -104,7 +104,7 @@ function drawSoon() {
 // The listed ids after a change; keeps the rows on screen where they were when
 // comments come or go above them (nothing jumps under the member's eyes).
 function relist(ids) {
-  const topIndex = Math.floor(scroller.scrollTop / ROW);
+  const topIndex = view.length ? Math.floor(scroller.scrollTop / ROW) : 0;
   const topId = view.length ? view[Math.min(topIndex, view.length - 1)] : null;
   view = filtering() ? ids.filter(function (id) { const c = S.comments.get(id); return !c || matches(c); }) : ids.slice();
   at = new Map();
@@ -205,16 +205,18 @@ export function show(key) {
   anchor = null;
   freshMark = key === ALL || key === DISCARDED ? Infinity : markLooked(key);
   list.replaceChildren();
-  scroller.scrollTop = 0;
   view = [];
+  // Everything written before the first layout is read (scrollTop, clientHeight):
+  // one layout of the page, not two.
+  fillHead();
+  preview(null);
   relist(idsOf(key));
   active = view.length ? view[0] : null;
-  draw();
-  setActive(active);
-  fillHead();
   fillCount();
   noteSelection();
-  preview(null);
+  scroller.scrollTop = 0;
+  draw();
+  setActive(active);
 }
 
 // After a message: the list is recomputed (cheap), the rows in view re-placed.

@@ -8,6 +8,7 @@ import {
   S, ALL, UNASSIGNED, DISCARDED, idsOf, labelOf, isTheme, matches, filtering, markLooked,
   tablesOf, plural,
 } from "./model.js";
+import { setText } from "./dom.js";
 
 const t = window.townhall;
 const $ = function (id) { return document.getElementById(id); };
@@ -60,14 +61,24 @@ function whereText(id) {
   return where === UNASSIGNED ? "not in a theme" : where === DISCARDED ? "discarded" : labelOf(where);
 }
 
+// A row's marks and place; only what differs is written (a message that moves two
+// comments must not restyle the forty rows in view).
 function fillRow(li, id) {
-  li.classList.toggle("is-new", id > freshMark);
+  const fresh = id > freshMark;
+  if (li._fresh !== fresh) { li.classList.toggle("is-new", fresh); li._fresh = fresh; }
   const picked = sel.has(id);
-  li.classList.toggle("selected", picked);
-  li.firstChild.firstChild.checked = picked;
-  li.setAttribute("aria-posinset", String(at.get(id) + 1));
-  li.setAttribute("aria-setsize", String(view.length));
-  li.style.transform = "translateY(" + at.get(id) * ROW + "px)";
+  if (li._picked !== picked) {
+    li.classList.toggle("selected", picked);
+    li.firstChild.firstChild.checked = picked;
+    li._picked = picked;
+  }
+  const i = at.get(id);
+  if (li._i !== i) {
+    li.setAttribute("aria-posinset", String(i + 1));
+    li.style.transform = "translateY(" + i * ROW + "px)";
+    li._i = i;
+  }
+  if (li._n !== view.length) { li.setAttribute("aria-setsize", String(view.length)); li._n = view.length; }
   if (S.open === ALL) {
     const where = whereText(id);
     if (li._where !== where) { li.querySelector(".c-where").textContent = where; li._where = where; }
@@ -120,22 +131,26 @@ function fillHead() {
   const key = S.open;
   const ids = idsOf(key);
   const th = isTheme(key) ? S.themes.get(key) : null;
-  $("pane-label").textContent = labelOf(key);
+  setText($("pane-label"), labelOf(key));
   $("pane-badge").hidden = !(th && th.published);
   const bits = [plural(ids.length, "comment", "comments"), plural(tablesOf(ids), "table", "tables")];
   if (th && th.keywords && th.keywords.length) bits.push("keywords: " + th.keywords.join(", "));
-  $("pane-meta").textContent = bits.join(" · ");
+  setText($("pane-meta"), bits.join(" · "));
   $("theme-tools").hidden = !th;
   $("unpublish").hidden = !(th && th.published);
   const quotes = $("pane-quotes");
-  t.clear(quotes);
+  const shownQuotes = th ? th.quotes.map(function (q) { return q.id + ":" + q.text; }).join("\n") : "";
+  if (quotes._shown !== shownQuotes) {
+    quotes._shown = shownQuotes;
+    t.clear(quotes);
+    if (th) th.quotes.forEach(function (q) {
+      const li = t.el("li", null, "quote");
+      li.appendChild(t.el("span", q.text, "q-text"));
+      li.title = q.text;
+      quotes.appendChild(li);
+    });
+  }
   quotes.hidden = !th || !th.quotes.length;
-  if (th) th.quotes.forEach(function (q) {
-    const li = t.el("li", null, "quote");
-    li.appendChild(t.el("span", q.text, "q-text"));
-    li.title = q.text;
-    quotes.appendChild(li);
-  });
   list.classList.toggle("all", key === ALL);
   tools.querySelector("[data-act=pin]").hidden = !th;
   tools.querySelector("[data-act=move]").hidden = key === DISCARDED;
@@ -145,8 +160,8 @@ function fillHead() {
 
 function fillCount() {
   const total = idsOf(S.open).length;
-  $("pane-count").textContent = filtering() ? t.number(view.length) + " of " +
-    plural(total, "comment", "comments") + " match" : plural(total, "comment", "comments");
+  setText($("pane-count"), filtering() ? t.number(view.length) + " of " +
+    plural(total, "comment", "comments") + " match" : plural(total, "comment", "comments"));
   const empty = $("pane-empty");
   empty.hidden = view.length > 0;
   empty.textContent = total && filtering() ? "No comment here matches the search or filters." :
@@ -299,6 +314,7 @@ function select(id, yes) {
   if (li && li.parentNode === list) {
     li.classList.toggle("selected", yes);
     li.firstChild.firstChild.checked = yes;
+    li._picked = yes;
   }
 }
 

@@ -6,6 +6,7 @@ import {
   S, ALL, UNASSIGNED, DISCARDED, idsOf, labelOf, tablesOf, arrivals, newSince,
   filtering, matchCount, plural,
 } from "./model.js";
+import { setHidden, setText } from "./dom.js";
 
 const t = window.townhall;
 const SVG = "http://www.w3.org/2000/svg";
@@ -15,6 +16,11 @@ let on = { open: function () {}, pick: function () {} };
 export function rowOf(key) { return rows.get(key); }
 
 function span(cls, text) { return t.el("span", text, cls); }
+
+function setBars(li, ids) {
+  const d = bars(arrivals(ids));
+  if (li._bars !== d) { li.querySelector("path").setAttribute("d", d); li._bars = d; }
+}
 
 function hidden(text) { return span("visually-hidden", text); }
 
@@ -78,32 +84,27 @@ function fillCounts(key) {
   const li = rows.get(key);
   if (!li) return;
   const ids = idsOf(key);
-  li.querySelector(".t-size .n").textContent = t.number(ids.length);
+  setText(li.querySelector(".t-size .n"), t.number(ids.length));
   const fresh = key === ALL || key === DISCARDED ? 0 : newSince(key);
   const nw = li.querySelector(".t-new");
-  nw.textContent = fresh ? "+" + t.number(fresh) + " new" : "";
-  nw.hidden = !fresh || S.open === key;
+  setText(nw, fresh ? "+" + t.number(fresh) + " new" : "");
+  setHidden(nw, !fresh || S.open === key);
   const m = li.querySelector(".t-match");
-  if (filtering()) {
-    const n = matchCount(key);
-    m.textContent = t.number(n) + " match";
-    m.hidden = false;
-  } else {
-    m.hidden = true;
-  }
+  if (filtering()) setText(m, t.number(matchCount(key)) + " match");
+  setHidden(m, !filtering());
 }
 
 function fillTheme(key) {
   const li = rows.get(key);
   const th = S.themes.get(key);
   if (!li || !th) return;
-  li.querySelector(".t-label").textContent = th.label;
-  li.querySelector(".t-tables").textContent = plural(tablesOf(th.members), "table", "tables");
-  li.querySelector(".t-kw").textContent = (th.keywords || []).join(" · ");
-  li.querySelector(".badge").hidden = !th.published;
+  setText(li.querySelector(".t-label"), th.label);
+  setText(li.querySelector(".t-tables"), plural(tablesOf(th.members), "table", "tables"));
+  setText(li.querySelector(".t-kw"), (th.keywords || []).join(" · "));
+  setHidden(li.querySelector(".badge"), !th.published);
   li.classList.toggle("is-published", !!th.published);
   li.dataset.published = th.published ? "true" : "false";
-  li.querySelector("path").setAttribute("d", bars(arrivals(th.members)));
+  setBars(li, th.members);
   const pick = li.querySelector("input.pick");
   pick.setAttribute("aria-label", "select theme: " + th.label);
   pick.checked = S.picked.has(key);
@@ -112,9 +113,9 @@ function fillTheme(key) {
 
 function fillBucket(key) {
   const li = rows.get(key);
-  li.querySelector(".t-label").textContent = labelOf(key);
+  setText(li.querySelector(".t-label"), labelOf(key));
   const ids = idsOf(key);
-  li.querySelector(".t-tables").textContent = key === DISCARDED ? "" : plural(tablesOf(ids), "table", "tables");
+  setText(li.querySelector(".t-tables"), key === DISCARDED ? "" : plural(tablesOf(ids), "table", "tables"));
 }
 
 // The whole list, for a new question, the first themes, or a re-sort.
@@ -150,13 +151,11 @@ export function updateList(diff) {
   if (diff.members.length) {
     // A new comment widens the time span every sparkline is drawn over.
     S.order.forEach(function (key) {
-      if (diff.changed.indexOf(key) < 0 && diff.added.indexOf(key) < 0) {
-        rows.get(key).querySelector("path").setAttribute("d", bars(arrivals(S.themes.get(key).members)));
-      }
+      if (diff.changed.indexOf(key) < 0 && diff.added.indexOf(key) < 0) setBars(rows.get(key), S.themes.get(key).members);
     });
   }
   refreshCounts();
-  document.getElementById("theme-count").textContent = t.number(S.order.length);
+  setText(document.getElementById("theme-count"), t.number(S.order.length));
 }
 
 export function refreshCounts() {

@@ -3,7 +3,8 @@
 
 The facilitator's two clients, then the theme team's workbench and the
 traceability page at 1440×900 with a full hall: 500 tables type 5,000 comments
-through the real embedding model, curated to 50 themes (several minutes).
+(the Polis town conversations, each typed by several tables) through the real
+embedding model, curated to 50 themes (several minutes).
 ``--hall DIR`` reuses a hall kept by ``bench/workbench_render.py --keep DIR``;
 ``--only workbench`` skips the facilitator's clients."""
 
@@ -95,20 +96,9 @@ async def hall_shots(base: str, tokens: Any) -> None:
         hello = await recv_type(team, "hello", 60)
         q = hello["event"]["rounds"][0]["questions"][0]["id"]
         themes = sorted((await current(team, q))["themes"], key=lambda t: -t["size"])
-        # Two themes named by the team and published, so the list shows both kinds.
-        for th, label in zip(
-            themes[:2], ("Buses after dark", "Parks and green space"), strict=True
-        ):
-            await team_op(
-                team, "rename", q, theme=th["key"], version=th["version"], label=label, name="Ana"
-            )
-        now = {t["key"]: t for t in (await current(team, q))["themes"]}
+        # Two themes published, so the list shows both kinds.
         await team_op(
-            team,
-            "publish",
-            q,
-            name="Ana",
-            themes={t["key"]: now[t["key"]]["version"] for t in themes[:2]},
+            team, "publish", q, name="Ana", themes={t["key"]: t["version"] for t in themes[:2]}
         )
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -118,7 +108,7 @@ async def hall_shots(base: str, tokens: Any) -> None:
         await page.wait_for_selector("#comments li.crow")
         # Comments still arriving: some themes show what is new since Ana looked.
         some = dict(list(tokens.tables.items())[:40])
-        await type_comments(ws_base, some, hall_texts(5040)[-40:])
+        await type_comments(ws_base, some, hall_texts(5040, civic=True)[-40:])
         await asyncio.sleep(3)
         rows = page.locator("#comments li.crow")
         for i in (2, 3):
@@ -160,7 +150,7 @@ def main() -> None:
     proc, base = start_server(db_url, tmp / "server.log", env)
     try:
         if not args.hall:
-            asyncio.run(fill_hall(base.replace("http", "ws", 1), tokens, 5000, 50))
+            asyncio.run(fill_hall(base.replace("http", "ws", 1), tokens, 5000, 50, civic=True))
         asyncio.run(hall_shots(base, tokens))
     finally:
         proc.terminate()

@@ -51,11 +51,13 @@ def hall_event(tmp: Path, tables: int = 500) -> Path:
     return path
 
 
-def hall_texts(n: int) -> list[str]:
+def hall_texts(n: int, civic: bool = False) -> list[str]:
     """``n`` real comments: the public Polis conversations first, then ArgKP's
-    arguments (shipped sample if the shared data is absent); repeated if short."""
+    arguments (shipped sample if the shared data is absent); repeated if short.
+    ``civic``: the Polis town conversations only (~1,100 comments, each typed by
+    several tables), for pictures of a town meeting rather than of debate motions."""
     texts: list[str] = []
-    for name in SOURCES:
+    for name in SOURCES[:3] if civic else SOURCES:
         path = SHARED_DATA / name
         if path.exists():
             with path.open(encoding="utf-8") as f:
@@ -190,17 +192,18 @@ async def shape(team: ClientConnection, question_id: int, count: int) -> dict[st
 
 
 async def fill_hall(
-    ws_base: str, tokens: Any, comments: int, themes: int, within: float = 900
+    ws_base: str, tokens: Any, comments: int, themes: int, within: float = 900, civic: bool = False
 ) -> dict[str, Any]:
-    """Tables type ``comments`` comments; once all are placed the team re-themes and
-    curates to ``themes`` themes. Returns the question's themes message."""
+    """Tables type ``comments`` comments (``hall_texts``); once all are placed the team
+    re-themes and curates to ``themes`` themes. Returns the question's themes message."""
     async with connect(f"{ws_base}/ws/team?token={tokens.team}", max_size=MAX_SIZE) as team:
         hello = await recv_type(team, "hello", 60)
         question_id = hello["event"]["rounds"][0]["questions"][0]["id"]
         watcher = Watcher(team)
         reading = asyncio.create_task(watcher.run())
         try:
-            ids = await type_comments(ws_base, tokens.tables, hall_texts(comments), within)
+            texts = hall_texts(comments, civic)
+            ids = await type_comments(ws_base, tokens.tables, texts, within)
             async with asyncio.timeout(within):
                 await watcher.placing(ids)
         finally:

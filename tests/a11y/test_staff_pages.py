@@ -95,6 +95,18 @@ async def test_staff_pages_have_no_serious_axe_violations(
     await expect(team.locator("#shortcuts")).to_be_visible(timeout=WAIT)
     found += await axe_violations(team, "team shortcut help")
 
+    q = themed_server.question_id
+    async with connect(s.ws_url("team", s.tokens.team)) as ws:  # one theme on the screens
+        await recv_until(ws, "hello")
+        th = max((await sync(ws, q))["themes"], key=lambda t: t["size"])
+        await op(ws, "publish", q, themes={th["key"]: th["version"]})
+    for token, state in ((s.tokens.display, "display"), (s.tokens.team, "team")):
+        trace = await staff_page(browser, f"{s.base}/trace?token={token}", errors, axe=True)
+        await expect(trace.locator(".trace-theme").first).to_be_visible(timeout=WAIT)
+        found += await axe_violations(trace, f"trace for the {state} link")
+        await trace.locator("#trace-filter").fill("bus")
+        found += await axe_violations(trace, f"trace for the {state} link, searched")
+
     producer = await staff_page(
         browser, f"{s.base}/producer?token={s.tokens.producer}", errors, axe=True
     )

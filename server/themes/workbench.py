@@ -268,6 +268,9 @@ class Workbench:
             details = {k: v for k, v in result.items() if k not in ("before", "after")}
             if "new_theme" in result:
                 ack["new_theme"] = result["new_theme"]
+            if isinstance(msg, p.MoveMsg | p.DiscardMsg):
+                # Near-duplicates go with the comments named: the page says how many moved.
+                ack["comments"] = sorted(int(c) for c in result["comments"])
             key = theme_key(msg, result)
             ack["theme"] = key
             after = {"op_id": msg.id, "ack": dict(ack), "after": result.get("after"), **details}

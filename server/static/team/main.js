@@ -94,12 +94,17 @@ function gone() {
   const focusWasHere = document.activeElement && document.activeElement.closest &&
     document.activeElement.closest(".wb-pane");
   open(best || UNASSIGNED);
-  say("The theme you had open is gone (merged or re-themed); showing “" + labelOf(S.open) +
-    "”, which now holds its comments.");
+  // After this member's own merge the status already says what happened.
+  if (!busy && Date.now() - lastAck > 2000) {
+    say("The theme you had open is gone (merged or re-themed); showing “" + labelOf(S.open) +
+      "”, which now holds its comments.");
+  }
   if (focusWasHere && activeId() !== null) focusRow(activeId());
 }
 
 let lastMembers = [];  // the open theme's members, to follow them if it goes
+let busy = 0;          // this member's ops waiting for their answer
+let lastAck = 0;       // when the last one was answered (ms)
 let reopen = null;     // after a reconnect, the theme that was open
 
 function open(key) {
@@ -129,6 +134,7 @@ async function send(msg, done) {
   msg.question_id = S.question;
   msg.name = nameBox.value.trim();
   say("…");
+  busy += 1;
   try {
     const ack = await conn.send(msg);
     say(typeof done === "function" ? done(ack) : done);
@@ -137,6 +143,9 @@ async function send(msg, done) {
     say(e.message || e.code, true);
     if (e.code === "conflict" || e.code === "not_found") sync();
     return null;
+  } finally {
+    busy -= 1;
+    lastAck = Date.now();
   }
 }
 
@@ -235,11 +244,20 @@ function versionOf(key) { const th = S.themes.get(key); return th ? th.version :
 
 function comments(ids) { return ids.length === 1 ? { comment: ids[0] } : { comments: ids }; }
 
+// "Moved 3 comments", and how many near-duplicates went with them (the engine keeps
+// a comment and its near-duplicates together).
+function howMany(ids, ack) {
+  const all = ack.comments ? ack.comments.length : ids.length;
+  const extra = all - ids.length;
+  return plural(all, "comment", "comments") + (extra > 0 ? " (" + plural(extra, "near-duplicate", "near-duplicates") +
+    " of " + (ids.length === 1 ? "it" : "them") + " included)" : "");
+}
+
 function move(ids, to) {
   if (!ids.length) { say("Select comments first (their boxes, or x).", true); return; }
   const where = to === null ? "not in a theme" : "“" + labelOf(to) + "”";
   send(Object.assign({ type: "move", to: to, version: to === null ? null : versionOf(to) }, comments(ids)),
-    "Moved " + plural(ids.length, "comment", "comments") + " to " + where + ".");
+    function (ack) { return "Moved " + howMany(ids, ack) + " to " + where + "."; });
 }
 
 function discard(ids) {
@@ -247,7 +265,7 @@ function discard(ids) {
   openDiscard(ids, function (reason) {
     const from = S.open;
     send(Object.assign({ type: "discard", reason: reason, version: isTheme(from) ? versionOf(from) : null },
-      comments(ids)), "Discarded " + plural(ids.length, "comment", "comments") + " (kept on record, with the reason).");
+      comments(ids)), function (ack) { return "Discarded " + howMany(ids, ack) + " (kept on record, with the reason)."; });
   });
 }
 

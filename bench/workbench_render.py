@@ -267,7 +267,15 @@ async def run(args: argparse.Namespace) -> None:
             f"{len(themes['unassigned'])} not in a theme yet"
         )
         pin(proc.pid, {0})  # seeded with both cores; measured with one each
+        print(
+            "load average (1, 5, 15 min) at the start: {:.1f} {:.1f} {:.1f}".format(
+                *os.getloadavg()
+            )
+        )
         await measure(args, base, tokens, themes)
+        print(
+            "load average (1, 5, 15 min) at the end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+        )
     finally:
         proc.terminate()
         try:

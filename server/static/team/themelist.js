@@ -148,14 +148,20 @@ export function updateList(diff) {
   });
   diff.added.forEach(function (key) { list.appendChild(buildRow(key, false)); fillTheme(key); });
   diff.changed.forEach(fillTheme);
-  if (diff.members.length) {
-    // A new comment widens the time span every sparkline is drawn over.
-    S.order.forEach(function (key) {
-      if (diff.changed.indexOf(key) < 0 && diff.added.indexOf(key) < 0) setBars(rows.get(key), S.themes.get(key).members);
-    });
-  }
+  // A new comment widens the time span every sparkline is drawn over: the others
+  // are redrawn a few seconds later, once for a whole burst of messages.
+  if (diff.members.length) barsSoon();
   refreshCounts();
   setText(document.getElementById("theme-count"), t.number(S.order.length));
+}
+
+let barsTimer = null;
+function barsSoon() {
+  if (barsTimer !== null) return;
+  barsTimer = setTimeout(function () {
+    barsTimer = null;
+    S.order.forEach(function (key) { if (rows.has(key)) setBars(rows.get(key), S.themes.get(key).members); });
+  }, 3000);
 }
 
 export function refreshCounts() {

@@ -38,9 +38,10 @@ sys.path.insert(0, str(ROOT))
 
 from websockets.asyncio.client import connect  # noqa: E402
 
-from tests.browser.conftest import ARGS, CHROMIUM  # noqa: E402
-from tests.conftest import load_example, start_server  # noqa: E402
-from tests.workbench.hall import MAX_SIZE, fill_hall, hall_event, recv_type  # noqa: E402
+from tests.support.browser import ARGS, CHROMIUM  # noqa: E402
+from tests.support.example import load_example  # noqa: E402
+from tests.support.hall import MAX_SIZE, fill_hall, hall_event, recv_type  # noqa: E402
+from tests.support.server import start_server  # noqa: E402
 
 RENDER_MS = 1000
 UPDATE_MS = 100

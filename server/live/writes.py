@@ -17,8 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.core import ballots, budget
 from server.core import tally as tallying
-from server.core.errors import N_, Conflict, Forbidden, InvalidMessage, NotFound, PollClosed
-from server.live import followup
+from server.core.errors import N_, Conflict, InvalidMessage, NotFound, PollClosed
+from server.core.privacy import PREFER_NOT
 from server.protocol import messages as p
 from server.protocol.outcome import Outcome
 from server.storage.models import (
@@ -126,7 +126,7 @@ async def demographics(s: AsyncSession, who: Principal, msg: p.DemographicsMsg) 
                 await s.exec(select(DemographicOption).where(DemographicOption.question_id == q.id))
             ).all()
         }
-        if answer != tallying.PREFER_NOT and answer not in keys:
+        if answer != PREFER_NOT and answer not in keys:
             raise InvalidMessage(f"{answer!r} is not an answer to {key!r}")
         assert q.id is not None
         row = (
@@ -328,24 +328,3 @@ async def _own_poll(s: AsyncSession, who: Principal, poll_id: int) -> Poll:
     if poll is None or poll.event_id != who.event_id:
         raise NotFound(f"poll {poll_id} does not exist")
     return poll
-
-
-ROLE_WRITES: dict[str, dict[str, Any]] = {
-    "table": {"comment": comment, "star": star, "table_allocation": table_allocation},
-    "participant": {"demographics": demographics, "vote": vote, "followup": followup.leave},
-    "producer": {
-        "set_question": set_question,
-        "open_poll": open_poll,
-        "close_poll": close_poll,
-        "screen": screen,
-    },
-    "team": {},
-    "display": {},
-}
-
-
-def handler_for(who: Principal, kind: str) -> Any:
-    handlers = ROLE_WRITES.get(who.role, {})
-    if kind not in handlers:
-        raise Forbidden(f"the {who.role} role cannot send {kind!r}")
-    return handlers[kind]

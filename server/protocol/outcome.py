@@ -14,3 +14,6 @@ class Outcome:
     dirty_poll: int | None = None
     new_comment: int | None = None
     comment_row: Any = None  # the stored comment, to announce without a re-read
+    # Published once the reply is sent: a revocation must not close the connection
+    # that asked for it before its ack (with the new link) is on its way.
+    after_reply: list[tuple[str, dict[str, Any]]] = field(default_factory=list)

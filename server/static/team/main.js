@@ -75,27 +75,34 @@ function themesArrived(msg) {
       if (touched) update(true);
       else if (diff.changed.indexOf(key) >= 0) refreshHead();
     } else {
-      gone();
+      gone((msg.retired || []).find(function (r) { return r.theme === key; }));
     }
   }
   lastMembers = idsOf(S.open).slice();
   noteThemePicks();
 }
 
-// The open theme went away (merged, or re-themed): show where its comments went.
-function gone() {
+// The open theme went away (merged, or retired by an automatic re-cluster, which
+// says where its comments went): show the theme that holds them now.
+function gone(retired) {
   const had = new Set(lastMembers);
-  let best = null;
+  let best = retired && retired.into && S.themes.has(retired.into) ? retired.into : null;
   let most = 0;
-  S.themes.forEach(function (th, k) {
-    const n = th.members.filter(function (id) { return had.has(id); }).length;
-    if (n > most) { most = n; best = k; }
-  });
+  if (best === null) {
+    S.themes.forEach(function (th, k) {
+      const n = th.members.filter(function (id) { return had.has(id); }).length;
+      if (n > most) { most = n; best = k; }
+    });
+  }
   const focusWasHere = document.activeElement && document.activeElement.closest &&
     document.activeElement.closest(".wb-pane");
+  const was = retired ? retired.label : null;
   open(best || UNASSIGNED);
-  // After this member's own merge the status already says what happened.
-  if (!busy && Date.now() - lastAck > 2000) {
+  if (retired) {
+    say("The automatic re-cluster folded “" + was + "” into " + (best ? "“" + labelOf(best) + "”" :
+      "those not in a theme yet") + "; showing " + (best ? "it" : "them") + ".");
+  } else if (!busy && Date.now() - lastAck > 2000) {
+    // After this member's own merge the status already says what happened.
     say("The theme you had open is gone (merged or re-themed); showing “" + labelOf(S.open) +
       "”, which now holds its comments.");
   }

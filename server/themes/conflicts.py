@@ -41,6 +41,7 @@ DID = {
     "undo": "undid a step on",
     "retheme": "re-themed the question, changing",
     "restore": "restored a comment near",
+    "recluster": "re-clustered the question, changing",
 }
 LOOK_BACK = 200  # log rows of the question searched, newest first
 

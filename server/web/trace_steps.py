@@ -84,6 +84,13 @@ def sentence(row: CurationLog, key: str) -> str:
         return f"published {shown} to the screens, this one among them"
     if action == "poll_from_themes":
         return "made a poll from the published themes"
+    if action == "recluster":
+        into, into_label = full.get("into"), full.get("into_label")
+        if key != row.theme_key:
+            return f"folded “{before.get('label')}” into this theme"
+        if into is None:
+            return "retired this theme: its comments went back to those not in a theme yet"
+        return f"retired this theme: most of its comments went to “{into_label or into}”"
     return action.replace("_", " ")
 
 

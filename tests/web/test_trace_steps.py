@@ -9,6 +9,7 @@ from typing import Any
 
 from server.storage.models import CurationLog
 from server.themes.embeddings import make_embedder
+from server.themes.recluster import machine_rows
 from server.themes.workbench import as_one_step
 from server.web.trace_steps import sentence, step_view
 from tests.support.theming import synthetic_comments
@@ -84,3 +85,14 @@ def test_a_discard_gives_the_reason_and_the_step_keeps_its_record() -> None:
     assert view["text"].startswith("discarded 1 comment") and "“a test line”" in view["text"]
     assert view["who"] == "Ana"
     assert '"reason": "a test line"' in view["record"] and "op_id" not in view["record"]
+
+
+def test_an_automatic_re_cluster_reads_from_the_retired_theme_and_from_where_it_went() -> None:
+    retired = [
+        {"theme": "t7", "label": "Bus shelters", "size": 4, "into": "t2", "into_label": "Buses"}
+    ]
+    row = machine_rows(1, 1, retired)[0]
+    assert sentence(row, "t7") == "retired this theme: most of its comments went to “Buses”"
+    assert sentence(row, "t2") == "folded “Bus shelters” into this theme"
+    back = machine_rows(1, 1, [{**retired[0], "into": None, "into_label": None}])[0]
+    assert sentence(back, "t7").endswith("went back to those not in a theme yet")

@@ -130,14 +130,15 @@ async def test_a_full_hall_drag_merge_and_publish_reach_the_big_screen_without_t
     await page.click("#publish")
     dialog = page.locator("#publish-dialog")
     await expect(dialog.locator("#publish-h")).to_have_text("Publish 1 theme to the screens?")
-    await expect(dialog.locator("#publish-list li.adding .p-label")).to_have_text([into["label"]])
+    # (a machine label is recomputed when its theme's members change: read it now)
+    await expect(dialog.locator("#publish-list li.adding .p-label")).to_have_text([merged["label"]])
     await dialog.locator("#publish-confirm").click()
     await expect(page.locator("#status")).to_contain_text("Published 1 theme", timeout=WAIT)
     await expect(row(page, into["key"]).locator(".badge")).to_be_visible()
 
     # 4. The big screen puts the theme up by itself: nobody touched the producer console.
     await expect(screen.locator("#view-themes")).to_be_visible(timeout=WAIT)
-    await expect(screen.locator("#view-themes")).to_contain_text(into["label"], timeout=WAIT)
+    await expect(screen.locator("#view-themes")).to_contain_text(merged["label"], timeout=WAIT)
 
     # 5. axe on the workbench as it is now (its own context: axe needs bypass_csp).
     axe_ctx = await browser.new_context(viewport={"width": 1440, "height": 900}, bypass_csp=True)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import select
 
 from server.live.hub import MemoryHub
+from server.live.version import VersionClock
 from server.settings import Settings
 from server.storage import result_store
 from server.storage.db import Database
@@ -24,8 +25,11 @@ log = logging.getLogger("townhall.meeting")
 
 
 class ResultPush:
-    def __init__(self, settings: Settings, db: Database, hub: MemoryHub) -> None:
+    def __init__(
+        self, settings: Settings, db: Database, hub: MemoryHub, clock: VersionClock
+    ) -> None:
         self.settings = settings
+        self.clock = clock
         self.db = db
         self.hub = hub
         self._dirty_polls: set[tuple[int, int]] = set()
@@ -70,20 +74,25 @@ class ResultPush:
             polls, self._dirty_polls = self._dirty_polls, set()
             demos, self._dirty_demographics = self._dirty_demographics, set()
             breakdown_due |= polls
+            # One version for the round, taken before its transaction reads anything:
+            # whatever was acked before it is in every result of the round.
+            version = self.clock.next()
             try:
                 async with self.db.session() as s:
                     for event_id, poll_id in polls:
-                        view = await result_store.tally_view(s, poll_id, None, small_cell)
+                        view = await result_store.tally_view(s, poll_id, None, small_cell, version)
                         await self.hub.publish(f"tally:{event_id}", {"type": "tally", **view})
                         for site_id in await self._sites(s, event_id):
-                            view = await result_store.tally_view(s, poll_id, site_id, small_cell)
+                            view = await result_store.tally_view(
+                                s, poll_id, site_id, small_cell, version
+                            )
                             topic = f"tally:{event_id}:site:{site_id}"
                             await self.hub.publish(topic, {"type": "tally", **view})
                     now = time.monotonic()
                     for key in [k for k in breakdown_due if now >= breakdown_at.get(k, 0)]:
                         breakdown_due.discard(key)
                         t0 = time.monotonic()
-                        extra = await result_store.breakdown_view(s, key[1], small_cell)
+                        extra = await result_store.breakdown_view(s, key[1], small_cell, version)
                         # Same rule for the heavier breakdown: never more than a
                         # fifth of the time goes to it.
                         breakdown_at[key] = now + max(every, 5 * (time.monotonic() - t0))
@@ -94,7 +103,8 @@ class ResultPush:
                     for event_id in demos:
                         demo = await result_store.demographics_view(s, event_id, small_cell)
                         await self.hub.publish(
-                            f"demographics:{event_id}", {"type": "demographics", "questions": demo}
+                            f"demographics:{event_id}",
+                            {"type": "demographics", "questions": demo, "version": version},
                         )
             except Exception:
                 log.exception("result broadcast failed; will retry on the next change")
@@ -106,4 +116,3 @@ class ResultPush:
             i for i in (await s.exec(select(Site.id).where(Site.event_id == event_id))).all() if i
         ]
         return ids if len(ids) > 1 else []
-

@@ -25,6 +25,67 @@ def percentile(values: list[float], p: float) -> float:
 
 
 @dataclass
+class JoinResult:
+    """A hall filling: phones join over HTTP, connect, answer demographics."""
+
+    phones: int
+    seconds: float
+    failures: int
+
+    def summary(self) -> list[str]:
+        return [
+            f"join + demographics of {self.phones} phones: {self.seconds:.1f} s, "
+            f"{self.failures} failed (target <= 30 s: ratio {self.seconds / 30:.2f})"
+        ]
+
+
+async def join_and_answer(
+    base: str, code: str, n: int, sites: list[str], concurrency: int = 200
+) -> tuple[list[ClientConnection], JoinResult]:
+    """Join ``n`` phones as the phone page does: POST /api/join, open the socket,
+    read the hello, send every demographic answer in one message, wait for its ack.
+    The sockets stay open, as the phones' do (pass them to run_load)."""
+    import random
+
+    import httpx
+
+    ws = base.replace("http", "ws", 1)
+    rng = random.Random(1)
+    gate = asyncio.Semaphore(concurrency)
+    conns: list[ClientConnection] = []
+    failures = 0
+    limits = httpx.Limits(max_connections=concurrency)
+
+    async def phone(i: int, client: httpx.AsyncClient) -> None:
+        nonlocal failures
+        async with gate:
+            try:
+                body = {"code": code, **({"site": sites[i % len(sites)]} if sites else {})}
+                r = await client.post(f"{base}/api/join", json=body)
+                r.raise_for_status()
+                token = r.json()["token"]
+                c = await connect(
+                    f"{ws}/ws/phone?token={token}", ping_interval=None, open_timeout=60
+                )
+                hello = json.loads(await c.recv())
+                answers = {
+                    q["key"]: rng.choice(q["options"])["key"] for q in hello["demographics"]
+                }
+                mid = str(uuid.uuid4())
+                await c.send(json.dumps({"type": "demographics", "id": mid, "answers": answers}))
+                while json.loads(await c.recv()).get("id") != mid:
+                    pass
+                conns.append(c)
+            except Exception:
+                failures += 1
+
+    t0 = time.perf_counter()
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+        await asyncio.gather(*(phone(i, client) for i in range(n)))
+    return conns, JoinResult(n, time.perf_counter() - t0, failures)
+
+
+@dataclass
 class LoadResult:
     phones: int
     sent: int
@@ -34,13 +95,14 @@ class LoadResult:
     ack_ms: list[float] = field(default_factory=list)
     display_ms: list[float] = field(default_factory=list)
     connect_seconds: float = 0.0
+    poll_open_ms: list[float] = field(default_factory=list)
 
     @property
     def lost(self) -> int:
         return self.sent - self.acked
 
     def summary(self) -> list[str]:
-        a, d = self.ack_ms, self.display_ms
+        a, d, o = self.ack_ms, self.display_ms, self.poll_open_ms
         return [
             f"phones connected {self.phones} in {self.connect_seconds:.1f} s",
             f"votes sent {self.sent}, acked {self.acked}, duplicate acks {self.duplicates}, "
@@ -50,6 +112,9 @@ class LoadResult:
             f"p99<=250: ratio {percentile(a, 99) / 250:.2f})",
             f"vote->every display ms: p50 {percentile(d, 50):.0f}  p99 {percentile(d, 99):.0f}  "
             f"(target p99<=1000: ratio {percentile(d, 99) / 1000:.2f})",
+            f"poll opening -> every phone ms: p50 {percentile(o, 50):.0f}  all "
+            f"{max(o, default=float('nan')):.0f}  (target all<=1000: ratio "
+            f"{max(o, default=float('nan')) / 1000:.2f})",
         ]
 
 
@@ -77,11 +142,13 @@ async def run_load(
     displays: int = 10,
     poll_key: str | None = None,
     progress: Callable[[str], None] = print,
+    phones: list[ClientConnection] | None = None,
 ) -> LoadResult:
+    """``phones``: sockets already open (join_and_answer); else ``phone_tokens`` connect."""
     ws = base.replace("http", "ws", 1)
     t0 = time.perf_counter()
-    conns: list[ClientConnection] = []
-    for i in range(0, len(phone_tokens), 200):
+    conns: list[ClientConnection] = list(phones or [])
+    for i in range(0, len(phone_tokens) if phones is None else 0, 200):
         conns += await asyncio.gather(
             *(
                 # ping_interval=None: a phone's browser never pings (it only answers the
@@ -94,7 +161,8 @@ async def run_load(
             )
         )
         progress(f"connected {len(conns)}/{len(phone_tokens)} phones")
-    await asyncio.gather(*(c.recv() for c in conns))
+    if phones is None:
+        await asyncio.gather(*(c.recv() for c in conns))
     connect_seconds = time.perf_counter() - t0
     screens = [
         await connect(f"{ws}/ws/display?token={display_token}", max_size=2**24)
@@ -109,16 +177,29 @@ async def run_load(
             for p in event["polls"]
             if (p["key"] == poll_key if poll_key else p["kind"] == "single")
         )
+        opened = time.perf_counter()
         await producer.send(
             json.dumps({"type": "open_poll", "id": str(uuid.uuid4()), "poll_id": poll["id"]})
         )
+        reached = await asyncio.gather(*(_poll_opened(c, poll["id"]) for c in conns))
         progress(f"voting: {min(votes, len(conns))} votes over {window:g} s")
         result = await _vote(conns, screens, poll, votes, window)
         progress("votes done")
     result.connect_seconds = connect_seconds
+    result.poll_open_ms = [(t - opened) * 1000 for t in reached]
     for c in [*conns, *screens]:
         await c.close()
     return result
+
+
+async def _poll_opened(conn: ClientConnection, poll_id: int) -> float:
+    """When this phone heard that the poll is open."""
+    async with asyncio.timeout(60):
+        while True:
+            msg = json.loads(await conn.recv())
+            if msg.get("type") == "poll" and msg["poll"]["id"] == poll_id:
+                if msg["poll"]["status"] == "open":
+                    return time.perf_counter()
 
 
 async def _vote(

@@ -19,7 +19,8 @@ from server.core.errors import Forbidden
 from server.live import writes
 from server.live.evaluation_service import EvaluationService
 from server.live.group_commit import GroupCommit
-from server.live.hub import MemoryHub
+from server.live.hub import MemoryHub, RedisHub
+from server.live.tallies import LiveTallies
 from server.protocol.outcome import Outcome
 from server.settings import Settings
 from server.storage import evaluation_store, poll_store, result_store, theme_store
@@ -76,6 +77,8 @@ class Meeting:
         self._event_views: dict[int, tuple[float, dict[str, Any]]] = {}
         self._snapshots = asyncio.Semaphore(6)
         self._texts: dict[int, dict[str, dict[str, str]]] = {}
+        # Where several processes write, each broadcast re-reads the ballots.
+        self.tallies = LiveTallies(exact=not isinstance(hub, RedisHub))
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._broadcast_results())
@@ -84,6 +87,14 @@ class Meeting:
         )
         self.votes.start()
         self.extra_writes[("participant", "vote")] = self.votes.submit
+        self.demographics = GroupCommit(
+            self.db,
+            writes.apply_demographics,
+            writes.demographics,
+            prepare=writes.prefetch_answers,
+        )
+        self.demographics.start()
+        self.extra_writes[("participant", "demographics")] = self.demographics.submit
         self.comments = GroupCommit(self.db, writes.apply_comment, writes.comment)
         self.comments.start()
         self.extra_writes[("table", "comment")] = self.comments.submit
@@ -94,6 +105,7 @@ class Meeting:
 
     async def stop(self) -> None:
         await self.votes.stop()
+        await self.demographics.stop()
         await self.comments.stop()
         await self.evaluation.stop()
         if self._task:
@@ -146,6 +158,8 @@ class Meeting:
             fn = writes.handler_for(who, msg.type)
             async with self.db.writer() as s:
                 outcome = await fn(s, who, msg)
+        if outcome.ballot is not None:  # committed: the live tally counts it from now on
+            self.tallies.record(*outcome.ballot)
         if any(topic.startswith("event:") for topic, _ in outcome.events):
             self._event_views.pop(who.event_id, None)
         for topic, message in outcome.events:
@@ -163,6 +177,8 @@ class Meeting:
     async def _expand(self, event_id: int, message: dict[str, Any]) -> dict[str, Any]:
         """Turn a change notice into what clients show, once, before fan-out."""
         kind = message["type"]
+        if kind not in ("question_changed", "poll_changed"):
+            return message
         async with self.db.session() as s:
             if kind == "question_changed":
                 question = await poll_store.current_question(s, event_id)
@@ -213,11 +229,10 @@ class Meeting:
             try:
                 async with self.db.session() as s:
                     for event_id, poll_id in polls:
-                        view = await result_store.tally_view(s, poll_id)
-                        await self.hub.publish(f"tally:{event_id}", {"type": "tally", **view})
-                        for site_id in await self._sites(s, event_id):
-                            view = await result_store.tally_view(s, poll_id, site_id)
-                            topic = f"tally:{event_id}:site:{site_id}"
+                        sites = await self._sites(s, event_id)
+                        views = await self.tallies.views(s, poll_id, sites)
+                        for site_id, view in zip([None, *sites], views, strict=True):
+                            topic = f"tally:{event_id}" + (f":site:{site_id}" if site_id else "")
                             await self.hub.publish(topic, {"type": "tally", **view})
                     now = time.monotonic()
                     for key in [k for k in breakdown_due if now >= breakdown_at.get(k, 0)]:
@@ -295,7 +310,8 @@ class Meeting:
         site_id = self.site_of(who)
         small_cell = self.settings.small_cell
         active = [p["id"] for p in ev["polls"] if p["status"] != "draft"]
-        tallies = [await result_store.tally_view(s, pid, site_id) for pid in active]
+        sites = [site_id] if site_id is not None else []
+        tallies = [(await self.tallies.views(s, pid, sites))[-1] for pid in active]
         # Breakdowns and weights are for the whole event; a site's screen
         # shows its own counts only.
         breakdowns = (

@@ -24,8 +24,6 @@ from server.protocol.outcome import Outcome
 from server.storage.models import (
     Comment,
     DemographicAnswer,
-    DemographicOption,
-    DemographicQuestion,
     Event,
     EventTable,
     Poll,
@@ -34,7 +32,7 @@ from server.storage.models import (
     Vote,
     utcnow,
 )
-from server.storage.poll_store import poll_options
+from server.storage.poll_store import demographic_questions_with_options, poll_options
 from server.storage.tokens import Principal
 
 
@@ -107,48 +105,73 @@ async def star(s: AsyncSession, who: Principal, msg: p.StarMsg) -> Outcome:
 
 
 async def demographics(s: AsyncSession, who: Principal, msg: p.DemographicsMsg) -> Outcome:
-    assert who.participant_id is not None
-    questions = {
-        q.key: q
-        for q in (
-            await s.exec(
-                select(DemographicQuestion).where(DemographicQuestion.event_id == who.event_id)
-            )
-        ).all()
-    }
-    for key, answer in msg.answers.items():
-        q = questions.get(key)
-        if q is None:
-            raise InvalidMessage(f"unknown demographic question {key!r}")
-        keys = {
-            o.key
-            for o in (
-                await s.exec(select(DemographicOption).where(DemographicOption.question_id == q.id))
-            ).all()
+    outcome = await apply_demographics(s, who, msg)
+    await s.commit()
+    return outcome
+
+
+ANSWERS = "demographic_answers"  # session.info key: (participant, question) -> row or None
+
+
+async def _demographic_keys(s: AsyncSession, event_id: int) -> dict[str, tuple[int, set[str]]]:
+    """The event's questions and their answer keys, read once per transaction."""
+    cache: dict[int, dict[str, tuple[int, set[str]]]] = s.info.setdefault("demographic_keys", {})
+    if event_id not in cache:
+        cache[event_id] = {
+            q.key: (q.id, {o.key for o in options})
+            for q, options in await demographic_questions_with_options(s, event_id)
+            if q.id is not None
         }
+    return cache[event_id]
+
+
+async def prefetch_answers(s: AsyncSession, batch: list[tuple[Principal, Any]]) -> None:
+    """Read the standing answers of a whole group commit in one query (a hall
+    filling up sends thousands of these within a minute)."""
+    standing: dict[tuple[int, int], DemographicAnswer] = s.info.setdefault(ANSWERS, {})
+    seen: set[int] = s.info.setdefault("answers_read", set())
+    people = {who.participant_id for who, _ in batch if who.participant_id is not None} - seen
+    if people:
+        rows = await s.exec(
+            select(DemographicAnswer).where(col(DemographicAnswer.participant_id).in_(people))
+        )
+        for row in rows.all():
+            standing.setdefault((row.participant_id, row.question_id), row)
+        seen |= people
+
+
+async def apply_demographics(
+    s: AsyncSession, who: Principal, msg: p.DemographicsMsg
+) -> Outcome:
+    """Stage one phone's answers without committing (they are group-committed
+    like votes). Every refusal is raised before anything is staged."""
+    assert who.participant_id is not None
+    questions = await _demographic_keys(s, who.event_id)
+    checked: list[tuple[int, str]] = []
+    for key, answer in msg.answers.items():
+        if key not in questions:
+            raise InvalidMessage(f"unknown demographic question {key!r}")
+        question_id, keys = questions[key]
         if answer != tallying.PREFER_NOT and answer not in keys:
             raise InvalidMessage(f"{answer!r} is not an answer to {key!r}")
-        assert q.id is not None
-        row = (
-            await s.exec(
-                select(DemographicAnswer).where(
-                    DemographicAnswer.participant_id == who.participant_id,
-                    DemographicAnswer.question_id == q.id,
-                )
-            )
-        ).first()
+        checked.append((question_id, answer))
+    await prefetch_answers(s, [(who, msg)])
+    standing: dict[tuple[int, int], DemographicAnswer] = s.info[ANSWERS]
+    for question_id, answer in checked:
+        row = standing.get((who.participant_id, question_id))
         if row is None:
             row = DemographicAnswer(
                 participant_id=who.participant_id,
-                question_id=q.id,
+                question_id=question_id,
                 option_key=answer,
                 client_id=msg.id,
             )
+            standing[(who.participant_id, question_id)] = row
         else:
             row.option_key, row.client_id = answer, msg.id
         s.add(row)
-    await s.commit()
-    return Outcome(events=[(f"demographics:{who.event_id}", {"type": "demographics_changed"})])
+    # The screens' demographics are rebuilt by the meeting's broadcaster, coalesced.
+    return Outcome()
 
 
 async def vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome:
@@ -235,7 +258,11 @@ async def apply_vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome
     row.amounts = json.dumps(amounts) if amounts is not None else None
     s.add(row)
     standing[key] = row  # a second ballot from the same phone in this batch replaces it
-    return Outcome(ack={"poll_id": poll.id, "seq": msg.seq, "applied": True}, dirty_poll=poll.id)
+    return Outcome(
+        ack={"poll_id": poll.id, "seq": msg.seq, "applied": True},
+        dirty_poll=poll.id,
+        ballot=(poll.id, who.participant_id, choice),
+    )
 
 
 async def table_allocation(s: AsyncSession, who: Principal, msg: p.TableAllocationMsg) -> Outcome:

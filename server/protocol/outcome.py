@@ -14,3 +14,6 @@ class Outcome:
     dirty_poll: int | None = None
     new_comment: int | None = None
     comment_row: Any = None  # the stored comment, to announce without a re-read
+    # A ballot this write stored: (poll id, participant id, normalised choice),
+    # for the live tally once the commit is done.
+    ballot: tuple[int, int, list[str]] | None = None

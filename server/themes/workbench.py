@@ -9,7 +9,9 @@ same op id is found in the log and acked again without doing anything.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections import defaultdict
 from typing import Any
 
@@ -32,6 +34,8 @@ from theming.model import CurationError, UnknownComment, UnknownTheme, VersionCo
 
 CONFLICT = "Someone else changed this theme; it has been reloaded"
 UNDO_DEPTH = 50  # per member and question; older steps stay in the log, not undoable
+
+log = logging.getLogger("townhall.theming")
 
 
 def actor(who: Principal, name: str) -> str:
@@ -277,6 +281,7 @@ class Theming:
 
     def __init__(self, meeting: Meeting) -> None:
         self.worker = ThemingWorker(meeting)
+        self._preload: asyncio.Future[None] | None = None
         self.rpc = CurationServer(meeting) if isinstance(meeting.hub, RedisHub) else None
 
     async def start(self) -> None:
@@ -284,6 +289,19 @@ class Theming:
         if self.rpc is not None:
             await self.rpc.start()
         await self.worker.start()
+        # The embedding model takes 5-11 s to load: load it now, in the worker's
+        # thread, so the first comment of the day does not wait for it.
+        self._preload = asyncio.get_running_loop().run_in_executor(
+            self.worker.meeting.executor, self._load_model
+        )
+
+    def _load_model(self) -> None:
+        load = getattr(self.worker.embedder.embedder, "load", None)
+        if load is not None:
+            try:
+                load()
+            except Exception:  # it will be tried again, and reported, on first use
+                log.exception("could not preload the embedding model")
 
     async def stop(self) -> None:
         if self.rpc is not None:

@@ -21,7 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.core import errors
 from server.event import i18n
-from server.live.hub import RESYNC
+from server.live.hub import RESYNC, Frame, encode
 from server.live.meeting import Meeting
 from server.live.ratelimit import ConnectionLimiter, RateLimiter
 from server.protocol import messages as protocol
@@ -175,9 +175,10 @@ class _Connection:
         self.gettext = cats.gettext(lang) if lang in cats.available() else None
 
     async def send(self, message: dict[str, Any]) -> None:
+        text = message.text() if isinstance(message, Frame) else encode(message)
         async with self._send_lock:
             if not self._closed:
-                await self.ws.send_json(message)
+                await self.ws.send_text(text)
 
     async def kick(self, code: int, message: str, error_code: str | None = None) -> None:
         """Close from the server side (revoked token, flooding, oversize frame),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import json
 import logging
 import time
@@ -77,6 +76,7 @@ class Meeting:
         self._event_views: dict[int, tuple[float, dict[str, Any]]] = {}
         self._snapshots = asyncio.Semaphore(6)
         self._texts: dict[int, dict[str, dict[str, str]]] = {}
+        self._demographics: dict[int, list[dict[str, Any]]] = {}
         # Where several processes write, each broadcast re-reads the ballots.
         self.tallies = LiveTallies(exact=not isinstance(hub, RedisHub))
 
@@ -239,9 +239,9 @@ class Meeting:
                         breakdown_due.discard(key)
                         t0 = time.monotonic()
                         extra = await result_store.breakdown_view(s, key[1], small_cell)
-                        # Same rule for the heavier breakdown: never more than a
-                        # fifth of the time goes to it.
-                        breakdown_at[key] = now + max(every, 5 * (time.monotonic() - t0))
+                        # The breakdown re-reads every ballot with its voter's answers:
+                        # never more than a tenth of the loop goes to it.
+                        breakdown_at[key] = now + max(every, 10 * (time.monotonic() - t0))
                         await self.hub.publish(f"tally:{key[0]}", extra)
                         shift = await shift_view(s, key[1], self.settings.small_cell)
                         if shift is not None:  # a poll asked twice: the paired change too
@@ -266,14 +266,22 @@ class Meeting:
         """The event's agenda and polls, shared by every hello for a moment: when
         5,000 phones reconnect at once each would otherwise rebuild it. Local
         changes drop it at once; another process's within EVENT_VIEW_TTL, and
-        its pushes reach the clients anyway."""
+        its pushes reach the clients anyway. Shared, not copied: a hello is only
+        ever encoded and sent, never changed."""
         cached = self._event_views.get(event_id)
         now = time.monotonic()
         if cached is not None and now - cached[0] < EVENT_VIEW_TTL:
-            return copy.deepcopy(cached[1])
+            return cached[1]
         view = await poll_store.event_view(s, event_id)
         self._event_views[event_id] = (now, view)
-        return copy.deepcopy(view)
+        return view
+
+    async def _demographic_questions(self, s: Any, event_id: int) -> list[dict[str, Any]]:
+        """The demographic questions, fixed once the event is loaded: read once per
+        process, not twice per phone's hello."""
+        if event_id not in self._demographics:
+            self._demographics[event_id] = await poll_store.demographic_questions(s, event_id)
+        return self._demographics[event_id]
 
     async def snapshot(self, who: Principal) -> dict[str, Any]:
         """Everything a (re)connecting client needs, as one ``hello`` message."""
@@ -370,7 +378,7 @@ class Meeting:
         ).all()
         return {
             "event": {"title": ev["title"], "code": ev["code"]},
-            "demographics": await poll_store.demographic_questions(s, who.event_id),
+            "demographics": await self._demographic_questions(s, who.event_id),
             "answers": dict(answers),
             "poll": open_poll,
             "ballot": ballot,

@@ -189,6 +189,17 @@ async def _options_once(s: AsyncSession, poll_id: int) -> list[Any]:
     return cache[poll_id]
 
 
+async def _poll_once(s: AsyncSession, poll_id: int) -> Poll | None:
+    """A poll, read once per transaction and held there. The session's identity
+    map holds rows weakly: without this reference each staged vote read the poll
+    again, and that read first flushed the vote staged before it (two round trips
+    per vote, one INSERT each instead of one for the batch)."""
+    cache: dict[int, Poll | None] = s.info.setdefault("polls", {})
+    if poll_id not in cache:
+        cache[poll_id] = await s.get(Poll, poll_id)
+    return cache[poll_id]
+
+
 VOTES = "ballots"  # session.info key: (poll id, participant id) -> Vote or None
 
 
@@ -224,7 +235,7 @@ async def apply_vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome
     """Stage one ballot in the session without committing (votes are group-committed).
     Every refusal is raised before anything is staged."""
     assert who.participant_id is not None
-    poll = await s.get(Poll, msg.poll_id)
+    poll = await _poll_once(s, msg.poll_id)
     if poll is None or poll.event_id != who.event_id:
         raise NotFound(N_("poll {poll} does not exist"), poll=msg.poll_id)
     key = (msg.poll_id, who.participant_id)

@@ -95,7 +95,9 @@ class Meeting:
         )
         self.demographics.start()
         self.extra_writes[("participant", "demographics")] = self.demographics.submit
-        self.comments = GroupCommit(self.db, writes.apply_comment, writes.comment)
+        self.comments = GroupCommit(
+            self.db, writes.apply_comment, writes.comment, prepare=writes.prefetch_comments
+        )
         self.comments.start()
         self.extra_writes[("table", "comment")] = self.comments.submit
         self.evaluation = EvaluationService(self.db, self.hub, self.settings)

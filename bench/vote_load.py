@@ -32,9 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from phones import join_and_answer  # noqa: E402
 from pinning import add_pinning, load_average, pin  # noqa: E402
 
-from server.cli.loadtest import join_and_answer, run_load  # noqa: E402
+from server.cli.loadtest import run_load  # noqa: E402
 from server.storage.db import Database  # noqa: E402
 from server.storage.models import Participant  # noqa: E402
 from server.storage.tokens import issue  # noqa: E402
@@ -132,8 +133,8 @@ async def main_async(args: argparse.Namespace, db_url: str) -> None:
 
         def progress(message: str) -> None:
             print(f"  {message}", flush=True)
-            if message.startswith(("voting", "votes done")):
-                marks[message.split()[1]] = cpu_seconds(proc.pid)
+            if message.startswith(("voting:", "votes done")):
+                marks[message[:6]] = cpu_seconds(proc.pid)
 
         result = await run_load(
             base,
@@ -149,7 +150,7 @@ async def main_async(args: argparse.Namespace, db_url: str) -> None:
         for line in result.summary():
             print(line)
         print(
-            f"server CPU while voting: {marks['done'] - marks['voting:']:.1f} s "
+            f"server CPU while voting: {marks['votes '] - marks['voting']:.1f} s "
             f"for {result.sent} votes"
         )
         print(

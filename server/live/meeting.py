@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from server.core.errors import Forbidden
+from server.live import demographics as demographic_writes
 from server.live import writes
 from server.live.evaluation_service import EvaluationService
 from server.live.group_commit import GroupCommit
@@ -89,9 +90,9 @@ class Meeting:
         self.extra_writes[("participant", "vote")] = self.votes.submit
         self.demographics = GroupCommit(
             self.db,
-            writes.apply_demographics,
-            writes.demographics,
-            prepare=writes.prefetch_answers,
+            demographic_writes.apply_demographics,
+            demographic_writes.demographics,
+            prepare=demographic_writes.prefetch_answers,
         )
         self.demographics.start()
         self.extra_writes[("participant", "demographics")] = self.demographics.submit

@@ -89,8 +89,8 @@ class LiveTallies:
             for pid, site, choice in rows:
                 ballots[pid] = json.loads(choice)
                 self._site_of[pid] = site
-            for pid, choice in self._loading[poll_id]:  # committed during the read: newer
-                ballots[pid] = choice
+            for pid, late in self._loading[poll_id]:  # committed during the read: newer
+                ballots[pid] = late
         finally:
             del self._loading[poll_id]
         loaded = _PollBallots(ballots)

@@ -70,7 +70,8 @@ async def test_answers_share_commits_and_the_latest_answer_stands(
             stored.setdefault(pid, {})[key] = option
         assert stored[people[0]] == {"age": "65-plus", "tenure": "own", "area": "north"}
         assert stored[people[1]] == {"age": "65-plus", "tenure": "rent", "area": "north"}
-        assert stored[people[6]] == {"age": "16-29", "tenure": "rent"}  # the refusal changed nothing
+        # The refusal changed nothing.
+        assert stored[people[6]] == {"age": "16-29", "tenure": "rent"}
         assert all(stored[pid] == {"age": "16-29", "tenure": "rent"} for pid in people[8:])
         assert len(rows) == 40 * 2 + 5
     finally:

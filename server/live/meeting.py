@@ -78,6 +78,7 @@ class Meeting:
         self._snapshots = asyncio.Semaphore(6)
         self._texts: dict[int, dict[str, dict[str, str]]] = {}
         self._demographics: dict[int, list[dict[str, Any]]] = {}
+        self._view_lock = asyncio.Lock()
         # Where several processes write, each broadcast re-reads the ballots.
         self.tallies = LiveTallies(exact=not isinstance(hub, RedisHub))
 
@@ -271,13 +272,14 @@ class Meeting:
         changes drop it at once; another process's within EVENT_VIEW_TTL, and
         its pushes reach the clients anyway. Shared, not copied: a hello is only
         ever encoded and sent, never changed."""
-        cached = self._event_views.get(event_id)
-        now = time.monotonic()
-        if cached is not None and now - cached[0] < EVENT_VIEW_TTL:
-            return cached[1]
-        view = await poll_store.event_view(s, event_id)
-        self._event_views[event_id] = (now, view)
-        return view
+        async with self._view_lock:  # hellos waiting for a rebuild share it
+            cached = self._event_views.get(event_id)
+            now = time.monotonic()
+            if cached is not None and now - cached[0] < EVENT_VIEW_TTL:
+                return cached[1]
+            view = await poll_store.event_view(s, event_id)
+            self._event_views[event_id] = (now, view)
+            return view
 
     async def _demographic_questions(self, s: Any, event_id: int) -> list[dict[str, Any]]:
         """The demographic questions, fixed once the event is loaded: read once per

@@ -30,7 +30,7 @@ async def run_theming_service(settings: Settings, ready: asyncio.Event | None = 
     await hub.start()
     meeting = Meeting(settings, db, hub, ThreadPoolExecutor(2, thread_name_prefix="theming"))
     await meeting.start()
-    theming = Theming(meeting, serving=False)
+    theming = Theming(meeting)
     await theming.start()
     worker = theming.worker
     stop = asyncio.Event()

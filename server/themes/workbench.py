@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from collections import defaultdict
 from typing import Any
 
@@ -280,10 +279,8 @@ class Theming:
     meeting, and (with a shared hub) the server answering ops forwarded by web
     processes without a worker of their own."""
 
-    def __init__(self, meeting: Meeting, serving: bool = True) -> None:
-        # serving: this process also holds the sockets (the one-process set-up).
+    def __init__(self, meeting: Meeting) -> None:
         self.worker = ThemingWorker(meeting)
-        self.serving = serving
         self._preload: asyncio.Future[None] | None = None
         self.rpc = CurationServer(meeting) if isinstance(meeting.hub, RedisHub) else None
 
@@ -300,22 +297,11 @@ class Theming:
 
     def _load_model(self) -> None:
         load = getattr(self.worker.embedder.embedder, "load", None)
-        if load is None:
-            return
-        if self.serving:
-            # Where the same process holds the sockets, embedding uses one core
-            # and leaves the other to the event loop (acks, pushes). Set before
-            # torch starts its thread pool, so every worker thread gets it.
-            os.environ.setdefault("OMP_NUM_THREADS", "1")
-        try:
-            load()
-        except Exception:  # it will be tried again, and reported, on first use
-            log.exception("could not preload the embedding model")
-            return
-        if self.serving:
-            import torch  # already imported by the model: no start-up cost here
-
-            torch.set_num_threads(1)  # in case torch was imported before
+        if load is not None:
+            try:
+                load()
+            except Exception:  # it will be tried again, and reported, on first use
+                log.exception("could not preload the embedding model")
 
     async def stop(self) -> None:
         if self.rpc is not None:

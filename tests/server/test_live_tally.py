@@ -26,6 +26,15 @@ from server.storage.tokens import Principal
 from tests.conftest import new_id
 
 
+async def _join(db: Database, event_id: int, sites: list[int], n: int) -> list[int]:
+    """n participants, alternately at each site."""
+    async with db.session() as s:
+        people = [Participant(event_id=event_id, site_id=sites[i % 2]) for i in range(n)]
+        s.add_all(people)
+        await s.commit()
+    return [p.id for p in people if p.id is not None]
+
+
 async def _recount(db: Database, poll_id: int, sites: list[int]) -> list[dict[str, Any]]:
     async with db.session() as s:
         return [await result_store.tally_view(s, poll_id, site) for site in [None, *sites]]
@@ -50,26 +59,15 @@ async def test_live_tally_equals_a_recount_after_a_burst_with_changed_votes(
             s.add(poll)
             sites = [i for i in (await s.exec(select(Site.id))).all() if i is not None]
             assert len(sites) == 2
-            people = []
-            for i in range(150):
-                p = Participant(event_id=tokens.event_id, site_id=sites[i % 2])
-                s.add(p)
-                await s.flush()
-                people.append(p.id)
             await s.commit()
             poll_id = poll.id
+        people = await _join(db, tokens.event_id, sites, 150)
         assert poll_id is not None
         # Read once before the burst, so every vote below reaches the live tally
         # through a committed batch, not through a fresh read.
         assert (await _live(db, meeting.tallies, poll_id, sites))[0]["result"]["turnout"] == 0
         # Late joiners: the live tally has not seen their sites yet.
-        async with db.session() as s:
-            for i in range(20):
-                p = Participant(event_id=tokens.event_id, site_id=sites[i % 2])
-                s.add(p)
-                await s.flush()
-                people.append(p.id)
-            await s.commit()
+        people += await _join(db, tokens.event_id, sites, 20)
 
         keys = ["housing", "parks", "roads", "youth"]
 

@@ -20,6 +20,7 @@ from server.live import writes
 from server.live.evaluation_service import EvaluationService
 from server.live.group_commit import GroupCommit
 from server.live.hub import MemoryHub, RedisHub
+from server.live.joins import Joins
 from server.live.tallies import LiveTallies
 from server.protocol.outcome import Outcome
 from server.settings import Settings
@@ -97,6 +98,8 @@ class Meeting:
         )
         self.demographics.start()
         self.extra_writes[("participant", "demographics")] = self.demographics.submit
+        self.joins = Joins(self.db)
+        self.joins.start()
         self.comments = GroupCommit(
             self.db, writes.apply_comment, writes.comment, prepare=writes.prefetch_comments
         )
@@ -109,6 +112,7 @@ class Meeting:
 
     async def stop(self) -> None:
         await self.votes.stop()
+        await self.joins.stop()
         await self.demographics.stop()
         await self.comments.stop()
         await self.evaluation.stop()

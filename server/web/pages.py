@@ -17,8 +17,7 @@ from server.core import errors
 from server.event import i18n
 from server.live.meeting import Meeting
 from server.report.build import build_report
-from server.storage.models import Event, Participant, Site
-from server.storage.tokens import issue
+from server.storage.models import Event
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: server/, display/, table_client/
 TEMPLATE_DIRS = [
@@ -135,41 +134,35 @@ async def api_join(request: Request) -> JSONResponse:
         return JSONResponse(
             {"error": _("Type the event code shown on the screen.")}, status_code=400
         )
-    m = _meeting(request)
-    async with m.db.session() as s:
-        ev = (await s.exec(select(Event).where(Event.code == code))).first()
-        if ev is None or ev.id is None:
+    desk = _meeting(request).joins
+    found = await desk.event(code)
+    if found is None:
+        return JSONResponse(
+            {
+                "error": _(
+                    "No meeting has the code {code}. Check the code on the screen.", code=code
+                )
+            },
+            status_code=404,
+        )
+    event_id, title = found
+    site_id = None
+    site_key = str(body.get("site") or "") if isinstance(body, dict) else ""
+    if site_key:
+        site_id = await desk.site(event_id, site_key)
+        if site_id is None:
             return JSONResponse(
                 {
                     "error": _(
-                        "No meeting has the code {code}. Check the code on the screen.", code=code
+                        "This meeting has no site {site}. Scan the code again.",
+                        site=repr(site_key),
                     )
                 },
                 status_code=404,
             )
-        site_id = None
-        site_key = str(body.get("site") or "") if isinstance(body, dict) else ""
-        if site_key:
-            site = (
-                await s.exec(select(Site).where(Site.event_id == ev.id, Site.key == site_key))
-            ).first()
-            if site is None:
-                return JSONResponse(
-                    {
-                        "error": _(
-                            "This meeting has no site {site}. Scan the code again.",
-                            site=repr(site_key),
-                        )
-                    },
-                    status_code=404,
-                )
-            site_id = site.id
-        participant = Participant(event_id=ev.id, site_id=site_id)
-        s.add(participant)
-        await s.flush()
-        token = await issue(s, ev.id, "participant", participant_id=participant.id)
-        await s.commit()
-    return JSONResponse({"token": token, "event": ev.title})
+    # Group-committed with the other phones joining now; the token only once stored.
+    token = await desk.join(event_id, site_id)
+    return JSONResponse({"token": token, "event": title})
 
 
 async def phone_page(request: Request) -> HTMLResponse:

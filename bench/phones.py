@@ -65,8 +65,10 @@ async def join_and_answer(
                 while json.loads(await c.recv()).get("id") != mid:
                     pass
                 conns.append(c)
-            except Exception:
+            except Exception as exc:
                 failures += 1
+                if failures <= 3:
+                    print(f"  a phone failed to join: {exc!r}", flush=True)
 
     t0 = time.perf_counter()
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:

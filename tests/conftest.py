@@ -12,17 +12,26 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.event.eventfile import load_event_file
 from server.event.loader import IssuedTokens, load_event
 from server.settings import Settings
 from server.storage.db import Database
 from server.storage.migrate import upgrade
+
+# The skip policy (a skip fails the run unless an opt-out asked for it), and
+# pytester for that plugin's own tests. Imported only through this line (a plain
+# import here would come first and keep pytest from loading it as a plugin).
+pytest_plugins = ["pytester", "tests.skip_policy"]
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENT_FILE = ROOT / "server" / "examples" / "riverton-budget.toml"
@@ -85,6 +94,37 @@ def postgres_database() -> Iterator[str]:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+T = TypeVar("T")
+
+
+def on_database(db_url: str, read: Callable[[sa.Connection], T]) -> T:
+    """``read`` run on a connection to the test database, SQLite or PostgreSQL alike,
+    from sync and async tests (on its own thread and event loop)."""
+
+    async def go() -> T:
+        engine = create_async_engine(db_url)
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(read)
+        finally:
+            await engine.dispose()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, go()).result(timeout=30)
+
+
+def db_rows(db_url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """The rows of one read-only query; a list parameter expands (``IN :ids``)."""
+    query = sa.text(sql).bindparams(
+        *(sa.bindparam(k, expanding=True) for k, v in params.items() if isinstance(v, list))
+    )
+    return on_database(db_url, lambda c: [tuple(r) for r in c.execute(query, params)])
+
+
+def db_columns(db_url: str, table: str) -> list[str]:
+    return on_database(db_url, lambda c: [col["name"] for col in sa.inspect(c).get_columns(table)])
+
+
 @pytest.fixture
 def db_url(tmp_path: Path) -> Iterator[str]:
     """A fresh database: a SQLite file, or PostgreSQL when TOWNHALL_TEST_DB=postgres
@@ -100,7 +140,9 @@ def db_url(tmp_path: Path) -> Iterator[str]:
 def pg_url() -> Iterator[str]:
     reason = postgres_available()
     if reason:
-        pytest.skip(reason)
+        from tests.skip_policy import missing
+
+        missing("postgres", reason)
     with postgres_database() as url:
         yield url
 
@@ -109,7 +151,9 @@ def pg_url() -> Iterator[str]:
 def redis_url() -> str:
     reason = redis_available()
     if reason:
-        pytest.skip(reason)
+        from tests.skip_policy import missing
+
+        missing("redis", reason)
     return "redis://127.0.0.1:6379"
 
 

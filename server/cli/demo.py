@@ -10,6 +10,7 @@ import json
 import random
 import urllib.request
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 EVENT_FILE = EXAMPLES / "riverton-budget.toml"
 SAMPLE = EXAMPLES / "sample-comments.csv"
 PHONES = 60
+TEAM = ("Ana", "Ben")  # the simulated theme team's names, for the curation log
+Answers = dict[str, asyncio.Future[dict[str, Any]]]  # message id -> its ack or error
 
 
 def sample_comments() -> list[str]:
@@ -70,7 +73,9 @@ async def _main(settings: Settings, data: Path) -> None:
         f"[bold green]Demo running[/]: {len(tokens.tables)} simulated tables and {PHONES} phones. "
         f"All links in {data / 'links.txt'}. Ctrl+C stops."
     )
-    sim = Simulation(base, tokens, pace=settings.demo_pace)
+    spec = load_event_file(EVENT_FILE)
+    sites = [(site.key, site.tables) for site in spec.sites]
+    sim = Simulation(base, tokens, pace=settings.demo_pace, sites=sites)
     tasks = [asyncio.create_task(c) for c in sim.coroutines()]
     try:
         await serving
@@ -83,7 +88,13 @@ async def _main(settings: Settings, data: Path) -> None:
 
 class Simulation:
     def __init__(
-        self, base: str, tokens: IssuedTokens, seed: int = 1, pace: float = 1.0
+        self,
+        base: str,
+        tokens: IssuedTokens,
+        seed: int = 1,
+        pace: float = 1.0,
+        sites: list[tuple[str, int]] | None = None,
+        passes: int = 1000,
     ) -> None:
         self.pace = pace  # 1.0: a poll every ~55 s; tests run the agenda faster
         self.base = base
@@ -91,11 +102,15 @@ class Simulation:
         self.tokens = tokens
         self.rng = random.Random(seed)
         self.comments = sample_comments()
+        self.sites = sites or []  # (key, tables): phones join at a site, as by its screen's QR
+        self.passes = passes  # times through the agenda
+        self.agenda_done = asyncio.Event()
+        self.curated = asyncio.Event()  # the team's first pass after the agenda's end
 
     def coroutines(self) -> list[Any]:
         tables = [self.table(n, tok) for n, tok in self.tokens.tables.items()]
         phones = [self.phone(i) for i in range(PHONES)]
-        return [*tables, *phones, self.producer()]
+        return [*tables, *phones, self.producer(), self.team()]
 
     async def table(self, number: int, token: str) -> None:
         seq = 0
@@ -115,14 +130,19 @@ class Simulation:
 
     async def phone(self, i: int) -> None:
         await asyncio.sleep(self.rng.uniform(0, 10) * self.pace)
-        body = json.dumps({"code": self.tokens.code}).encode()
+        rng = random.Random(i)
+        site = (
+            rng.choices([k for k, _ in self.sites], weights=[n for _, n in self.sites])[0]
+            if self.sites
+            else ""
+        )
+        body = json.dumps({"code": self.tokens.code, "site": site}).encode()
         req = urllib.request.Request(
             f"{self.base}/api/join", body, {"content-type": "application/json"}
         )
         token = json.loads(
             await asyncio.to_thread(lambda: urllib.request.urlopen(req, timeout=10).read())
         )["token"]
-        rng = random.Random(i)
         seq = 0
         async for ws in _reconnecting(f"{self.ws}/ws/phone?token={token}"):
             hello = json.loads(await ws.recv())
@@ -149,28 +169,16 @@ class Simulation:
                 poll = msg["poll"]
 
     async def producer(self) -> None:
-        async for ws in _reconnecting(f"{self.ws}/ws/producer?token={self.tokens.producer}"):
-            hello = json.loads(await ws.recv())
-            # Keep reading while the producer "waits" between steps, as a real
-            # console does: a client that stops reading is dropped by the server.
-            answers: dict[str, asyncio.Future[dict[str, Any]]] = {}
-            reader = asyncio.create_task(_read_answers(ws, answers))
-            try:
-                await self._run_agenda(ws, hello, answers)
-            finally:
-                reader.cancel()
+        await _staff_session(
+            f"{self.ws}/ws/producer?token={self.tokens.producer}", self._run_agenda
+        )
 
-    async def _run_agenda(
-        self, ws: Any, hello: dict[str, Any], answers: dict[str, asyncio.Future[dict[str, Any]]]
-    ) -> None:
+    async def _run_agenda(self, ws: Any, hello: dict[str, Any], answers: Answers) -> None:
         async def write(msg: dict[str, Any]) -> None:
-            msg["id"] = str(uuid.uuid4())
-            answers[msg["id"]] = asyncio.get_running_loop().create_future()
-            await ws.send(json.dumps(msg))
-            await asyncio.wait_for(answers[msg["id"]], 30)
+            await _ask(ws, answers, msg)
 
         questions = [q["id"] for r in hello["event"]["rounds"] for q in r["questions"]]
-        for i, poll in enumerate(hello["event"]["polls"] * 1000):
+        for i, poll in enumerate(hello["event"]["polls"] * self.passes):
             await asyncio.sleep(5 * self.pace)
             await write({"type": "set_question", "question_id": questions[i % len(questions)]})
             await write({"type": "screen", "mode": "poll"})
@@ -182,9 +190,83 @@ class Simulation:
                 await write({"type": "open_evaluation"})
             await write({"type": "screen", "mode": "demographics"})
             await asyncio.sleep(8 * self.pace)
+        self.agenda_done.set()
 
 
-async def _read_answers(ws: Any, answers: dict[str, asyncio.Future[dict[str, Any]]]) -> None:
+    async def team(self) -> None:
+        """A theme team of two at the workbench: every half minute of the meeting, for
+        each question, fold the two smallest of many themes together, pin a quote on
+        the largest, and publish the themes that hold enough comments."""
+        await _staff_session(f"{self.ws}/ws/team?token={self.tokens.team}", self._curate)
+
+    async def _curate(self, ws: Any, hello: dict[str, Any], answers: Answers) -> None:
+        questions = [q["id"] for r in hello["event"]["rounds"] for q in r["questions"]]
+        rng = random.Random(2)
+        published: dict[int, set[str]] = {}
+        pinned: set[str] = set()
+
+        async def op(msg: dict[str, Any]) -> dict[str, Any]:
+            return await _ask(ws, answers, msg | {"name": rng.choice(TEAM)})
+
+        while True:
+            await asyncio.sleep(30 * self.pace)
+            for qid in questions:
+                synced = await op({"type": "sync", "question_id": qid})
+                if synced["type"] != "ack":
+                    continue
+                themes = sorted(synced["themes"]["themes"], key=lambda t: t["size"])
+                if len(themes) > 6:
+                    small, into = themes[0], themes[1]
+                    versions = {t["key"]: t["version"] for t in (small, into)}
+                    await op({"type": "merge", "question_id": qid, "themes": [small["key"]],
+                              "into": into["key"], "versions": versions})
+                    themes = sorted(
+                        (await op({"type": "sync", "question_id": qid}))["themes"]["themes"],
+                        key=lambda t: t["size"],
+                    )
+                if not themes:
+                    continue
+                top = themes[-1]
+                if top["quotes"] and top["key"] not in pinned:
+                    pinned.add(top["key"])
+                    await op({"type": "pin_quote", "question_id": qid, "theme": top["key"],
+                              "comment": top["quotes"][-1]["id"], "version": top["version"]})
+                    themes = (await op({"type": "sync", "question_id": qid}))["themes"]["themes"]
+                total = sum(t["size"] for t in themes)
+                chosen = {t["key"]: t["version"] for t in themes if t["size"] >= 0.05 * total}
+                if chosen and set(chosen) != published.get(qid):
+                    reply = await op({"type": "publish", "question_id": qid, "themes": chosen})
+                    if reply["type"] == "ack":
+                        published[qid] = set(chosen)
+            if self.agenda_done.is_set():
+                self.curated.set()
+
+
+async def _staff_session(
+    url: str, run: Callable[[Any, dict[str, Any], Answers], Awaitable[None]]
+) -> None:
+    """A staff console's connection (made again after a drop): its hello, then ``run``
+    while a reader settles each answer. It keeps reading while the console "waits"
+    between steps, as a real one does: a client that stops reading is dropped."""
+    async for ws in _reconnecting(url):
+        hello = json.loads(await ws.recv())
+        answers: Answers = {}
+        reader = asyncio.create_task(_read_answers(ws, answers))
+        try:
+            await run(ws, hello, answers)
+        finally:
+            reader.cancel()
+
+
+async def _ask(ws: Any, answers: Answers, msg: dict[str, Any]) -> dict[str, Any]:
+    """Send ``msg`` under a new id; its ack or error (30 s at most)."""
+    msg["id"] = str(uuid.uuid4())
+    answers[msg["id"]] = asyncio.get_running_loop().create_future()
+    await ws.send(json.dumps(msg))
+    return await asyncio.wait_for(answers[msg["id"]], 30)
+
+
+async def _read_answers(ws: Any, answers: Answers) -> None:
     async for raw in ws:
         msg = json.loads(raw)
         fut = answers.pop(str(msg.get("id")), None) if msg["type"] in ("ack", "error") else None

@@ -32,7 +32,7 @@ app.add_typer(event_app, name="event")
 app.add_typer(themes_app, name="themes")
 app.add_typer(followup_app, name="followup")
 
-console = Console(stderr=True)
+console = Console(stderr=True, emoji=False)  # "file.toml:100:" is a line number, not :100:
 
 DbOpt = Annotated[
     str | None,
@@ -276,6 +276,7 @@ def theming_worker(
 def themes_suggest(
     comments: Annotated[Path, typer.Argument(help="CSV with columns id,text (others ignored).")],
     json_out: Annotated[Path, typer.Option("--json", help="Where to write the themes JSON.")],
+    question: Annotated[str | None, typer.Option(help="The question (labels avoid it).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress on stderr.")] = False,
 ) -> None:
     """Group comments into themes without being told how many."""
@@ -283,7 +284,7 @@ def themes_suggest(
     # Deferred: start-up time (see the module docstring).
     from theming.suggest import main
 
-    raise typer.Exit(main(comments, json_out, show_progress=not quiet))
+    raise typer.Exit(main(comments, json_out, show_progress=not quiet, question=question))
 
 
 @app.command()
@@ -322,6 +323,9 @@ def report(
     small_cell: Annotated[
         int, typer.Option(help="Suppress any group of fewer than this many people.")
     ] = 10,
+    lang: Annotated[
+        str | None, typer.Option(help="One of the event's languages (default: its first).")
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Write the same-day report (one printable HTML file) from the data as of now."""
@@ -335,7 +339,7 @@ def report(
     async def go() -> None:
         database = Database(s.db_url)
         try:
-            html = await build_report(database, event, small_cell=small_cell)
+            html = await build_report(database, event, small_cell=small_cell, lang=lang)
         finally:
             await database.dispose()
         out.parent.mkdir(parents=True, exist_ok=True)

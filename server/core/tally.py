@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from server.core.errors import N_, Refusal
+from server.core.privacy import hidden_groups
 
 Kind = Literal["single", "multi", "ranking", "scale", "allocation", "projects", "tradeoff"]
 # The last three are budgeting ballots (server/core/budget.py adds their own checks);
@@ -290,18 +291,12 @@ def crosstab(
     for ballot in latest.values():
         members[answer_group(ballot.demographics, question_key, labels)].append(ballot.choice)
 
-    sizes = {k: len(v) for k, v in members.items()}
+    sizes = {k: len(v) for k, v in members.items()}  # in the order of ``labels``
     order = list(labels)
-    hidden = {k for k, n in sizes.items() if 0 < n < threshold}
-    total: Result | None = tally_choices(poll, (b.choice for b in latest.values()), rejected)
-    if len(hidden) == 1:
-        partners = sorted(
-            (sizes[k], order.index(k), k) for k in order if k not in hidden and sizes[k] > 0
-        )
-        if partners:
-            hidden.add(partners[0][2])
-        else:
-            total = None
+    hidden, total_ok = hidden_groups(sizes, threshold)
+    total: Result | None = (
+        tally_choices(poll, (b.choice for b in latest.values()), rejected) if total_ok else None
+    )
     rows = tuple(
         GroupRow(k, labels[k], None, True, None)
         if k in hidden

@@ -7,6 +7,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -154,6 +155,9 @@ class EventSpec(_Strict):
     slug: str = Field(pattern=KEY)
     code: str = Field(pattern=r"^[A-Z0-9]{4,10}$", description="Short code phones type to join")
     languages: list[str] = Field(default_factory=lambda: ["en"])
+    timezone: str = Field(
+        "UTC", description="IANA time zone of the meeting (e.g. Europe/London), for the report"
+    )
     sites: list[SiteSpec] = Field(min_length=1)
     rounds: list[RoundSpec] = Field(min_length=1)
     polls: list[PollSpecFile] = Field(default_factory=list)
@@ -167,6 +171,18 @@ class EventSpec(_Strict):
     @property
     def texts(self) -> dict[str, dict[str, str]]:
         return self._texts
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a time zone name; use one like \"Europe/London\" or "
+                "\"America/Chicago\" (the IANA names)"
+            ) from None
+        return value
 
     @field_validator("languages")
     @classmethod

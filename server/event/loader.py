@@ -101,7 +101,11 @@ async def load_event(db: Database, spec: EventSpec) -> IssuedTokens:
         if existing is not None:
             raise EventExists(f"an event with slug {spec.slug!r} is already in this database")
         ev = Event(
-            slug=spec.slug, title=spec.title, code=spec.code, languages=",".join(spec.languages)
+            slug=spec.slug,
+            title=spec.title,
+            code=spec.code,
+            languages=",".join(spec.languages),
+            timezone=spec.timezone,
         )
         s.add(ev)
         await s.flush()

@@ -29,6 +29,7 @@ from server.storage.models import (
     DemographicQuestion,
     Event,
     EventTable,
+    EventText,
     Participant,
     Poll,
     PollOption,
@@ -104,6 +105,11 @@ class EventData:
     curation: list[CurationLog]
     _site_answers: dict[int, dict[str, str]] = field(default_factory=dict)
     evaluation: EvaluationData | None = None  # the end-of-meeting survey, if the event has one
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)  # lang -> source -> text
+
+    @property
+    def languages(self) -> list[str]:
+        return [x for x in self.event.languages.split(",") if x] or ["en"]
 
     @property
     def census(self) -> dict[str, dict[str, float]]:
@@ -146,6 +152,7 @@ async def load_event_data(db: Database, wanted: int | str) -> EventData:
         demographics, participants, answers = await _people(s, ev.id)
         comments, themes, members, discarded, curation = await _themes(s, ev.id)
         evaluation = await load_evaluation(s, ev.id)
+        texts = await _texts(s, ev.id)
     return EventData(
         event=ev,
         as_of=as_of,
@@ -163,6 +170,7 @@ async def load_event_data(db: Database, wanted: int | str) -> EventData:
         discarded=discarded,
         curation=curation,
         evaluation=evaluation,
+        texts=texts,
     )
 
 
@@ -302,6 +310,17 @@ async def _themes(s: Any, eid: int) -> tuple[
     members_sorted = {k: sorted(v) for k, v in member_map.items()}
     discarded = {qid: _discarded(state) for qid, state in states}
     return comments, themes, members_sorted, discarded, curation
+
+
+async def _texts(s: Any, eid: int) -> dict[str, dict[str, str]]:
+    """The event's own texts in its other languages: lang -> first-language text -> text."""
+    rows = await _rows(
+        s, select(EventText.lang, EventText.source, EventText.text).where(EventText.event_id == eid)
+    )
+    out: dict[str, dict[str, str]] = defaultdict(dict)
+    for lang, source, text in rows:
+        out[lang][source] = text
+    return dict(out)
 
 
 def _discarded(state: str) -> dict[int, str]:

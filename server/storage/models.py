@@ -28,6 +28,7 @@ class Event(SQLModel, table=True):
     title: str
     code: str = Field(index=True, unique=True, description="Short code participants type")
     languages: str = "en"
+    timezone: str = "UTC"  # IANA name; the report's dates and times are local to the event
     current_question_id: int | None = None
     screen_mode: str = "poll"  # what every big screen shows: poll, themes, demographics, join
     created_at: datetime = Field(default_factory=utcnow)

@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from server.report.budget_sections import budget_sections
 from server.report.build import build_report
+from server.report.words import Words
 from server.storage.db import Database
 from server.storage.event_store import load_event_data
 from server.storage.models import (
@@ -160,29 +161,33 @@ def one(x: float) -> str:
     return f"{x:,.1f}"
 
 
+def bar_fill(text: str, label: str) -> str:
+    """The fill of the chart bar whose tooltip starts with ``label``."""
+    m = re.search(rf'<rect class="bar"[^>]*fill="([^"]*)"[^>]*><title>{re.escape(label)} — ', text)
+    assert m, f"no bar {label!r}"
+    return m.group(1)
+
+
 def test_allocation_shows_mean_median_spread_and_tables_beside_individuals(
     db_url: str, budget_event: int
 ) -> None:
     page = report_html(db_url, budget_event)
-    assert 'href="#budget"' in page
+    assert 'href="#budget-spread-100"' in page  # the summary page links to it
     text = section(page, "spread-100")
     assert f"{N} ballots" in text
+    # The chart (its description and bar tooltips): mean points and the middle half.
     for key, label in (("housing", "Affordable housing"), ("transit", "Public transport")):
         values = sorted(allocation(i).get(key, 0) for i in range(N))
         q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
-        mean, median = statistics.fmean(values), statistics.median(values)
-        givers = sum(1 for v in values if v > 0)
-        row = cells(text, label)
-        assert row[:4] == [one(mean), one(median), f"{one(q1)}–{one(q3)}", str(givers)]
+        mean = statistics.fmean(values)
+        spread = f"{label}: {one(mean)} points (middle half {round(q1):,}–{round(q3):,})"
+        assert spread in text
     # Tables (2) beside individuals: housing tables mean (30+50)/2.
-    assert "2 tables" in text
+    assert "(2 tables)" in text
     housing_ind = statistics.fmean(allocation(i)["housing"] for i in range(N))
-    tables_cells = re.findall(r"<th scope=\"row\">Affordable housing</th>(.*?)</tr>", text, re.S)
-    assert len(tables_cells) >= 2
-    second = re.findall(r"<td>(.*?)</td>", tables_cells[1])
-    assert second == [one(40.0), one(housing_ind), one(40.0 - housing_ind)]
-    parks_tables = re.findall(r"<th scope=\"row\">Parks and green space</th>(.*?)</tr>", text, re.S)
-    assert re.findall(r"<td>(.*?)</td>", parks_tables[1])[0] == one(25.0)
+    housing = [one(40.0), one(housing_ind), one(40.0 - housing_ind)]
+    assert cells(text, "Affordable housing") == housing
+    assert cells(text, "Parks and green space")[0] == one(25.0)
 
 
 def greedy_by_hand() -> list[str]:
@@ -208,15 +213,17 @@ def test_projects_show_greedy_and_equal_shares_side_by_side(db_url: str, budget_
     assert greedy == ["bike-lanes", "youth-centre", "street-trees"]
     spent = sum(COSTS[k] for k in greedy)
     names = ", ".join(labels[k] for k in greedy)
-    assert f"Funded by greedy (most approvals first): {names} (£{spent:,})." in text
+    greedy_text = f"Funding the most approved first would give: {names} (£{spent:,} of £1,200,000)."
+    assert greedy_text in text
     # Equal shares by hand: each of 20 voters holds £60,000. The 8 fund trees
     # (rho £18,750) and shelters (£25,000); the 12 fund bike lanes (£33,333);
     # then the 8 hold £130,000 < roof, the 12 hold £320,000 < youth centre.
     mes = ["street-trees", "bus-shelters", "bike-lanes"]
     mes_names = ", ".join(labels[k] for k in mes)
-    assert f"Method of Equal Shares: {mes_names} (£750,000)." in text
-    assert cells(text, "Youth centre refit")[-2:] == ["funded", "–"]
-    assert cells(text, "Heated bus shelters")[-2:] == ["–", "funded"]
+    assert f"Funded by the Method of Equal Shares: {mes_names} (£750,000 of £1,200,000)." in text
+    # The chart marks Equal Shares' projects solid, the others hatched.
+    assert "hatch" in bar_fill(text, "Youth centre refit")  # greedy only
+    assert bar_fill(text, "Heated bus shelters") == "#111111"  # Equal Shares only
 
 
 def test_tradeoff_shows_balanced_ballots_and_the_most_chosen_package(
@@ -226,7 +233,7 @@ def test_tradeoff_shows_balanced_ballots_and_the_most_chosen_package(
     balances = [sum(DELTAS[k] for k in tradeoff(i)) - 2000000 for i in range(N)]
     balanced = sum(1 for b in balances if b >= 0)
     assert balanced == 9
-    assert f"{balanced} of {N} ballots balanced ({100 * balanced / N:.0f}%)" in text
+    assert f"{balanced} of {N} ballots closed it ({100 * balanced / N:.0f}%)" in text
     assert (
         "Most chosen package (9 ballots): Raise council tax by 2%, Merge two council offices, "
         "Higher parking charges; it closes the gap" in text
@@ -239,14 +246,15 @@ def test_group_cells_under_the_small_cell_rule_are_suppressed(
     async def go() -> list[Any]:
         db = Database(db_url)
         try:
-            return budget_sections(await load_event_data(db, budget_event), 10)
+            data = await load_event_data(db, budget_event)
+            return budget_sections(data, 10, Words.make(data.languages, "UTC", data.texts))
         finally:
             await db.dispose()
 
     sections = {s.key: s for s in asyncio.run(go())}
     assert set(sections) == {"spread-100", "capital-projects", "close-the-gap"}
     for sec in sections.values():
-        by_area = next(t for t in sec.tables if t.caption.startswith("By which part"))
+        by_area = next(t for t in sec.groups if t.caption.startswith("By Which part"))
         rows = {r[0]: r for r in by_area.rows}
         assert rows["South"][1:] == ["suppressed"] * (len(rows["South"]) - 1)  # 2 people
         assert rows["Central"][1] == "suppressed"  # 7 people
@@ -255,7 +263,7 @@ def test_group_cells_under_the_small_cell_rule_are_suppressed(
     alloc_rows = {
         r[0]: r
         for r in next(
-            t for t in sections["spread-100"].tables if t.caption.startswith("By which part")
+            t for t in sections["spread-100"].groups if t.caption.startswith("By Which part")
         ).rows
     }
     assert alloc_rows["North"][2] == one(statistics.fmean(allocation(i)["housing"] for i in north))

@@ -39,11 +39,12 @@ async def test_report_charts_render_in_chromium(
     boxes = await page.eval_on_selector_all(
         "figure.chart svg",
         "els => els.map(e => { const r = e.getBoundingClientRect();"
-        " return [r.width, r.height, e.querySelectorAll('rect.bar').length]; })",
+        " return [r.width, r.height,"
+        " e.querySelectorAll('rect.bar, circle.room').length]; })",
     )
-    # 4 polls (scale has two charts; it is asked twice, so 2 more) + 3 budgeting polls
-    # (their counts) + 3 demographic questions.
-    assert len(boxes) == 4 + 1 + 2 + 3 + 3
+    # 3 polls + 3 budgeting polls + the poll asked twice + who was in the room (in the
+    # body and on page 1).
+    assert len(boxes) == 3 + 3 + 1 + 2
     for width, height, bars in boxes:
         assert width > 100 and height > 100 and bars > 0
     bar_widths = await page.eval_on_selector_all(

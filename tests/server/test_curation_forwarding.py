@@ -39,6 +39,7 @@ from tests.conftest import (
 from tests.server.test_live_server import recv_until
 from tests.server.test_scale_out import ws
 from tests.server.test_theming_live import sample_texts
+from tests.skip_policy import missing
 from tests.workbench.helpers import biggest, op, sync, themed
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -72,9 +73,9 @@ def cluster(
 ) -> Iterator[Cluster]:
     """``web`` web processes (each on its own port, so a test picks which one a
     client talks to) and one theming worker, on a fresh database."""
-    for reason in (postgres_available(), redis_available(REDIS)):
+    for mark, reason in (("postgres", postgres_available()), ("redis", redis_available(REDIS))):
         if reason:
-            pytest.skip(reason)
+            missing(mark, reason)
     env = {"TOWNHALL_HUB_URL": REDIS, "TOWNHALL_CURATION_TIMEOUT": str(timeout)}
     with postgres_database() as pg_url:
         tokens = load_example(pg_url)

@@ -75,12 +75,18 @@ def test_report_shows_the_shift_by_group_and_the_flagged_table(db_url: str) -> N
     assert "+0.92" in shift
     # "4": before 0, after 12 of 26 = 46%, +46 pts
     assert "<td>46%</td>" in shift and "+46 pts" in shift
-    assert "suppressed (&lt;10 or to protect one)" in shift  # 30-44 has 2 people
-    by_age = shift.split("By how old are you", 1)[1]
-    assert "<td>12</td>" in by_age  # 16-29 shown: 12 people
+    # By group, in the appendix: 30-44 has 2 people, so it and the next-smallest group
+    # (16-29, 12 people) are suppressed; 45-64 (12 people) is shown.
+    groups = html.split('id="appendix-groups"', 1)[1].split("</section>", 1)[0]
+    changes = groups.split("change among people who answered both times", 1)[1]
+    by_age = changes.split("By How old are you?", 1)[1].split("</table>", 1)[0]
+    assert '<tr class="suppressed"><th scope="row">30–44</th><td>suppressed</td>' in by_age
+    assert '<tr class="suppressed"><th scope="row">16–29</th><td>suppressed</td>' in by_age
+    assert '<th scope="row">45–64</th><td>12</td>' in by_age
     evaluation = html.split('id="evaluation"', 1)[1].split("</section>", 1)[0]
     assert "26 participants answered" in evaluation
     assert "Flagged tables:" in evaluation
     flagged = evaluation.split('class="flagged"', 1)[1].split("</tr>", 1)[0]
     assert "Table 2" in flagged and "1.00" in flagged
-    assert '<a href="#shift">Did minds change?</a>' in html
+    minds = html.split('id="summary-minds"', 1)[1].split("</section>", 1)[0]
+    assert "Did minds change?" in minds and '<a href="#shift-trust">' in minds

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
-import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlsplit
-
-import pytest
 
 from table_client.backoff import Backoff
 from table_client.endpoint import table_ws_base
 from table_client.events import Link
 from table_client.outbox import Outbox, State, table_key
 from table_client.sender import Sender
-from tests.conftest import LiveServer, start_server
+from tests.conftest import LiveServer, db_rows, start_server
 
 Until = Callable[[Sender, Callable[[], bool]], Awaitable[None]]
 
@@ -31,13 +27,9 @@ def sender_for(server: LiveServer, token: str, path: Path) -> Sender:
 
 def stored_seqs(db_url: str, client_ids: list[str]) -> list[int]:
     """seq of each comment as the server stored it, straight from its database."""
-    if not db_url.startswith("sqlite"):
-        pytest.skip("reads the SQLite file directly")
-    marks = ",".join("?" * len(client_ids))
-    with contextlib.closing(sqlite3.connect(db_url.split("///", 1)[1])) as db:
-        rows = db.execute(
-            f"SELECT client_id, seq FROM comment WHERE client_id IN ({marks})", client_ids
-        ).fetchall()
+    rows = db_rows(
+        db_url, "SELECT client_id, seq FROM comment WHERE client_id IN :ids", ids=client_ids
+    )
     assert len(rows) == len({r[0] for r in rows}), "a comment was stored twice"
     by_id = dict(rows)
     return [by_id[c] for c in client_ids if c in by_id]

@@ -8,17 +8,14 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlmodel import select
 
 from server.event.loader import IssuedTokens
-from server.live.hub import MemoryHub
 from server.live.meeting import Meeting
 from server.live.tallies import LiveTallies
 from server.protocol import messages as protocol
-from server.settings import Settings
 from server.storage import result_store
 from server.storage.db import Database
 from server.storage.models import Participant, Poll, Site
@@ -46,56 +43,50 @@ async def _live(db: Database, tallies: LiveTallies, poll_id: int, sites: list[in
 
 
 async def test_live_tally_equals_a_recount_after_a_burst_with_changed_votes(
-    settings: Settings, tokens: IssuedTokens
+    live_meeting: Meeting, tokens: IssuedTokens
 ) -> None:
-    db = Database(settings.db_url)
-    meeting = Meeting(settings, db, MemoryHub(), ThreadPoolExecutor(1))
-    await meeting.start()
+    meeting, db = live_meeting, live_meeting.db
     rng = random.Random(7)
-    try:
-        async with db.session() as s:
-            poll = (await s.exec(select(Poll).where(Poll.kind == "multi"))).one()
-            poll.status = "open"
-            s.add(poll)
-            sites = [i for i in (await s.exec(select(Site.id))).all() if i is not None]
-            assert len(sites) == 2
-            await s.commit()
-            poll_id = poll.id
-        people = await _join(db, tokens.event_id, sites, 150)
-        assert poll_id is not None
-        # Read once before the burst, so every vote below reaches the live tally
-        # through a committed batch, not through a fresh read.
-        assert (await _live(db, meeting.tallies, poll_id, sites))[0]["result"]["turnout"] == 0
-        # Late joiners: the live tally has not seen their sites yet.
-        people += await _join(db, tokens.event_id, sites, 20)
+    async with db.session() as s:
+        poll = (await s.exec(select(Poll).where(Poll.kind == "multi"))).one()
+        poll.status = "open"
+        s.add(poll)
+        sites = [i for i in (await s.exec(select(Site.id))).all() if i is not None]
+        assert len(sites) == 2
+        await s.commit()
+        poll_id = poll.id
+    people = await _join(db, tokens.event_id, sites, 150)
+    assert poll_id is not None
+    # Read once before the burst, so every vote below reaches the live tally
+    # through a committed batch, not through a fresh read.
+    assert (await _live(db, meeting.tallies, poll_id, sites))[0]["result"]["turnout"] == 0
+    # Late joiners: the live tally has not seen their sites yet.
+    people += await _join(db, tokens.event_id, sites, 20)
 
-        keys = ["housing", "parks", "roads", "youth"]
+    keys = ["housing", "parks", "roads", "youth"]
 
-        def vote(pid: int | None, seq: int, choice: list[str]) -> Any:
-            who = Principal("participant", tokens.event_id, 0, participant_id=pid)
-            raw = {"type": "vote", "id": new_id(), "poll_id": poll_id, "seq": seq, "choice": choice}
-            return meeting.handle(who, protocol.parse(json.dumps(raw)))
+    def vote(pid: int | None, seq: int, choice: list[str]) -> Any:
+        who = Principal("participant", tokens.event_id, 0, participant_id=pid)
+        raw = {"type": "vote", "id": new_id(), "poll_id": poll_id, "seq": seq, "choice": choice}
+        return meeting.handle(who, protocol.parse(json.dumps(raw)))
 
-        first = [vote(pid, 1, rng.sample(keys, rng.randint(1, 2))) for pid in people]
-        # Some change their minds in the same burst (often the same batch) ...
-        changers = rng.sample(people, 40)
-        again = [vote(pid, 2, [rng.choice(keys)]) for pid in changers]
-        # ... and a few ballots are refused (too many options): they change nothing.
-        refused = [vote(pid, 3, keys) for pid in changers[:5]]
-        results = await asyncio.gather(*first, *again, *refused, return_exceptions=True)
-        assert sum(isinstance(r, dict) and r["type"] == "ack" for r in results) == 210
-        # A second wave after the first batches are committed: changes of vote again.
-        later = await asyncio.gather(*(vote(pid, 4, ["roads"]) for pid in changers[::3]))
-        assert all(r["type"] == "ack" and r["applied"] for r in later)
+    first = [vote(pid, 1, rng.sample(keys, rng.randint(1, 2))) for pid in people]
+    # Some change their minds in the same burst (often the same batch) ...
+    changers = rng.sample(people, 40)
+    again = [vote(pid, 2, [rng.choice(keys)]) for pid in changers]
+    # ... and a few ballots are refused (too many options): they change nothing.
+    refused = [vote(pid, 3, keys) for pid in changers[:5]]
+    results = await asyncio.gather(*first, *again, *refused, return_exceptions=True)
+    assert sum(isinstance(r, dict) and r["type"] == "ack" for r in results) == 210
+    # A second wave after the first batches are committed: changes of vote again.
+    later = await asyncio.gather(*(vote(pid, 4, ["roads"]) for pid in changers[::3]))
+    assert all(r["type"] == "ack" and r["applied"] for r in later)
 
-        live = await _live(db, meeting.tallies, poll_id, sites)
-        recount = await _recount(db, poll_id, sites)
-        assert live == recount
-        assert [v["result"]["turnout"] for v in live] == [170, 85, 85]
-        roads = {o["key"]: o["count"] for o in live[0]["result"]["options"]}["roads"]
-        assert roads >= len(changers[::3])
-        # The multi-process mode (re-read per broadcast) gives the same figures.
-        assert await _live(db, LiveTallies(exact=False), poll_id, sites) == recount
-    finally:
-        await meeting.stop()
-        await db.dispose()
+    live = await _live(db, meeting.tallies, poll_id, sites)
+    recount = await _recount(db, poll_id, sites)
+    assert live == recount
+    assert [v["result"]["turnout"] for v in live] == [170, 85, 85]
+    roads = {o["key"]: o["count"] for o in live[0]["result"]["options"]}["roads"]
+    assert roads >= len(changers[::3])
+    # The multi-process mode (re-read per broadcast) gives the same figures.
+    assert await _live(db, LiveTallies(exact=False), poll_id, sites) == recount

@@ -61,13 +61,15 @@ class LiveTallies:
         # exact: this process commits every ballot (one process, no shared hub).
         self.exact = exact
         self._polls: dict[int, _PollBallots] = {}
-        self._loading: dict[int, list[tuple[int, Sequence[str]]]] = {}
+        # Reads in flight, per poll (a broadcast and a screen's hello may read at once):
+        # each collects the ballots committed while it runs.
+        self._loading: dict[int, list[list[tuple[int, Sequence[str]]]]] = {}
         self._site_of: dict[int, int | None] = {}  # participants' sites never change
 
     def record(self, poll_id: int, participant_id: int, choice: Sequence[str]) -> None:
         """A ballot that is committed: it replaces the participant's earlier one."""
-        if poll_id in self._loading:  # the read in flight may predate this commit
-            self._loading[poll_id].append((participant_id, choice))
+        for late in self._loading.get(poll_id, ()):  # a read in flight may predate it
+            late.append((participant_id, choice))
         poll = self._polls.get(poll_id)
         if poll is not None:
             poll.put(participant_id, choice)
@@ -76,7 +78,8 @@ class LiveTallies:
         cached = self._polls.get(poll_id) if self.exact else None
         if cached is not None:
             return cached
-        self._loading[poll_id] = []
+        committed_meanwhile: list[tuple[int, Sequence[str]]] = []
+        self._loading.setdefault(poll_id, []).append(committed_meanwhile)
         try:
             rows = (
                 await s.exec(
@@ -89,10 +92,14 @@ class LiveTallies:
             for pid, site, choice in rows:
                 ballots[pid] = json.loads(choice)
                 self._site_of[pid] = site
-            for pid, late in self._loading[poll_id]:  # committed during the read: newer
+            for pid, late in committed_meanwhile:  # committed during the read: newer
                 ballots[pid] = late
         finally:
-            del self._loading[poll_id]
+            others = [r for r in self._loading[poll_id] if r is not committed_meanwhile]
+            if others:
+                self._loading[poll_id] = others
+            else:
+                del self._loading[poll_id]
         loaded = _PollBallots(ballots)
         if self.exact:
             self._polls[poll_id] = loaded

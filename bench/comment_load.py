@@ -38,7 +38,8 @@ from pinning import add_pinning, load_average, pin  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from server.cli.loadtest import percentile  # noqa: E402
-from tests.conftest import SHARED_DATA, free_port, load_example  # noqa: E402
+from tests.support.example import SHARED_DATA, load_example  # noqa: E402
+from tests.support.server import free_port  # noqa: E402
 
 EVENT = """title = "Comment load bench"
 slug = "comment-bench"

@@ -24,7 +24,7 @@ TARGET_S = 10.0
 def main() -> None:
     from server.report.build import build_report
     from server.storage.db import Database
-    from tests.report.eventgen import build_event
+    from tests.support.eventgen import build_event
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--participants", type=int, default=5000)

@@ -57,7 +57,8 @@ from theming_common import (  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from server.cli.loadtest import percentile  # noqa: E402
-from tests.conftest import free_port, load_example  # noqa: E402
+from tests.support.example import load_example  # noqa: E402
+from tests.support.server import free_port  # noqa: E402
 from theming.cluster import centroid  # noqa: E402
 from theming.model import Comment  # noqa: E402
 from theming.suggest import suggest  # noqa: E402

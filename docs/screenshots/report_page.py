@@ -1,6 +1,6 @@
 """Page 1 of the demo meeting's report, as printed, for the README.
 
-Runs one pass of the demo meeting against a real server (tests/report/demo_meeting.py),
+Runs one pass of the demo meeting against a real server (tests/support/demo_meeting.py),
 prints the report with Chromium and turns page 1 into a PNG with pdftoppm.
 
     .venv/bin/python docs/screenshots/report_page.py
@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 
 async def main() -> None:
-    from tests.report.demo_meeting import print_demo_report
+    from tests.support.demo_meeting import print_demo_report
 
     out = Path(__file__).parent / "report-page1"
     with tempfile.TemporaryDirectory() as tmp:

@@ -16,8 +16,9 @@ from table_client.endpoint import table_ws_base  # noqa: E402
 from table_client.outbox import Outbox, table_key  # noqa: E402
 from table_client.sender import Sender  # noqa: E402
 from table_client.tui import TableApp  # noqa: E402
-from tests.browser.conftest import ARGS, CHROMIUM  # noqa: E402
-from tests.conftest import load_example, start_server  # noqa: E402
+from tests.support.browser import ARGS, CHROMIUM  # noqa: E402
+from tests.support.example import load_example  # noqa: E402
+from tests.support.server import start_server  # noqa: E402
 
 COMMENTS = [
     "Night buses after 11pm so shift workers can get home",

@@ -13,8 +13,7 @@ from typing import Any
 
 from server.core.budget import BudgetPoll, allocation_stats, tradeoff_stats
 from server.core.equal_shares import projects_result
-from server.core.privacy import hidden_groups
-from server.core.tally import NOT_GIVEN, NOT_GIVEN_LABEL, answer_group
+from server.core.privacy import NOT_GIVEN, NOT_GIVEN_LABEL, answer_group, hidden_groups
 
 
 @dataclass(frozen=True)

@@ -26,16 +26,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from server.core.privacy import hidden_groups
-from server.core.tally import (
-    NOT_GIVEN,
-    NOT_GIVEN_LABEL,
-    PREFER_NOT,
-    Ballot,
-    PollSpec,
-    answer_group,
-    latest_valid_ballots,
-)
+from server.core.privacy import NOT_GIVEN, NOT_GIVEN_LABEL, PREFER_NOT, answer_group, hidden_groups
+from server.core.tally import Ballot, PollSpec, latest_valid_ballots
 
 Z95 = statistics.NormalDist().inv_cdf(0.975)  # 1.959963…
 

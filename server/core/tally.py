@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from server.core.errors import N_, Refusal
-from server.core.privacy import hidden_groups
+from server.core.privacy import NOT_GIVEN, NOT_GIVEN_LABEL, PREFER_NOT, answer_group, hidden_groups
 
 Kind = Literal["single", "multi", "ranking", "scale", "allocation", "projects", "tradeoff"]
 # The last three are budgeting ballots (server/core/budget.py adds their own checks);
@@ -23,9 +23,6 @@ KINDS: frozenset[str] = frozenset(
     {"single", "multi", "ranking", "scale", "allocation", "projects", "tradeoff"}
 )
 SCALE_KEYS: tuple[str, ...] = ("1", "2", "3", "4", "5")
-PREFER_NOT = "prefer_not"
-NOT_GIVEN = "not_given"
-NOT_GIVEN_LABEL = "Not given"
 
 
 class BallotError(Refusal, ValueError):
@@ -259,12 +256,6 @@ class CrossTab:
         }
 
 
-def answer_group(demographics: Mapping[str, str], question_key: str, known: Iterable[str]) -> str:
-    """The group a participant falls in; missing, "prefer_not" and unknown answers are NOT_GIVEN."""
-    answer = demographics.get(question_key, NOT_GIVEN)
-    return answer if answer in known and answer != PREFER_NOT else NOT_GIVEN
-
-
 def crosstab(
     poll: PollSpec,
     ballots: Iterable[Ballot],
@@ -274,11 +265,9 @@ def crosstab(
 ) -> CrossTab:
     """Results per answer to one demographic question, with small groups suppressed.
 
-    A group with 1..threshold-1 participants is suppressed (its size and
-    results hidden). An empty group is shown as 0: it has no votes to reveal.
-    Because the total is shown, a single suppressed group could be recovered
-    as total minus the others, so the next-smallest non-empty group is then
-    suppressed too; if there is none, the total is withheld instead.
+    Groups are suppressed (size and results hidden) by ``privacy.hidden_groups``:
+    1..threshold-1 participants, plus a partner when one alone would be given away
+    by the total; an empty group is shown as 0, it has no votes to reveal.
     """
     if threshold < 0:
         raise ValueError("threshold must be >= 0")
@@ -291,16 +280,12 @@ def crosstab(
     for ballot in latest.values():
         members[answer_group(ballot.demographics, question_key, labels)].append(ballot.choice)
 
-    sizes = {k: len(v) for k, v in members.items()}  # in the order of ``labels``
-    order = list(labels)
-    hidden, total_ok = hidden_groups(sizes, threshold)
-    total: Result | None = (
-        tally_choices(poll, (b.choice for b in latest.values()), rejected) if total_ok else None
-    )
+    hidden, total_ok = hidden_groups({k: len(v) for k, v in members.items()}, threshold)
+    total = tally_choices(poll, (b.choice for b in latest.values()), rejected) if total_ok else None
     rows = tuple(
         GroupRow(k, labels[k], None, True, None)
         if k in hidden
-        else GroupRow(k, labels[k], sizes[k], False, tally_choices(poll, members[k]))
-        for k in order
+        else GroupRow(k, labels[k], len(members[k]), False, tally_choices(poll, members[k]))
+        for k in labels
     )
     return CrossTab(question_key, threshold, rows, total)

@@ -6,24 +6,17 @@ weighted, so a weighted count reads like a head count.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
 import numpy as np
 
-from server.core.tally import (
-    NOT_GIVEN,
-    PREFER_NOT,
-    Ballot,
-    PollSpec,
-    Result,
-    answer_group,
-    latest_valid_ballots,
-    tally_choices,
-)
+from server.core.privacy import NOT_GIVEN, PREFER_NOT, answer_group, coarsened, shown_distribution
+from server.core.tally import Ballot, PollSpec, Result, latest_valid_ballots, tally_choices
 
 TRIM_BOUNDS: tuple[float, float] = (0.2, 5.0)
+SUPPRESSED_CELL = "\x00suppressed"  # the merged cell of suppressed answers (no answer key)
 
 
 class Representativeness(TypedDict):
@@ -68,6 +61,44 @@ def representativeness(
         census_shares=cen,
         difference=diff,
         representativeness=1.0 - tvd if respondents else None,
+    )
+
+
+@dataclass(frozen=True)
+class RoomFigures:
+    """One demographic question's room-against-census figures as they may be shown
+    (``privacy.shown_distribution``): None, or absent, where suppressed."""
+
+    counts: dict[str, int | None]  # per option, and PREFER_NOT
+    shares: dict[str, float]  # shown options' share among people who picked an option
+    census: dict[str, float]  # census shares, normalised (empty without a census)
+    answered: int | None  # everyone who answered, PREFER_NOT included
+    representativeness: float | None
+
+
+def room_figures(
+    counts: Mapping[str, int], options: Sequence[str], census: Mapping[str, float], threshold: int
+) -> RoomFigures:
+    """Counts, shares and representativeness of one question, small groups suppressed.
+
+    Representativeness is 1 − total variation distance with the suppressed options
+    merged into one cell: what is shown determines it, so it gives none of them away.
+    """
+    shown = shown_distribution(counts, options, threshold)
+    given = sum(counts.get(k, 0) for k in options)
+    rep = None
+    if census and any(shown.shows(k) for k in options):
+        merged = {k: counts.get(k, 0) for k in options if shown.shows(k)}
+        merged_census = {k: census.get(k, 0.0) for k in merged}
+        merged[SUPPRESSED_CELL] = given - sum(merged.values())
+        merged_census[SUPPRESSED_CELL] = sum(v for k, v in census.items() if k not in merged)
+        rep = representativeness(merged, merged_census)["representativeness"]
+    return RoomFigures(
+        counts={k: counts.get(k, 0) if shown.shows(k) else None for k in [*options, PREFER_NOT]},
+        shares={k: counts.get(k, 0) / given for k in options if shown.shows(k) and given},
+        census=_normalised(census) if census else {},
+        answered=sum(counts.get(k, 0) for k in [*options, PREFER_NOT]) if shown.total_ok else None,
+        representativeness=rep,
     )
 
 
@@ -148,6 +179,21 @@ def poststratify_weights(
         if all(_margin_error(codes, target, w) <= tolerance for codes, target in margins):
             break
     return {p: float(x) for p, x in zip(ids, w, strict=True)}
+
+
+def private_weights(
+    ballots: Iterable[Ballot],
+    census: Mapping[str, Mapping[str, float]],
+    hidden: Mapping[str, set[str]],
+) -> dict[str, float]:
+    """Raking weights in which the people of a suppressed group (``hidden``: question
+    key -> suppressed answers) are not weighted by that question, as if they had not
+    answered it. Otherwise weighted figures beside the raw ones could tell two
+    suppressed groups apart (their weights would differ)."""
+    people = [
+        Ballot(b.participant_id, b.choice, coarsened(b.demographics, hidden)) for b in ballots
+    ]
+    return poststratify_weights(people, census)
 
 
 def _answer_sums(codes: np.ndarray, target: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -9,8 +9,8 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.core import tally as tallying
 from server.core.errors import InvalidMessage
+from server.core.privacy import PREFER_NOT
 from server.protocol import messages as p
 from server.protocol.outcome import Outcome
 from server.storage.models import DemographicAnswer
@@ -54,9 +54,7 @@ async def prefetch_answers(s: AsyncSession, batch: list[tuple[Principal, Any]]) 
         seen |= people
 
 
-async def apply_demographics(
-    s: AsyncSession, who: Principal, msg: p.DemographicsMsg
-) -> Outcome:
+async def apply_demographics(s: AsyncSession, who: Principal, msg: p.DemographicsMsg) -> Outcome:
     """Stage one phone's answers without committing (they are group-committed
     like votes). Every refusal is raised before anything is staged."""
     assert who.participant_id is not None
@@ -66,7 +64,7 @@ async def apply_demographics(
         if key not in questions:
             raise InvalidMessage(f"unknown demographic question {key!r}")
         question_id, keys = questions[key]
-        if answer != tallying.PREFER_NOT and answer not in keys:
+        if answer != PREFER_NOT and answer not in keys:
             raise InvalidMessage(f"{answer!r} is not an answer to {key!r}")
         checked.append((question_id, answer))
     await prefetch_answers(s, [(who, msg)])

@@ -1,46 +1,32 @@
-"""The live meeting: routes client writes to the write side, commits, acks,
-and fans results out through the hub. Owned by the app's lifespan."""
+"""The live meeting: each client write goes to its handler (``routes``), is
+committed, then acked, and what changed is pushed through the hub. Owned by the
+app's lifespan, which builds the services that handle the writes."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
-import logging
-import time
-from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from server.core.errors import Forbidden
 from server.live import demographics as demographic_writes
 from server.live import writes
 from server.live.evaluation_service import EvaluationService
 from server.live.group_commit import GroupCommit
-from server.live.hub import MemoryHub, RedisHub
+from server.live.hello import Hellos
+from server.live.hub import MemoryHub, RedisHub, Subscription
 from server.live.joins import Joins
+from server.live.results import ResultPush
+from server.live.routes import Handler, Services, TeamOps, routing_table
 from server.live.tallies import LiveTallies
-from server.protocol.outcome import Outcome
+from server.live.token_admin import TokenAdmin
 from server.settings import Settings
-from server.storage import evaluation_store, poll_store, result_store, theme_store
+from server.storage import poll_store, theme_store
 from server.storage.db import Database
-from server.storage.models import (
-    AccessToken,
-    Comment,
-    DemographicAnswer,
-    DemographicQuestion,
-    EventTable,
-    EventText,
-    Poll,
-    Site,
-    Vote,
-)
-from server.storage.shift_store import shift_view
+from server.storage.models import AccessToken, Comment, EventTable, EventText, Poll, Site
 from server.storage.tokens import Principal, authenticate
-
-log = logging.getLogger("townhall.meeting")
 
 # What each role's connection listens to (topic prefixes, completed with the event id).
 ROLE_TOPICS: dict[str, tuple[str, ...]] = {
@@ -51,75 +37,66 @@ ROLE_TOPICS: dict[str, tuple[str, ...]] = {
     "producer": ("event", "tally", "demographics", "published", "comments", "hub", "evaluation"),
 }
 
-EVENT_VIEW_TTL = 1.0  # seconds a built event view is shared between hellos
-
 CommentListener = Callable[[int, int], Awaitable[None]]  # (event_id, comment_id)
-# A write that takes its own locks and commits itself (theme-team ops run in the
-# theming worker), registered per (role, message type); returns its Outcome.
-ExtraWrite = Callable[[Principal, Any], Awaitable[Outcome]]
+Reply = tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]  # reply, then to publish
 
 
 class Meeting:
-    def __init__(
-        self, settings: Settings, db: Database, hub: MemoryHub, executor: Executor
-    ) -> None:
+    def __init__(self, settings: Settings, db: Database, hub: MemoryHub) -> None:
         self.settings = settings
         self.db = db
         self.hub = hub
-        self.executor = executor
-        self._dirty_polls: set[tuple[int, int]] = set()
-        self._dirty_demographics: set[int] = set()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.comment_listeners: list[CommentListener] = []
-        self.extra_writes: dict[tuple[str, str], ExtraWrite] = {}
-        self._display_sites: dict[int, int | None] = {}
-        self._tables: dict[int, tuple[EventTable | None, Site | None]] = {}
-        self._event_views: dict[int, tuple[float, dict[str, Any]]] = {}
-        self._snapshots = asyncio.Semaphore(6)
-        self._texts: dict[int, dict[str, dict[str, str]]] = {}
-        self._demographics: dict[int, list[dict[str, Any]]] = {}
-        self._view_lock = asyncio.Lock()
         # Where several processes write, each broadcast re-reads the ballots.
         self.tallies = LiveTallies(exact=not isinstance(hub, RedisHub))
+        self.results = ResultPush(settings, db, hub, self.tallies)
+        self.hellos = Hellos(settings, db, self.tallies)
+        self.joins = Joins(db)  # the join desk (``pages.api_join``)
+        self.hellos.hub_healthy = lambda: self.hub.healthy
+        self.comment_listeners: list[CommentListener] = []
+        self._routes: dict[tuple[str, str], Handler] = {}
+        self._display_sites: dict[int, int | None] = {}
+        self._tables: dict[int, tuple[EventTable | None, Site | None]] = {}
+        self._texts: dict[int, dict[str, dict[str, str]]] = {}
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._broadcast_results())
+    async def start(self, team: TeamOps | None = None) -> None:
+        """Start the services that handle writes; ``team`` takes the theme team's ops
+        (none: this process refuses them)."""
         self.votes = GroupCommit(
             self.db, writes.apply_vote, writes.vote, prepare=writes.prefetch_votes
         )
-        self.votes.start()
-        self.extra_writes[("participant", "vote")] = self.votes.submit
+        self.comments = GroupCommit(
+            self.db, writes.apply_comment, writes.comment, prepare=writes.prefetch_comments
+        )
         self.demographics = GroupCommit(
             self.db,
             demographic_writes.apply_demographics,
             demographic_writes.demographics,
             prepare=demographic_writes.prefetch_answers,
         )
-        self.demographics.start()
-        self.extra_writes[("participant", "demographics")] = self.demographics.submit
-        self.joins = Joins(self.db)
-        self.joins.start()
-        self.comments = GroupCommit(
-            self.db, writes.apply_comment, writes.comment, prepare=writes.prefetch_comments
-        )
-        self.comments.start()
-        self.extra_writes[("table", "comment")] = self.comments.submit
         self.evaluation = EvaluationService(self.db, self.hub, self.settings)
-        self.extra_writes[("participant", "evaluation")] = self.evaluation.answer
-        self.extra_writes[("producer", "open_evaluation")] = self.evaluation.open
-        self.extra_writes[("producer", "close_evaluation")] = self.evaluation.close
+        services = Services(
+            self.db,
+            self.votes,
+            self.comments,
+            self.demographics,
+            self.evaluation,
+            TokenAdmin(self.db),
+            team,
+        )
+        self._routes = routing_table(services)
+        self.results.start()
+        self.votes.start()
+        self.comments.start()
+        self.demographics.start()
+        self.joins.start()
 
     async def stop(self) -> None:
         await self.votes.stop()
-        await self.joins.stop()
-        await self.demographics.stop()
         await self.comments.stop()
+        await self.demographics.stop()
+        await self.joins.stop()
         await self.evaluation.stop()
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self.results.stop()
 
     async def authenticate(self, token: str | None, *roles: str) -> Principal:
         async with self.db.session() as s:
@@ -155,32 +132,38 @@ class Meeting:
             ]
         return topics
 
-    async def handle(self, who: Principal, msg: Any) -> dict[str, Any]:
-        """Apply one write; the returned ack is only built after the commit."""
+    @contextlib.asynccontextmanager
+    async def subscribe(self, who: Principal) -> AsyncIterator[Subscription]:
+        """What this client's connection is pushed (``ROLE_TOPICS``)."""
+        async with self.hub.subscribe(*self.topics(who)) as sub:
+            yield sub
+
+    async def snapshot(self, who: Principal) -> dict[str, Any]:
+        """Everything a (re)connecting client needs, as one ``hello`` message."""
+        return await self.hellos.build(who, self.site_of(who))
+
+    async def handle(self, who: Principal, msg: Any) -> Reply:
+        """Apply one message; the reply (an ack) is only built after the commit. Returns
+        it with what to publish once it is sent (``Outcome.after_reply``)."""
         if msg.type == "ping":
-            return {"type": "pong"}
-        extra = self.extra_writes.get((who.role, msg.type))
-        if extra is not None:
-            outcome: Outcome = await extra(who, msg)
-        else:
-            fn = writes.handler_for(who, msg.type)
-            async with self.db.writer() as s:
-                outcome = await fn(s, who, msg)
+            return {"type": "pong"}, []
+        route = self._routes.get((who.role, msg.type))
+        if route is None:
+            raise Forbidden(f"the {who.role} role cannot send {msg.type!r}")
+        outcome = await route(who, msg)
         if outcome.ballot is not None:  # committed: the live tally counts it from now on
             self.tallies.record(*outcome.ballot)
         if any(topic.startswith("event:") for topic, _ in outcome.events):
-            self._event_views.pop(who.event_id, None)
+            self.hellos.forget(who.event_id)
         for topic, message in outcome.events:
             await self.hub.publish(topic, await self._expand(who.event_id, message))
         if outcome.dirty_poll is not None:
-            self._dirty_polls.add((who.event_id, outcome.dirty_poll))
-            self._wake.set()
+            self.results.poll_changed(who.event_id, outcome.dirty_poll)
         if msg.type == "demographics":
-            self._dirty_demographics.add(who.event_id)
-            self._wake.set()
+            self.results.demographics_changed(who.event_id)
         if outcome.new_comment is not None:
             await self._announce_comment(who.event_id, outcome.new_comment, outcome.comment_row)
-        return {"type": "ack", "id": msg.id, **outcome.ack}
+        return {"type": "ack", "id": msg.id, **outcome.ack}, outcome.after_reply
 
     async def _expand(self, event_id: int, message: dict[str, Any]) -> dict[str, Any]:
         """Turn a change notice into what clients show, once, before fan-out."""
@@ -213,187 +196,3 @@ class Meeting:
         await self.hub.publish(f"comments:{event_id}", {"type": "comment", "comment": view})
         for listener in self.comment_listeners:
             await listener(event_id, comment_id)
-
-    async def _broadcast_results(self) -> None:
-        # Coalesce: a burst of 5,000 votes becomes one tally per interval, not 5,000.
-        breakdown_due: set[tuple[int, int]] = set()
-        breakdown_at: dict[tuple[int, int], float] = {}
-        every = self.settings.breakdown_interval
-        small_cell = self.settings.small_cell
-        spent = 0.0
-        while True:
-            # Wake on votes, or after a while to send breakdowns still owed.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=every)
-            self._wake.clear()
-            # Results are recomputed from the database; with thousands of ballots
-            # that costs real time on the event loop, so the pause grows with it
-            # (at most a third of the loop goes to results, the rest to acks).
-            await asyncio.sleep(max(self.settings.tally_interval, 2 * spent))
-            started = time.monotonic()
-            polls, self._dirty_polls = self._dirty_polls, set()
-            demos, self._dirty_demographics = self._dirty_demographics, set()
-            breakdown_due |= polls
-            try:
-                async with self.db.session() as s:
-                    for event_id, poll_id in polls:
-                        sites = await self._sites(s, event_id)
-                        views = await self.tallies.views(s, poll_id, sites)
-                        for site_id, view in zip([None, *sites], views, strict=True):
-                            topic = f"tally:{event_id}" + (f":site:{site_id}" if site_id else "")
-                            await self.hub.publish(topic, {"type": "tally", **view})
-                    now = time.monotonic()
-                    for key in [k for k in breakdown_due if now >= breakdown_at.get(k, 0)]:
-                        breakdown_due.discard(key)
-                        t0 = time.monotonic()
-                        extra = await result_store.breakdown_view(s, key[1], small_cell)
-                        # The breakdown re-reads every ballot with its voter's answers:
-                        # never more than a tenth of the loop goes to it.
-                        breakdown_at[key] = now + max(every, 10 * (time.monotonic() - t0))
-                        await self.hub.publish(f"tally:{key[0]}", extra)
-                        shift = await shift_view(s, key[1], self.settings.small_cell)
-                        if shift is not None:  # a poll asked twice: the paired change too
-                            await self.hub.publish(f"tally:{key[0]}", shift)
-                    for event_id in demos:
-                        demo = await result_store.demographics_view(s, event_id, small_cell)
-                        await self.hub.publish(
-                            f"demographics:{event_id}", {"type": "demographics", "questions": demo}
-                        )
-            except Exception:
-                log.exception("result broadcast failed; will retry on the next change")
-            spent = time.monotonic() - started
-
-    async def _sites(self, s: Any, event_id: int) -> list[int]:
-        """Sites whose screens get their own tallies: none for a one-site event."""
-        ids = [
-            i for i in (await s.exec(select(Site.id).where(Site.event_id == event_id))).all() if i
-        ]
-        return ids if len(ids) > 1 else []
-
-    async def _event_view(self, s: Any, event_id: int) -> dict[str, Any]:
-        """The event's agenda and polls, shared by every hello for a moment: when
-        5,000 phones reconnect at once each would otherwise rebuild it. Local
-        changes drop it at once; another process's within EVENT_VIEW_TTL, and
-        its pushes reach the clients anyway. Shared, not copied: a hello is only
-        ever encoded and sent, never changed."""
-        async with self._view_lock:  # hellos waiting for a rebuild share it
-            cached = self._event_views.get(event_id)
-            now = time.monotonic()
-            if cached is not None and now - cached[0] < EVENT_VIEW_TTL:
-                return cached[1]
-            view = await poll_store.event_view(s, event_id)
-            self._event_views[event_id] = (now, view)
-            return view
-
-    async def _demographic_questions(self, s: Any, event_id: int) -> list[dict[str, Any]]:
-        """The demographic questions, fixed once the event is loaded: read once per
-        process, not twice per phone's hello."""
-        if event_id not in self._demographics:
-            self._demographics[event_id] = await poll_store.demographic_questions(s, event_id)
-        return self._demographics[event_id]
-
-    async def snapshot(self, who: Principal) -> dict[str, Any]:
-        """Everything a (re)connecting client needs, as one ``hello`` message."""
-        # A reconnect storm builds hellos a few at a time, leaving database
-        # connections for the writes that are waiting to be acked.
-        async with self._snapshots, self.db.session() as s:
-            ev = await self._event_view(s, who.event_id)
-            base: dict[str, Any] = {"type": "hello", "role": who.role}
-            if who.role == "table":
-                return base | await self._table_state(s, who, ev)
-            if who.role == "participant":
-                return base | await self._participant_state(s, who, ev)
-            return base | await self._screen_state(s, who, ev)
-
-    async def _table_state(self, s: Any, who: Principal, ev: dict[str, Any]) -> dict[str, Any]:
-        assert who.table_id is not None
-        table = await s.get(EventTable, who.table_id)
-        assert table is not None
-        site = await s.get(Site, table.site_id)
-        return {
-            "table": {"id": table.id, "name": table.name, "site": site.name if site else ""},
-            "event": {"title": ev["title"]},
-            "question": ev["current_question"],
-            "last_seq": table.last_seq,
-            # The open allocation poll, for the table's consensus allocation.
-            "poll": next(
-                (p for p in ev["polls"] if p["status"] == "open" and p["kind"] == "allocation"),
-                None,
-            ),
-        }
-
-    async def _screen_state(self, s: Any, who: Principal, ev: dict[str, Any]) -> dict[str, Any]:
-        """A big screen's, the team's or the producer's hello."""
-        site_id = self.site_of(who)
-        small_cell = self.settings.small_cell
-        active = [p["id"] for p in ev["polls"] if p["status"] != "draft"]
-        sites = [site_id] if site_id is not None else []
-        tallies = [(await self.tallies.views(s, pid, sites))[-1] for pid in active]
-        # Breakdowns and weights are for the whole event; a site's screen
-        # shows its own counts only.
-        breakdowns = (
-            [await result_store.breakdown_view(s, pid, small_cell) for pid in active]
-            if site_id is None
-            else []
-        )
-        site = await s.get(Site, site_id) if site_id is not None else None
-        afters = [p["id"] for p in ev["polls"] if p.get("phase") == "after" and site_id is None]
-        shifts = [await shift_view(s, pid, small_cell) for pid in afters]
-        state = {
-            "site": {"key": site.key, "name": site.name} if site else None,
-            "event": ev,
-            "breakdowns": breakdowns,
-            "tallies": tallies,
-            "demographics": await result_store.demographics_view(s, who.event_id, small_cell),
-            "themes": await theme_store.themes_view(
-                s, who.event_id, published_only=who.role == "display"
-            ),
-            "hub_healthy": self.hub.healthy,
-            "shifts": [x for x in shifts if x is not None],
-        }
-        if who.role in ("team", "producer"):
-            state["comments"] = await theme_store.comments_view(s, who.event_id)
-            state["evaluation_summary"] = await evaluation_store.summary_view(
-                s, who.event_id, small_cell
-            )
-        return state
-
-    async def _participant_state(
-        self, s: Any, who: Principal, ev: dict[str, Any]
-    ) -> dict[str, Any]:
-        open_poll = next((p for p in ev["polls"] if p["status"] == "open"), None)
-        ballot = None
-        if open_poll is not None:
-            vote = (
-                await s.exec(
-                    select(Vote).where(
-                        Vote.poll_id == open_poll["id"], Vote.participant_id == who.participant_id
-                    )
-                )
-            ).first()
-            if vote is not None:
-                ballot = {"choice": json.loads(vote.choice), "seq": vote.seq}
-                if vote.amounts is not None:  # an allocation ballot (server/core/budget.py)
-                    ballot["amounts"] = json.loads(vote.amounts)
-        answers = (
-            await s.exec(
-                select(DemographicQuestion.key, DemographicAnswer.option_key)
-                .join(
-                    DemographicQuestion,
-                    col(DemographicQuestion.id) == DemographicAnswer.question_id,
-                )
-                .where(DemographicAnswer.participant_id == who.participant_id)
-            )
-        ).all()
-        return {
-            "event": {"title": ev["title"], "code": ev["code"]},
-            "demographics": await self._demographic_questions(s, who.event_id),
-            "answers": dict(answers),
-            "poll": open_poll,
-            "ballot": ballot,
-            "evaluation": await evaluation_store.phone_view(s, who.event_id, who.participant_id),
-        }
-
-    def check_role(self, who: Principal, *roles: str) -> None:
-        if who.role not in roles:
-            raise Forbidden(f"the {who.role} role cannot do this")

@@ -20,8 +20,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.core import tally as tallying
 from server.core.ballots import poll_spec
+from server.core.privacy import NOT_GIVEN, hidden_groups
 from server.storage.budget_store import budget_result
-from server.storage.models import Participant, Poll, Vote
+from server.storage.models import Participant, Poll, Site, Vote
 from server.storage.poll_store import poll_options, poll_view
 
 # participant id -> stored choice
@@ -120,34 +121,59 @@ class LiveTallies:
         return self._site_of
 
     async def views(
-        self, s: AsyncSession, poll_id: int, site_ids: Sequence[int] = ()
+        self, s: AsyncSession, poll_id: int, site_ids: Sequence[int], threshold: int
     ) -> list[dict[str, Any]]:
         """The poll's live result for the whole event, then for each of ``site_ids``
-        (the same fields as ``result_store.tally_view``)."""
+        (the same fields as ``result_store.tally_view``, with the same small-groups
+        rule: a site the rule hides among the poll's voters gets no result)."""
         p = await s.get(Poll, poll_id)
         assert p is not None
         spec = poll_spec(p, await poll_options(s, poll_id))
         poll = await self._ballots(s, poll_id)
         valid = dict(poll.checked(spec))  # a copy: ballots recorded during the awaits wait
         sites = await self._sites(s, valid) if site_ids else {}
+        hidden = await _hidden_sites(s, p.event_id, valid, sites, threshold) if site_ids else set()
         counts = await participant_counts(s, p.event_id)
         shown = await poll_view(s, p)
         out = []
         for site in [None, *site_ids]:
-            mine = [c for pid, c in valid.items() if site is None or sites.get(pid) == site]
-            choices = [c for c in mine if c is not None]
-            result = tallying.tally_choices(spec, choices, len(mine) - len(choices))
-            view = {
+            view: dict[str, Any] = {
                 "poll": shown,
-                "result": result.to_dict(),
+                "result": None,
                 "participants": sum(counts.values()) if site is None else counts.get(site, 0),
                 "site_id": site,
             }
+            if site is not None and site in hidden:
+                out.append(view | {"suppressed": True})
+                continue
+            mine = [c for pid, c in valid.items() if site is None or sites.get(pid) == site]
+            choices = [c for c in mine if c is not None]
+            result = tallying.tally_choices(spec, choices, len(mine) - len(choices))
+            view["result"] = result.to_dict()
             budget = await budget_result(s, p, site)
             if budget is not None:
                 view["budget"] = budget
             out.append(view)
         return out
+
+
+async def _hidden_sites(
+    s: AsyncSession,
+    event_id: int,
+    voters: Iterable[int],
+    site_of: dict[int, int | None],
+    threshold: int,
+) -> set[int]:
+    """``result_store.hidden_sites`` from the ballots held here: the sites whose share
+    of the poll's voters the small-groups rule (``core.privacy``) hides."""
+    sites = (
+        await s.exec(select(Site.id).where(Site.event_id == event_id).order_by(col(Site.id)))
+    ).all()
+    per_site = Counter(site_of.get(pid) for pid in voters)
+    sizes = {str(site): per_site.get(site, 0) for site in sites}
+    sizes[NOT_GIVEN] = per_site.get(None, 0)
+    hidden, _ = hidden_groups(sizes, threshold)
+    return {int(k) for k in hidden if k != NOT_GIVEN}
 
 
 async def participant_counts(s: AsyncSession, event_id: int) -> Counter[int | None]:

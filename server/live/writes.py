@@ -17,9 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.core import ballots, budget
 from server.core import tally as tallying
-from server.core.errors import N_, Conflict, Forbidden, InvalidMessage, NotFound, PollClosed
-from server.live import demographics as demographic_writes
-from server.live import followup
+from server.core.errors import N_, Conflict, InvalidMessage, NotFound, PollClosed
 from server.protocol import messages as p
 from server.protocol.outcome import Outcome
 from server.storage.models import (
@@ -71,9 +69,7 @@ async def prefetch_comments(s: AsyncSession, batch: list[tuple[Principal, Any]])
     held: dict[Any, Any] = s.info.setdefault("rows", {})
     tables = {who.table_id for who, _ in batch if who.table_id is not None}
     if tables:
-        for table in (
-            await s.exec(select(EventTable).where(col(EventTable.id).in_(tables)))
-        ).all():
+        for table in (await s.exec(select(EventTable).where(col(EventTable.id).in_(tables)))).all():
             held[(EventTable, table.id)] = table
     events = {who.event_id for who, _ in batch}
     for event in (await s.exec(select(Event).where(col(Event.id).in_(events)))).all():
@@ -339,28 +335,3 @@ async def _own_poll(s: AsyncSession, who: Principal, poll_id: int) -> Poll:
     if poll is None or poll.event_id != who.event_id:
         raise NotFound(f"poll {poll_id} does not exist")
     return poll
-
-
-ROLE_WRITES: dict[str, dict[str, Any]] = {
-    "table": {"comment": comment, "star": star, "table_allocation": table_allocation},
-    "participant": {
-        "demographics": demographic_writes.demographics,
-        "vote": vote,
-        "followup": followup.leave,
-    },
-    "producer": {
-        "set_question": set_question,
-        "open_poll": open_poll,
-        "close_poll": close_poll,
-        "screen": screen,
-    },
-    "team": {},
-    "display": {},
-}
-
-
-def handler_for(who: Principal, kind: str) -> Any:
-    handlers = ROLE_WRITES.get(who.role, {})
-    if kind not in handlers:
-        raise Forbidden(f"the {who.role} role cannot send {kind!r}")
-    return handlers[kind]

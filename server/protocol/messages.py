@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
@@ -207,6 +207,22 @@ class CloseEvaluationMsg(_Write):
     type: Literal["close_evaluation"]
 
 
+# -- token administration, producer only (docs/protocol.md) ---------------
+
+
+class _AdminMsg(_Write):
+    role: Literal["table", "team", "display", "producer"]
+    table: int | None = Field(None, ge=1, le=100_000)
+
+
+class ReissueTokenMsg(_AdminMsg):
+    type: Literal["reissue_token"]
+
+
+class RevokeTokenMsg(_AdminMsg):
+    type: Literal["revoke_token"]
+
+
 TEAM_OPS = {
     "sync",
     "rename",
@@ -248,28 +264,21 @@ Incoming = Annotated[
     | EvaluationMsg
     | FollowupMsg
     | OpenEvaluationMsg
-    | CloseEvaluationMsg,
+    | CloseEvaluationMsg
+    | ReissueTokenMsg
+    | RevokeTokenMsg,
     Field(discriminator="type"),
 ]
 _adapter: TypeAdapter[Any] = TypeAdapter(Incoming)
-KNOWN_TYPES = {
-    "ping",
-    "comment",
-    "star",
-    "demographics",
-    "vote",
-    "table_allocation",
-    "set_question",
-    "open_poll",
-    "close_poll",
-    "screen",
-    "poll_from_themes",
-    "evaluation",
-    "followup",
-    "open_evaluation",
-    "close_evaluation",
-    *TEAM_OPS,
-}
+
+
+def _types(union: Any) -> frozenset[str]:
+    """The ``type`` of every message in the union: the list of known types is the schema's."""
+    members = get_args(get_args(union)[0])
+    return frozenset(get_args(m.model_fields["type"].annotation)[0] for m in members)
+
+
+KNOWN_TYPES = _types(Incoming)
 
 
 def parse(text: str) -> Any:

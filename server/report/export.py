@@ -18,8 +18,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Literal
 
-from server.core.privacy import hidden_groups
-from server.core.tally import NOT_GIVEN, latest_valid_ballots, tally_choices
+from server.core.privacy import NOT_GIVEN, hidden_groups
+from server.core.tally import latest_valid_ballots, tally_choices
 from server.report.budget_export import write_budget_export
 from server.report.reimport import import_export
 from server.storage.db import Database

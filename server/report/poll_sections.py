@@ -7,15 +7,16 @@ Budget polls are in ``budget_sections``; polls asked twice in ``shift_sections``
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from display.charts import bar_chart_svg, paired_bar_chart_svg
 from display.scale_charts import distribution_svg
 from server.core.budget import BUDGET_KINDS
-from server.core.tally import NOT_GIVEN, Ballot, PollSpec, Result, crosstab, latest_valid_ballots
-from server.core.weighting import WeightedResult, poststratify_weights, weighted_tally
+from server.core.privacy import NOT_GIVEN
+from server.core.tally import Ballot, PollSpec, Result, crosstab, latest_valid_ballots
+from server.core.weighting import WeightedResult, private_weights, weighted_tally
 from server.report.words import Words
 from server.storage.event_store import SITE_KEY, EventData, PollData
 
@@ -31,6 +32,7 @@ class CrossTable:
     rows: list[dict[str, Any]]  # label, people (str), cells (list[str]), suppressed
     total: list[str] | None
     note: str
+    hidden: set[str] = field(default_factory=set)  # the suppressed groups' keys
 
 
 @dataclass
@@ -216,19 +218,33 @@ def _crosstab(pd: PollData, ballots: Sequence[Ballot], title: str, key: str,
             else _("Cells show the share of voters choosing each option."))
     return CrossTable(title=title, columns=columns, rows=rows,
                       total=_cells(kind, ct.total, w) if ct.total is not None else None,
-                      note=note)
+                      note=note, hidden={r.key for r in ct.rows if r.suppressed})
 
 
-def room_weights(data: EventData) -> dict[str, float]:
-    """One set of census weights for the room (raking is the costly step, and it does
-    not converge quickly when trimming binds); each poll uses its voters' weights."""
+Weights = Callable[[Mapping[str, set[str]]], Mapping[str, float]]
+
+
+def room_weights(data: EventData) -> Weights:
+    """Census weights for the room, each poll using its voters' weights. People in a
+    group a poll's cross-tabs suppress are not weighted by that question
+    (``weighting.private_weights``: weighted figures would tell such groups apart),
+    so the weights depend on the groups suppressed; raking is the costly step (it
+    does not converge quickly when trimming binds), so each set is raked once."""
     census = data.census
     everyone = [Ballot(str(pid), (), answers) for pid, answers in data.with_site().items()]
-    return poststratify_weights(everyone, census) if census else {}
+    raked: dict[tuple[tuple[str, tuple[str, ...]], ...], dict[str, float]] = {}
+
+    def weights(hidden: Mapping[str, set[str]]) -> Mapping[str, float]:
+        key = tuple(sorted((q, tuple(sorted(v))) for q, v in hidden.items() if v))
+        if key not in raked:
+            raked[key] = private_weights(everyone, census, hidden) if census else {}
+        return raked[key]
+
+    return weights
 
 
 def poll_sections(data: EventData, small_cell: int, w: Words,
-                  weights: Mapping[str, float] | None = None) -> list[PollSection]:
+                  weights: Weights | None = None) -> list[PollSection]:
     _ = w.gettext
     demos = data.with_site()
     weights = room_weights(data) if weights is None else weights
@@ -238,18 +254,23 @@ def poll_sections(data: EventData, small_cell: int, w: Words,
         if pd.poll.kind in BUDGET_KINDS or pd.poll.pair_key or not pd.votes:
             continue
         ballots = pd.ballots(demos)
-        wr = weighted_tally(pd.spec, ballots, weights)
-        if wr.raw.turnout == 0:
-            continue
-        section = _section(pd, wr, ballots, weights, bool(data.census), w)
-        section.crosstabs = [
+        crosstabs = [
             _crosstab(pd, ballots, _("By {question}", question=w.text(d.question.prompt)),
                       d.question.key, {k: w.text(v) for k, v in d.labels.items()}, small_cell,
                       _("Not given / prefer not to say"), w)
             for d in data.demographics
         ]
+        # zip stops before the site table, which comes last: no census weights by site.
+        hidden = {d.question.key: c.hidden
+                  for d, c in zip(data.demographics, crosstabs, strict=False)}
         if len(site_labels) > 1:
-            section.crosstabs.append(_crosstab(pd, ballots, _("By site"), SITE_KEY, site_labels,
-                                               small_cell, _("Site unknown"), w))
+            crosstabs.append(_crosstab(pd, ballots, _("By site"), SITE_KEY, site_labels,
+                                       small_cell, _("Site unknown"), w))
+        poll_weights = weights(hidden)
+        wr = weighted_tally(pd.spec, ballots, poll_weights)
+        if wr.raw.turnout == 0:
+            continue
+        section = _section(pd, wr, ballots, poll_weights, bool(data.census), w)
+        section.crosstabs = crosstabs
         out.append(section)
     return out

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from display.scale_charts import dumbbell_svg
-from server.core.privacy import hidden_groups
-from server.core.tally import PREFER_NOT
-from server.core.weighting import representativeness
+from server.core.privacy import PREFER_NOT
+from server.core.weighting import room_figures
 from server.report.words import Words
 from server.storage.event_store import EventData
 
@@ -28,46 +27,34 @@ def demographics_section(data: EventData, small_cell: int, w: Words) -> Room:
     worst: tuple[float, str] | None = None
     for d in data.demographics:
         prompt = w.text(d.question.prompt)
-        counts: Counter[str] = Counter(
-            a.get(d.question.key, "not_given") for a in data.answers.values()
-        )
-        counts = Counter({k: n for k, n in counts.items() if k != "not_given"})
-        keys = [o.key for o in d.options] + [PREFER_NOT]
-        sizes = {k: counts.get(k, 0) for k in keys}
-        # Counts and room shares (over options only) each need their own complementary
-        # cell, and a share shown beside a count gives the denominator away: hide both.
-        hidden_counts, _total = hidden_groups(sizes, small_cell)
-        option_sizes = {o.key: sizes[o.key] for o in d.options}
-        hidden_shares, shares_ok = hidden_groups(option_sizes, small_cell)
-        hidden = hidden_counts | hidden_shares
-        total_ok = len({k for k in hidden if sizes[k] > 0}) != 1
-        if not shares_ok:
-            hidden |= set(option_sizes)
-        census = d.census
-        rep = representativeness(dict(counts), census) if census else None
+        # The rule of the screens (weighting.room_figures): counts, shares, the total
+        # and representativeness each shown only where they give no small group away.
+        counts = Counter(a[d.question.key] for a in data.answers.values() if d.question.key in a)
+        room = room_figures(counts, [o.key for o in d.options], d.census, small_cell)
         rows, chart_rows = [], []
         for o in d.options:
-            n, gone = sizes[o.key], o.key in hidden
-            room = rep["room_shares"].get(o.key, 0.0) if rep else None
-            cen = rep["census_shares"].get(o.key) if rep else None
+            n, share = room.counts[o.key], room.shares.get(o.key)
+            cen = room.census.get(o.key) if room.census else None
             rows.append({
                 "label": w.text(o.label),
-                "count": _("suppressed") if gone else str(n),
-                "room": _("suppressed") if gone or room is None else w.percent(100 * room),
+                "count": _("suppressed") if n is None else str(n),
+                "room": _("suppressed") if n is None else w.percent(100 * (share or 0.0)),
                 "census": w.percent(100 * cen) if cen is not None else "–",
             })
-            if cen is not None and not gone:
-                chart_rows.append((w.text(o.label), 100 * (room or 0.0), 100 * cen))
+            if cen is not None and n is not None:
+                chart_rows.append((w.text(o.label), 100 * (share or 0.0), 100 * cen))
         if chart_rows:
             groups.append((prompt, chart_rows))
-        score = rep["representativeness"] if rep else None
+        score = room.representativeness
         if score is not None and (worst is None or score < worst[0]):
             worst = (score, prompt)
         out.append({
             "prompt": prompt,
             "rows": rows,
-            "prefer_not": _("suppressed") if PREFER_NOT in hidden else str(sizes[PREFER_NOT]),
-            "answered": str(sum(sizes.values())) if total_ok else _("suppressed"),
+            "prefer_not": _("suppressed")
+            if room.counts[PREFER_NOT] is None
+            else str(room.counts[PREFER_NOT]),
+            "answered": _("suppressed") if room.answered is None else str(room.answered),
             "representativeness": w.percent(100 * score) if score is not None else None,
         })
     chart = dumbbell_svg(

@@ -8,7 +8,7 @@ from typing import Any
 
 from display.charts import paired_bar_chart_svg
 from server.core import shift as shifting
-from server.core.tally import NOT_GIVEN
+from server.core.privacy import NOT_GIVEN
 from server.report.words import Words
 from server.storage.evaluation_store import summarise
 from server.storage.event_store import EventData, PollData

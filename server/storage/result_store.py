@@ -10,18 +10,19 @@ sends it at most every few seconds, not with every tally.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from typing import Any
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.core import tally as tallying
 from server.core.ballots import poll_spec
 from server.core.budget import BUDGET_KINDS
-from server.core.weighting import poststratify_weights, representativeness, weighted_tally
+from server.core.privacy import NOT_GIVEN, hidden_groups
+from server.core.weighting import private_weights, room_figures, weighted_tally
 from server.storage.budget_store import budget_breakdown, budget_result
-from server.storage.models import DemographicAnswer, Participant, Poll
+from server.storage.models import DemographicAnswer, Participant, Poll, Site, Vote
 from server.storage.poll_store import (
     ballots,
     ballots_with_demographics,
@@ -31,29 +32,62 @@ from server.storage.poll_store import (
 )
 
 
-async def tally_view(s: AsyncSession, poll_id: int, site_id: int | None = None) -> dict[str, Any]:
-    """A poll's live result for the whole event, or for one site's participants."""
+async def tally_view(
+    s: AsyncSession, poll_id: int, site_id: int | None, threshold: int
+) -> dict[str, Any]:
+    """A poll's live result for the whole event, or for one site's participants.
+
+    A site's result is suppressed (``result`` null, ``suppressed`` true) while the
+    small-groups rule hides that site among the poll's voters: a site's screen would
+    otherwise show the choices of its few voters, or, beside the event's result and
+    the other sites', those of another small site.
+    """
     p = await s.get(Poll, poll_id)
     assert p is not None
-    options = await poll_options(s, poll_id)
-    result = tallying.tally(poll_spec(p, options), await ballots(s, poll_id, site_id))
     q = select(func.count()).select_from(Participant).where(Participant.event_id == p.event_id)
     if site_id is not None:
         q = q.where(Participant.site_id == site_id)
     participants = int((await s.exec(q)).one())  # a count, not 5,000 ids per tally
-    out = {
+    out: dict[str, Any] = {
         "poll": await poll_view(s, p),
-        "result": result.to_dict(),
+        "result": None,
         "participants": participants,
         "site_id": site_id,
     }
+    if site_id is not None and site_id in await hidden_sites(s, p, threshold):
+        return out | {"suppressed": True}
+    options = await poll_options(s, poll_id)
+    result = tallying.tally(poll_spec(p, options), await ballots(s, poll_id, site_id))
+    out["result"] = result.to_dict()
     budget = await budget_result(s, p, site_id)
     if budget is not None:
         out["budget"] = budget
     return out
 
 
+async def hidden_sites(s: AsyncSession, poll: Poll, threshold: int) -> set[int]:
+    """The sites whose share of a poll's voters the small-groups rule hides (voters
+    without a site are a group of their own)."""
+    sites = (
+        await s.exec(select(Site.id).where(Site.event_id == poll.event_id).order_by(col(Site.id)))
+    ).all()
+    voters = Counter(
+        (
+            await s.exec(
+                select(Participant.site_id)
+                .join(Vote, col(Vote.participant_id) == Participant.id)
+                .where(Vote.poll_id == poll.id)
+            )
+        ).all()
+    )
+    sizes = {str(site): voters.get(site, 0) for site in sites} | {NOT_GIVEN: voters.get(None, 0)}
+    hidden, _ = hidden_groups(sizes, threshold)
+    return {int(k) for k in hidden if k != NOT_GIVEN}
+
+
 async def demographics_view(s: AsyncSession, event_id: int, threshold: int) -> list[dict[str, Any]]:
+    """The room against the census, per question, small groups suppressed
+    (``weighting.room_figures``): a suppressed count is null and its share absent."""
     out = []
     for q, options in await demographic_questions_with_options(s, event_id):
         answers = (
@@ -61,30 +95,20 @@ async def demographics_view(s: AsyncSession, event_id: int, threshold: int) -> l
                 select(DemographicAnswer.option_key).where(DemographicAnswer.question_id == q.id)
             )
         ).all()
-        counts: dict[str, int] = defaultdict(int)
-        for a in answers:
-            counts[a] += 1
         census = {o.key: o.census_share for o in options if o.census_share is not None}
-        rep = representativeness(dict(counts), census) if census else None
+        room = room_figures(Counter(answers), [o.key for o in options], census, threshold)
         out.append(
             {
                 "key": q.key,
                 "prompt": q.prompt,
                 "options": [
-                    {
-                        "key": o.key,
-                        "label": o.label,
-                        "census": o.census_share,
-                        # Small groups are not shown as counts anywhere public.
-                        "count": counts.get(o.key, 0)
-                        if counts.get(o.key, 0) >= threshold
-                        else None,
-                    }
+                    {"key": o.key, "label": o.label, "census": o.census_share,
+                     "count": room.counts[o.key]}
                     for o in options
                 ],
-                "representativeness": rep["representativeness"] if rep else None,
-                "room_shares": rep["room_shares"] if rep else None,
-                "answered": sum(counts.values()),
+                "representativeness": room.representativeness,
+                "room_shares": room.shares if census else None,
+                "answered": room.answered,
             }
         )
     return out
@@ -96,6 +120,7 @@ async def breakdown_view(s: AsyncSession, poll_id: int, threshold: int) -> dict[
     spec = poll_spec(poll, await poll_options(s, poll.id))
     ballots = await ballots_with_demographics(s, poll.id)
     census: dict[str, dict[str, float]] = {}
+    hidden: dict[str, set[str]] = {}
     crosstabs = []
     for q, options in await demographic_questions_with_options(s, poll.event_id):
         shares = {o.key: o.census_share for o in options if o.census_share is not None}
@@ -104,10 +129,11 @@ async def breakdown_view(s: AsyncSession, poll_id: int, threshold: int) -> dict[
         table = tallying.crosstab(
             spec, ballots, q.key, {o.key: o.label for o in options}, threshold
         )
+        hidden[q.key] = {r.key for r in table.rows if r.suppressed}
         crosstabs.append({"prompt": q.prompt, **table.to_dict()})
     weighted = None
     if census and ballots:
-        weights = poststratify_weights(ballots, census)
+        weights = private_weights(ballots, census, hidden)
         weighted = weighted_tally(spec, ballots, weights).to_dict()
     out = {"type": "breakdown", "poll_id": poll.id, "weighted": weighted, "crosstabs": crosstabs}
     if poll.kind in BUDGET_KINDS:

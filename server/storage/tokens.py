@@ -34,6 +34,8 @@ class Principal:
     table_id: int | None = None
     participant_id: int | None = None
     label: str = ""
+    # The address the connection reached the server at, for links sent back to it.
+    base_url: str = ""
 
 
 async def issue(

@@ -8,17 +8,17 @@ import json
 from sqlmodel import col, func, select
 
 from server.core.errors import InvalidMessage, NotFound
-from server.live.meeting import Meeting
 from server.protocol import messages as p
 from server.protocol.outcome import Outcome
+from server.storage.db import Database
 from server.storage.models import CurationLog, Poll, PollOption, Question, Theme
 from server.storage.tokens import Principal
 
 
-async def poll_from_themes(meeting: Meeting, who: Principal, msg: p.PollFromThemesMsg) -> Outcome:
+async def poll_from_themes(db: Database, who: Principal, msg: p.PollFromThemesMsg) -> Outcome:
     """A draft poll whose options are the question's published themes."""
     key = f"themes-{msg.id}"  # the op id makes a resend find its poll
-    async with meeting.db.writer() as s:
+    async with db.writer() as s:
         existing = (
             await s.exec(select(Poll).where(Poll.event_id == who.event_id, Poll.key == key))
         ).first()

@@ -29,12 +29,15 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from server.core.errors import TownhallError
-from server.live.meeting import Meeting
+from server.live.hub import MemoryHub
+from server.live.meeting import Reply
 from server.protocol import messages as p
 from server.protocol.outcome import Outcome
+from server.storage.db import Database
 from server.storage.models import AccessToken
 from server.storage.tokens import Principal
 from server.themes.polls import poll_from_themes
@@ -42,6 +45,7 @@ from server.themes.polls import poll_from_themes
 log = logging.getLogger("townhall.curation")
 
 REQUEST_TOPIC = "curate"
+Dispatch = Callable[[Principal, Any], Coroutine[Any, Any, Reply]]
 NOT_ANSWERING = "The theming worker is not answering; your change was not made."
 
 
@@ -60,13 +64,13 @@ class RemoteFailure(RuntimeError):
 class _TokenHashes:
     """Token id -> stored hash, read once (a token's hash never changes)."""
 
-    def __init__(self, meeting: Meeting) -> None:
-        self.meeting = meeting
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self._known: dict[int, str | None] = {}
 
     async def get(self, token_id: int) -> str | None:
         if token_id not in self._known:
-            async with self.meeting.db.session() as s:
+            async with self.db.session() as s:
                 row = await s.get(AccessToken, token_id)
             self._known[token_id] = row.token_hash if row is not None else None
         return self._known[token_id]
@@ -83,24 +87,21 @@ def _error_classes() -> dict[str, type[TownhallError]]:
 
 
 class Forwarder:
-    """Registers every team op of a web process as a request to the theming worker."""
+    """The team ops of a web process, each sent as a request to the theming worker."""
 
-    def __init__(self, meeting: Meeting, timeout: float) -> None:
-        self.meeting = meeting
+    def __init__(self, db: Database, hub: MemoryHub, timeout: float) -> None:
+        self.db = db
+        self.hub = hub
         self.timeout = timeout
         self.reply_topic = f"curate-reply:{uuid.uuid4().hex}"
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._hashes = _TokenHashes(meeting)
+        self._hashes = _TokenHashes(db)
         self._stack = contextlib.AsyncExitStack()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        sub = await self._stack.enter_async_context(self.meeting.hub.subscribe(self.reply_topic))
+        sub = await self._stack.enter_async_context(self.hub.subscribe(self.reply_topic))
         self._task = asyncio.create_task(self._listen(sub))
-        for kind in p.TEAM_OPS:
-            self.meeting.extra_writes[("team", kind)] = self.forward
-        # Turning published themes into a poll needs only the database: no need to forward.
-        self.meeting.extra_writes[("producer", "poll_from_themes")] = self._poll
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -109,8 +110,9 @@ class Forwarder:
                 await self._task
         await self._stack.aclose()
 
-    async def _poll(self, who: Principal, msg: p.PollFromThemesMsg) -> Outcome:
-        return await poll_from_themes(self.meeting, who, msg)
+    async def poll_from_themes(self, who: Principal, msg: p.PollFromThemesMsg) -> Outcome:
+        # Turning published themes into a poll needs only the database: no need to forward.
+        return await poll_from_themes(self.db, who, msg)
 
     async def _listen(self, sub: Any) -> None:
         while True:
@@ -120,7 +122,7 @@ class Forwarder:
             if waiter is not None and not waiter.done():
                 waiter.set_result(reply)
 
-    async def forward(self, who: Principal, msg: Any) -> Outcome:
+    async def handle(self, who: Principal, msg: Any) -> Outcome:
         request_id = uuid.uuid4().hex
         request = {
             "type": "curate",
@@ -135,7 +137,7 @@ class Forwarder:
         waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = waiter
         try:
-            await self.meeting.hub.publish(REQUEST_TOPIC, request)
+            await self.hub.publish(REQUEST_TOPIC, request)
             async with asyncio.timeout(self.timeout):
                 reply = await waiter
         except TimeoutError:
@@ -154,18 +156,21 @@ class Forwarder:
 
 
 class CurationServer:
-    """Answers forwarded team ops in the process that owns the theming worker."""
+    """Answers forwarded team ops in the process that owns the theming worker, through
+    ``dispatch``: the meeting's own path for a message (``Meeting.handle``)."""
 
-    def __init__(self, meeting: Meeting) -> None:
-        self.meeting = meeting
-        self._inflight: dict[tuple[int, str], asyncio.Task[dict[str, Any]]] = {}
-        self._hashes = _TokenHashes(meeting)
+    def __init__(self, db: Database, hub: MemoryHub, dispatch: Dispatch) -> None:
+        self.db = db
+        self.hub = hub
+        self.dispatch = dispatch
+        self._inflight: dict[tuple[int, str], asyncio.Task[Reply]] = {}
+        self._hashes = _TokenHashes(db)
         self._answering: set[asyncio.Task[None]] = set()
         self._stack = contextlib.AsyncExitStack()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        sub = await self._stack.enter_async_context(self.meeting.hub.subscribe(REQUEST_TOPIC))
+        sub = await self._stack.enter_async_context(self.hub.subscribe(REQUEST_TOPIC))
         self._task = asyncio.create_task(self._listen(sub))
 
     async def stop(self) -> None:
@@ -204,7 +209,7 @@ class CurationServer:
         except Exception:
             log.exception("a forwarded team op failed")
             reply = {"error": {"code": "server_error", "message": "the theming worker failed"}}
-        await self.meeting.hub.publish(
+        await self.hub.publish(
             request["reply_to"], {"type": "curated", "request": request["request"], **reply}
         )
 
@@ -217,8 +222,8 @@ class CurationServer:
         # the log check.
         task = self._inflight.get(key)
         if task is None:
-            task = asyncio.create_task(self.meeting.handle(who, msg))
+            task = asyncio.create_task(self.dispatch(who, msg))
             self._inflight[key] = task
             task.add_done_callback(lambda _: self._inflight.pop(key, None))
-        ack = await asyncio.shield(task)
+        ack, _ = await asyncio.shield(task)  # team ops publish nothing after their reply
         return {k: v for k, v in ack.items() if k not in ("type", "id")}

@@ -9,9 +9,7 @@ same op id is found in the log and acked again without doing anything.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 from collections import defaultdict
 from typing import Any
 
@@ -19,23 +17,19 @@ from sqlmodel import col, select
 
 from server.core import undo
 from server.core.errors import Conflict, InvalidMessage, NotFound
-from server.live.hub import RedisHub
-from server.live.meeting import Meeting
 from server.protocol import messages as p
 from server.protocol.outcome import Outcome
 from server.storage import theme_store
+from server.storage.db import Database
 from server.storage.models import CurationLog, Question, Theme
 from server.storage.tokens import Principal
 from server.themes.polls import poll_from_themes
-from server.themes.rpc import CurationServer
 from server.themes.worker import ThemingWorker
 from theming.engine import ThemeEngine
 from theming.model import CurationError, UnknownComment, UnknownTheme, VersionConflict
 
 CONFLICT = "Someone else changed this theme; it has been reloaded"
 UNDO_DEPTH = 50  # per member and question; older steps stay in the log, not undoable
-
-log = logging.getLogger("townhall.theming")
 
 
 def actor(who: Principal, name: str) -> str:
@@ -45,9 +39,9 @@ def actor(who: Principal, name: str) -> str:
     return f"{base} · {name}" if name else base
 
 
-async def find_logged(meeting: Meeting, event_id: int, op_id: str) -> CurationLog | None:
+async def find_logged(db: Database, event_id: int, op_id: str) -> CurationLog | None:
     """The log row of an op already applied, so a resend is acked, not applied twice."""
-    async with meeting.db.session() as s:
+    async with db.session() as s:
         return (
             await s.exec(
                 select(CurationLog).where(
@@ -104,22 +98,17 @@ def theme_key(msg: Any, result: dict[str, Any]) -> str | None:
 
 
 class Workbench:
-    """Registers the team's ops (and the producer's themes → poll) on the meeting."""
+    """The team's ops (and the producer's themes → poll) where this process themes."""
 
-    def __init__(self, worker: ThemingWorker) -> None:
+    def __init__(self, db: Database, worker: ThemingWorker) -> None:
+        self.db = db
         self.worker = worker
-        self.meeting = worker.meeting
         # (question id, actor) -> undo records, newest last. Kept in memory:
         # after a restart the log still shows every step, but undo starts afresh.
         self.undo: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
 
-    def register(self) -> None:
-        for kind in p.TEAM_OPS:
-            self.meeting.extra_writes[("team", kind)] = self.handle
-        self.meeting.extra_writes[("producer", "poll_from_themes")] = self._poll
-
-    async def _poll(self, who: Principal, msg: p.PollFromThemesMsg) -> Outcome:
-        return await poll_from_themes(self.meeting, who, msg)
+    async def poll_from_themes(self, who: Principal, msg: p.PollFromThemesMsg) -> Outcome:
+        return await poll_from_themes(self.db, who, msg)
 
     async def handle(self, who: Principal, msg: Any) -> Outcome:
         await self._check_question(who, msg.question_id)
@@ -127,7 +116,7 @@ class Workbench:
             return Outcome(
                 ack={"themes": await self.worker.placement(who.event_id, msg.question_id)}
             )
-        done = await find_logged(self.meeting, who.event_id, msg.id)
+        done = await find_logged(self.db, who.event_id, msg.id)
         if done is not None:
             return Outcome(ack=replayed_ack(done))
         by = actor(who, msg.name)
@@ -154,9 +143,9 @@ class Workbench:
         published set; a theme changed since it was seen is refused. What was
         published is stored in the curation log (labels, members and quotes as
         shown), so the record says what the room saw even after further curation."""
-        meeting, worker = self.meeting, self.worker
+        worker = self.worker
         # The question lock keeps a theme sync from changing versions mid-check.
-        async with worker.locks[msg.question_id], meeting.db.writer() as s:
+        async with worker.locks[msg.question_id], self.db.writer() as s:
             rows = (await s.exec(select(Theme).where(Theme.question_id == msg.question_id))).all()
             by_key = {t.key: t for t in rows}
             for key, version in msg.themes.items():
@@ -197,7 +186,7 @@ class Workbench:
         )
 
     async def _check_question(self, who: Principal, question_id: int) -> None:
-        async with self.meeting.db.session() as s:
+        async with self.db.session() as s:
             q = await s.get(Question, question_id)
         if q is None or q.event_id != who.event_id:
             raise NotFound(f"question {question_id} is not part of this event")
@@ -272,38 +261,3 @@ class Workbench:
         return Outcome(
             ack={"undone": step["log_id"], "theme": step["theme_key"], "log_id": done.rows[0].id}
         )
-
-
-class Theming:
-    """The theme team's side of a process: the worker, the workbench's ops on the
-    meeting, and (with a shared hub) the server answering ops forwarded by web
-    processes without a worker of their own."""
-
-    def __init__(self, meeting: Meeting) -> None:
-        self.worker = ThemingWorker(meeting)
-        self._preload: asyncio.Future[None] | None = None
-        self.rpc = CurationServer(meeting) if isinstance(meeting.hub, RedisHub) else None
-
-    async def start(self) -> None:
-        Workbench(self.worker).register()
-        if self.rpc is not None:
-            await self.rpc.start()
-        await self.worker.start()
-        # The embedding model takes 5-11 s to load: load it now, in the worker's
-        # thread, so the first comment of the day does not wait for it.
-        self._preload = asyncio.get_running_loop().run_in_executor(
-            self.worker.meeting.executor, self._load_model
-        )
-
-    def _load_model(self) -> None:
-        load = getattr(self.worker.embedder.embedder, "load", None)
-        if load is not None:
-            try:
-                load()
-            except Exception:  # it will be tried again, and reported, on first use
-                log.exception("could not preload the embedding model")
-
-    async def stop(self) -> None:
-        if self.rpc is not None:
-            await self.rpc.stop()
-        await self.worker.stop()

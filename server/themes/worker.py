@@ -19,14 +19,16 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete
 from sqlmodel import col, select
 
-from server.live.meeting import Meeting
+from server.live.hub import MemoryHub
 from server.storage import theme_store
+from server.storage.db import Database
 from server.storage.models import (
     Comment,
     EventTable,
@@ -62,9 +64,11 @@ class Curated:
 
 
 class ThemingWorker:
-    def __init__(self, meeting: Meeting) -> None:
-        self.meeting = meeting
-        self.name = meeting.settings.embedder
+    def __init__(self, db: Database, hub: MemoryHub, executor: Executor, embedder: str) -> None:
+        self.db = db
+        self.hub = hub
+        self.executor = executor
+        self.name = embedder
         self.cache = RecordingCache(self.name)
         self.embedder = CachedEmbedder(make_embedder(self.name), self.cache)
         self.engines: dict[int, ThemeEngine] = {}
@@ -79,7 +83,6 @@ class ThemingWorker:
         self.processed = 0
 
     async def start(self) -> None:
-        self.meeting.comment_listeners.append(self.enqueue)
         self._task = asyncio.create_task(self._run())
         self._ticker = asyncio.create_task(self._tick())
 
@@ -112,7 +115,7 @@ class ThemingWorker:
             held = await self._published(question_id)
             loop = asyncio.get_running_loop()
             snap, state, retired = await loop.run_in_executor(
-                self.meeting.executor, self._recluster_sync, question_id, held
+                self.executor, self._recluster_sync, question_id, held
             )
             await self._save(
                 event_id,
@@ -146,13 +149,13 @@ class ThemingWorker:
 
     async def _resume_unthemed(self) -> None:
         """After a restart, comments committed but not yet themed are picked up."""
-        async with self.meeting.db.session() as s:
+        async with self.db.session() as s:
             ids = (await s.exec(select(Comment.id).order_by(col(Comment.id)))).all()
         if ids:
             await self.process([i for i in ids if i is not None])
 
     async def process(self, comment_ids: list[int]) -> None:
-        async with self.meeting.db.session() as s:
+        async with self.db.session() as s:
             rows = (
                 await s.exec(
                     select(Comment, EventTable)
@@ -180,13 +183,13 @@ class ThemingWorker:
             comments = [ThemingComment(str(c.id), c.text, t.name) for c, t in items]
             loop = asyncio.get_running_loop()
             snapshot, state, retired = await loop.run_in_executor(
-                self.meeting.executor, self._add_sync, question_id, comments, state_json, held
+                self.executor, self._add_sync, question_id, comments, state_json, held
             )
             rows = machine_rows(event_id, question_id, retired)
             await self._save(event_id, question_id, snapshot, state, rows, retired)
 
     async def _published(self, question_id: int) -> set[str]:
-        async with self.meeting.db.session() as s:
+        async with self.db.session() as s:
             keys = await s.exec(
                 select(Theme.key).where(
                     Theme.question_id == question_id,
@@ -199,7 +202,7 @@ class ThemingWorker:
         """The saved engine state if the engine is not in memory yet (cache warmed)."""
         if question_id in self.engines:
             return None
-        async with self.meeting.db.session() as s:
+        async with self.db.session() as s:
             question = await s.get(Question, question_id)
             if question is not None:
                 self.question_text[question_id] = question.text
@@ -234,7 +237,7 @@ class ThemingWorker:
             state_json = await self._stored_state(question_id)
             loop = asyncio.get_running_loop()
             result, snap, before, after = await loop.run_in_executor(
-                self.meeting.executor, self._curate_sync, question_id, state_json, op
+                self.executor, self._curate_sync, question_id, state_json, op
             )
             rows = list(log_rows(result))
             await self._save(event_id, question_id, snap, after, rows)
@@ -268,7 +271,7 @@ class ThemingWorker:
             state_json = await self._stored_state(question_id)
             loop = asyncio.get_running_loop()
             snap = await loop.run_in_executor(
-                self.meeting.executor,
+                self.executor,
                 lambda: self._engine(question_id, state_json).snapshot(quotes=0, keywords=0),
             )
         return await self._themes_message(event_id, question_id, snap)
@@ -286,7 +289,7 @@ class ThemingWorker:
         return engine.snapshot(), engine.to_dict(), retired
 
     async def _warm(self, texts: list[str]) -> None:
-        async with self.meeting.db.session() as s:
+        async with self.db.session() as s:
             await self.cache.warm(s, texts)
 
     async def _save(
@@ -298,7 +301,7 @@ class ThemingWorker:
         extra: Sequence[Any] = (),
         retired: Sequence[dict[str, Any]] = (),
     ) -> None:
-        async with self.meeting.db.writer() as s:
+        async with self.db.writer() as s:
             await self.cache.save_new(s)
             st = await s.get(ThemeState, question_id)
             if st is None:
@@ -312,13 +315,13 @@ class ThemingWorker:
         message = await self._themes_message(event_id, question_id, snap)
         if retired:
             message["retired"] = list(retired)
-        await self.meeting.hub.publish(f"themes:{event_id}", message)
+        await self.hub.publish(f"themes:{event_id}", message)
 
     async def _themes_message(
         self, event_id: int, question_id: int, snap: dict[str, Any]
     ) -> dict[str, Any]:
         live = {(question_id, t["id"]) for t in snap["themes"]}  # retired rows stay if published
-        async with self.meeting.db.session() as s:
+        async with self.db.session() as s:
             rows = await theme_store.themes_view(s, event_id, question_id=question_id)
         themes = [t for t in rows if (t["question_id"], t["key"]) in live]
         return {

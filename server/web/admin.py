@@ -1,32 +1,25 @@
-"""Token administration for the producer: re-issue or revoke a role's link from
-the console, and print fresh facilitator links with QR codes.
+"""The producer's printable links page: fresh facilitator links with QR codes.
 
-Only token hashes are stored, so an old link can never be shown again: the
-links page issues *fresh* table tokens, and only when the producer asks
-(revoking the old ones and closing their connections with 4001).
+Only token hashes are stored, so an old link can never be shown again: the page
+issues *fresh* table tokens, and only when the producer asks (revoking the old
+ones and closing their connections with 4001). Re-issuing one role's link from
+the console is ``server.live.token_admin``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Any, Literal
 from urllib.parse import parse_qs
 
 import segno
 from markupsafe import Markup
-from pydantic import Field, ValidationError
 from sqlmodel import select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.core import errors
-from server.live.hub import MemoryHub
 from server.live.meeting import Meeting
-from server.protocol.messages import _Write
+from server.live.token_admin import link_for, revoked_notice
 from server.storage import tokens
 from server.storage.models import EventTable, Site
 from server.storage.tokens import Principal
@@ -34,121 +27,7 @@ from server.web.pages import render
 
 log = logging.getLogger("townhall.admin")
 
-# Hub topic on which every process hears which token ids were revoked.
-REVOCATIONS = "revocations"
-ADMIN_TYPES = frozenset({"reissue_token", "revoke_token"})
-# Resends of a re-issue get the same ack (and token) while this process remembers it.
-_REMEMBERED_ACKS = 200
 _MAX_FORM_BYTES = 8192
-
-
-class _AdminMsg(_Write):
-    role: Literal["table", "team", "display", "producer"]
-    table: int | None = Field(None, ge=1, le=100_000)
-
-
-class ReissueTokenMsg(_AdminMsg):
-    type: Literal["reissue_token"]
-
-
-class RevokeTokenMsg(_AdminMsg):
-    type: Literal["revoke_token"]
-
-
-AdminMsg = ReissueTokenMsg | RevokeTokenMsg
-
-
-def is_admin_message(text: str) -> bool:
-    with contextlib.suppress(ValueError, RecursionError):
-        data = json.loads(text)
-        return (
-            isinstance(data, dict)
-            and isinstance(data.get("type"), str)
-            and (data["type"] in ADMIN_TYPES)
-        )
-    return False
-
-
-def parse(text: str) -> AdminMsg:
-    data = json.loads(text)
-    model = ReissueTokenMsg if data.get("type") == "reissue_token" else RevokeTokenMsg
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "message"
-        raise errors.InvalidMessage(
-            f"{where}: {first['msg'].removeprefix('Value error, ')}"
-        ) from exc
-
-
-def link_for(base_url: str, role: str, token: str) -> str:
-    base = base_url.rstrip("/")
-    if role == "table":
-        return f"{base}/t/{token}"
-    page = {"team": "team", "display": "screen", "producer": "producer"}[role]
-    return f"{base}/{page}?token={token}"
-
-
-async def announce_revoked(hub: MemoryHub, token_ids: list[int]) -> None:
-    await hub.publish(REVOCATIONS, {"type": "revoked", "token_ids": token_ids})
-
-
-@dataclass
-class AdminResult:
-    reply: dict[str, Any]
-    revoked: list[int] = field(default_factory=list)
-
-
-class TokenAdmin:
-    def __init__(self, meeting: Meeting) -> None:
-        self.meeting = meeting
-        self._acks: OrderedDict[str, dict[str, Any]] = OrderedDict()
-
-    async def handle(self, who: Principal, msg: AdminMsg, base_url: str) -> AdminResult:
-        if who.role != "producer":
-            raise errors.Forbidden(f"the {who.role} role cannot send {msg.type!r}")
-        if msg.id in self._acks:
-            return AdminResult(self._acks[msg.id])
-        if (msg.role == "table") != (msg.table is not None):
-            raise errors.InvalidMessage("table: give a table number for role 'table' only")
-        if msg.type == "revoke_token" and msg.role == "producer":
-            raise errors.InvalidMessage(
-                "revoking the producer link would lock everyone out; re-issue it instead"
-            )
-        async with self.meeting.db.writer() as s:
-            table_id = None
-            if msg.table is not None:
-                table = await _table_by_number(s, who.event_id, msg.table)
-                table_id = table.id
-            ack: dict[str, Any] = {"type": "ack", "id": msg.id, "role": msg.role}
-            if msg.table is not None:
-                ack["table"] = msg.table
-            if msg.type == "reissue_token":
-                label = table.name if msg.table is not None else ""
-                token, revoked = await tokens.reissue(s, who.event_id, msg.role, table_id, label)
-                ack |= {"token": token, "link": link_for(base_url, msg.role, token)}
-            else:
-                revoked = await tokens.revoke_role_tokens(s, who.event_id, msg.role, table_id)
-            await s.commit()
-        ack["revoked"] = len(revoked)
-        log.info("producer %s for %s: %d old token(s) revoked", msg.type, _what(msg), len(revoked))
-        self._acks[msg.id] = ack
-        while len(self._acks) > _REMEMBERED_ACKS:
-            self._acks.popitem(last=False)
-        return AdminResult(ack, revoked)
-
-
-def _what(msg: AdminMsg) -> str:
-    return f"table {msg.table}" if msg.table is not None else msg.role
-
-
-async def _table_by_number(s: Any, event_id: int, number: int) -> EventTable:
-    q = select(EventTable).where(EventTable.event_id == event_id, EventTable.number == number)
-    table = (await s.exec(q)).first()
-    if table is None:
-        raise errors.NotFound(f"there is no table {number}")
-    return table  # type: ignore[no-any-return]
 
 
 # -- the printable links page ---------------------------------------------------
@@ -216,7 +95,7 @@ async def links_page(request: Request) -> Response:
             cards.append({"table": table, "site": site, "link": link, "qr": _qr_svg(link)})
         await s.commit()
     if revoked:
-        await announce_revoked(meeting.hub, revoked)
+        await meeting.hub.publish(*revoked_notice(revoked))
     log.info("fresh links for %d table(s); %d old token(s) revoked", len(cards), len(revoked))
     return _no_store(render(request, "links.html", token=token, tables=tables, cards=cards))
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -18,12 +18,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.event.loader import ensure_event_loaded
 from server.live.hub import RedisHub, make_hub
 from server.live.meeting import Meeting
+from server.live.routes import TeamOps
 from server.settings import Settings
 from server.storage.db import Database
 from server.storage.migrate import upgrade
 from server.themes.rpc import Forwarder
 from server.web import admin, logging_setup, pages, trace
 from server.web import websocket as ws
+
+if TYPE_CHECKING:
+    # For the annotation only: the real import waits in _team_side, for start-up time.
+    from server.themes.service import Theming
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: server/, display/, table_client/
 
@@ -98,28 +103,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
         db = Database(settings.db_url)
         hub = make_hub(settings.hub_url, settings.subscriber_queue, settings.db_url)
         await hub.start()
-        executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="townhall-worker")
-        meeting = Meeting(settings, db, hub, executor)
-        await meeting.start()
-        app.state.settings = settings
-        app.state.meeting = meeting
-        guard = ws.Guard(settings, meeting)
-        await guard.start()
-        app.state.guard = guard
-        app.state.templates = pages.make_templates()
-        theming = forwarder = None
-        if settings.theming:
-            # Imported only where this process themes: the embedding libraries add
-            # seconds to start-up, which web processes of `serve --workers N` are spared.
-            from server.themes.workbench import Theming
-
-            theming = Theming(meeting)
+        meeting = Meeting(settings, db, hub)
+        theming, team = _team_side(settings, meeting)
+        await meeting.start(team)
+        if theming is not None:
             await theming.start()
             app.state.theming = theming.worker
-        elif isinstance(hub, RedisHub):
-            # The theming worker is another process (serve --workers N): team ops go to it.
-            forwarder = Forwarder(meeting, settings.curation_timeout)
-            await forwarder.start()
+        if isinstance(team, Forwarder):
+            await team.start()
+        guard = ws.Guard(settings, db, hub)
+        await guard.start()
+        app.state.settings = settings
+        app.state.meeting = meeting
+        app.state.guard = guard
+        app.state.templates = pages.make_templates()
         if settings.event_file is not None:
             await ensure_event_loaded(db, settings.event_file)
         try:
@@ -127,12 +124,30 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             if theming is not None:
                 await theming.stop()
-            if forwarder is not None:
-                await forwarder.stop()
+            if isinstance(team, Forwarder):
+                await team.stop()
             await guard.stop()
             await meeting.stop()
             await hub.stop()
-            executor.shutdown(wait=False, cancel_futures=True)
             await db.dispose()
 
     return Starlette(routes=ROUTES, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
+
+
+def _team_side(
+    settings: Settings, meeting: Meeting
+) -> tuple[Theming | None, TeamOps | None]:
+    """Who takes the theme team's ops in this process: its own workbench when it
+    themes; with a shared hub and no worker here (serve --workers N), a forwarder to
+    the theming-worker process; else nobody (the ops are refused)."""
+    if settings.theming:
+        # Imported only where this process themes: the embedding libraries add
+        # seconds to start-up, which web processes of `serve --workers N` are spared.
+        from server.themes.service import Theming
+
+        theming = Theming(meeting.db, meeting.hub, settings, meeting.handle)
+        meeting.comment_listeners.append(theming.worker.enqueue)
+        return theming, theming.workbench
+    if isinstance(meeting.hub, RedisHub):
+        return None, Forwarder(meeting.db, meeting.hub, settings.curation_timeout)
+    return None, None

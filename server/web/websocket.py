@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections import defaultdict
 from typing import Any
@@ -21,14 +22,15 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.core import errors
 from server.event import i18n
-from server.live.hub import RESYNC, Frame, encode
+from server.live.hub import RESYNC, Frame, MemoryHub, encode
 from server.live.meeting import Meeting
 from server.live.ratelimit import ConnectionLimiter, RateLimiter
+from server.live.token_admin import REVOCATIONS
 from server.protocol import messages as protocol
 from server.settings import Settings
+from server.storage.db import Database
 from server.storage.models import AccessToken
 from server.storage.tokens import Principal
-from server.web import admin
 
 log = logging.getLogger("townhall.ws")
 
@@ -57,12 +59,12 @@ class Guard:
     connections by token id so a revoked token's sockets can be closed (4001).
     Revocations arrive through the hub, so they reach every process."""
 
-    def __init__(self, settings: Settings, meeting: Meeting) -> None:
-        self.meeting = meeting
+    def __init__(self, settings: Settings, db: Database, hub: MemoryHub) -> None:
+        self.db = db
+        self.hub = hub
         self.limiter = RateLimiter(
             settings.rate_limits, settings.rate_token_factor, settings.rate_flood_close
         )
-        self.admin = admin.TokenAdmin(meeting)
         self._live: dict[int, set[_Connection]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
 
@@ -91,7 +93,7 @@ class Guard:
         return len(self._live.get(token_id, ()))
 
     async def _listen(self, ready: asyncio.Event) -> None:
-        async with self.meeting.hub.subscribe(admin.REVOCATIONS) as sub:
+        async with self.hub.subscribe(REVOCATIONS) as sub:
             ready.set()
             while True:
                 message = await sub.get()
@@ -107,7 +109,7 @@ class Guard:
     async def _revoked_among(self, token_ids: list[int]) -> list[int]:
         if not token_ids:
             return []
-        async with self.meeting.db.session() as s:
+        async with self.db.session() as s:
             q = select(AccessToken.id).where(
                 col(AccessToken.id).in_(token_ids), col(AccessToken.revoked).is_(True)
             )
@@ -141,6 +143,7 @@ async def endpoint(ws: WebSocket) -> None:
     except errors.Forbidden as exc:
         await _refuse(ws, exc.message)
         return
+    who = dataclasses.replace(who, base_url=_base_url(ws, meeting.settings))
     conn = _Connection(ws, meeting, guard, who)
     guard.add(who.token_id, conn)
     try:
@@ -196,7 +199,7 @@ class _Connection:
 
     async def run(self) -> None:
         who = self.who
-        async with self.meeting.hub.subscribe(*self.meeting.topics(who)) as sub:
+        async with self.meeting.subscribe(who) as sub:
             await self.send(await self.meeting.snapshot(who))
             pusher = asyncio.create_task(self._push(sub))
             try:
@@ -245,9 +248,9 @@ class _Connection:
             await self._handle(text)
 
     async def _handle(self, text: str) -> None:
-        revoked: list[int] = []
+        later: list[tuple[str, dict[str, Any]]] = []
         try:
-            reply, revoked = await self._dispatch(text)
+            reply, later = await self.meeting.handle(self.who, self._parse(text))
         except errors.TownhallError as exc:
             reply = _error(protocol.message_id(text), exc, self.gettext)
         except Exception:
@@ -262,31 +265,29 @@ class _Connection:
             }
         if self.ws.application_state == WebSocketState.CONNECTED:
             await self.send(reply)
-        if revoked:
+        for topic, message in later:
             # After the ack: a producer re-issuing their own link gets the new one first.
-            await admin.announce_revoked(self.meeting.hub, revoked)
+            await self.meeting.hub.publish(topic, message)
 
-    async def _dispatch(self, text: str) -> tuple[dict[str, Any], list[int]]:
+    @staticmethod
+    def _parse(text: str) -> Any:
         try:
-            msg = protocol.parse(text)
+            return protocol.parse(text)
         except RecursionError as exc:
             raise errors.InvalidMessage("the message is nested too deeply") from exc
-        except errors.UnknownMessage:
-            if not admin.is_admin_message(text):
-                raise
-            result = await self.guard.admin.handle(self.who, admin.parse(text), self._base_url())
-            return result.reply, result.revoked
-        return await self.meeting.handle(self.who, msg), []
 
     def _tr(self, msgid: str) -> str:
         return self.gettext(msgid) if self.gettext is not None else msgid
 
-    def _base_url(self) -> str:
-        if self.meeting.settings.public_url:
-            return self.meeting.settings.base_url
-        # The address the producer reached us at is one a table can reach too.
-        scheme = "https" if self.ws.url.scheme == "wss" else "http"
-        return f"{scheme}://{self.ws.url.netloc}"
+
+
+def _base_url(ws: WebSocket, settings: Settings) -> str:
+    """Where links sent on this connection point: the public URL if set, else the
+    address the client reached us at (one a table can reach too)."""
+    if settings.public_url:
+        return settings.base_url
+    scheme = "https" if ws.url.scheme == "wss" else "http"
+    return f"{scheme}://{ws.url.netloc}"
 
 
 def _error(

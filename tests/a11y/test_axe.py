@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
-from tests.a11y.conftest import axe_violations, open_poll, producer_send
-from tests.browser.test_screen_breakdown import phone_votes
-from tests.conftest import LiveServer
+from tests.support.a11y import axe_violations, open_poll, producer_send
+from tests.support.live import phone_votes
+from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.browser
 

@@ -19,10 +19,10 @@ from websockets.asyncio.client import connect
 from server.event.eventfile import EventFileError, load_event_file, parse_event_text
 from server.storage.db import Database
 from server.storage.models import EventText
-from tests.a11y.conftest import open_poll, producer_send
-from tests.a11y.test_i18n import get
-from tests.conftest import EVENT_FILE, LiveServer, new_id
-from tests.server.test_live_server import join, recv_until
+from tests.support.a11y import open_poll, producer_send
+from tests.support.example import EVENT_FILE, new_id
+from tests.support.live import get, join, recv_until
+from tests.support.server import LiveServer
 
 EVENT = """\
 title = {{ en = "Town meeting", es = "Asamblea" }}
@@ -182,9 +182,7 @@ async def test_refusals_reach_the_phone_in_its_language(live_server: LiveServer)
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(
-    "live_server", [{"TOWNHALL_SCREEN_LANGUAGE_SECONDS": "2"}], indirect=True
-)
+@pytest.mark.parametrize("live_server", [{"TOWNHALL_SCREEN_LANGUAGE_SECONDS": "2"}], indirect=True)
 async def test_the_big_screen_takes_turns_with_the_event_languages(
     live_server: LiveServer, browser: Any
 ) -> None:

@@ -4,7 +4,6 @@ language, and a Spanish phone joining and voting."""
 from __future__ import annotations
 
 import re
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,10 @@ from server.event.i18n import (
     parse_accept_language,
     parse_po,
 )
-from tests.a11y.conftest import axe_violations, open_poll
-from tests.conftest import ROOT, LiveServer
+from tests.support.a11y import axe_violations, open_poll
+from tests.support.example import ROOT
+from tests.support.live import get
+from tests.support.server import LiveServer
 
 TRANSLATED = [
     *(ROOT / "server" / "templates").glob("*.html"),
@@ -68,12 +69,6 @@ def test_every_participant_string_has_a_spanish_translation_with_the_same_placeh
         names = sorted(re.findall(r"\{(\w+)\}", msgid))
         assert sorted(re.findall(r"\{(\w+)\}", es[msgid])) == names, msgid
     assert format_message(es["Pick up to {n}."], {"n": 3}) == "Elija hasta 3."
-
-
-def get(url: str, **headers: str) -> tuple[str, str]:
-    req = urllib.request.Request(url, headers=headers)
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return r.read().decode(), r.headers.get("set-cookie") or ""
 
 
 def test_join_page_follows_accept_language_and_the_switcher(live_server: LiveServer) -> None:

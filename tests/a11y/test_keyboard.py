@@ -9,19 +9,10 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
-from tests.a11y.conftest import open_poll
-from tests.conftest import LiveServer
+from tests.support.a11y import open_poll, tab_to
+from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.browser
-
-
-async def tab_to(page: Any, target: Any, limit: int = 40) -> None:
-    """Presses Tab until `target` has the focus."""
-    for _ in range(limit):
-        await page.keyboard.press("Tab")
-        if await target.evaluate("(el) => el === document.activeElement"):
-            return
-    raise AssertionError(f"Tab never reached {target}")
 
 
 async def no_sideways_scroll(page: Any, state: str) -> None:

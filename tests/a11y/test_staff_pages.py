@@ -10,12 +10,10 @@ import pytest
 from playwright.async_api import expect
 from websockets.asyncio.client import connect
 
-from tests.a11y.conftest import axe_violations
-from tests.a11y.test_keyboard import tab_to
-from tests.conftest import LiveServer
-from tests.server.test_live_server import recv_until
-from tests.workbench.conftest import Themed
-from tests.workbench.helpers import sync
+from tests.support.a11y import axe_violations, tab_to
+from tests.support.live import recv_until
+from tests.support.server import LiveServer
+from tests.support.workbench import Themed, sync
 
 pytestmark = pytest.mark.browser
 WAIT = 20_000  # ms, for every wait on the page: a shared two-core machine

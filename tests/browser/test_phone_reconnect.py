@@ -9,17 +9,18 @@ import pytest
 from playwright.async_api import expect
 from websockets.asyncio.client import connect
 
-from tests.browser.conftest import joined_phone
-from tests.conftest import LiveServer, new_id, start_server
-from tests.server.test_live_server import recv_until
+from tests.support.browser import joined_phone
+from tests.support.example import new_id
+from tests.support.live import recv_until
+from tests.support.server import LiveServer, start_server
 
 pytestmark = pytest.mark.browser
 
 
 async def test_phone_survives_a_server_restart_and_shows_its_ballot(
-    live_server: LiveServer, browser: Any
+    server_process: LiveServer, browser: Any
 ) -> None:
-    s = live_server
+    s = server_process
     ctx, phone, errors = await joined_phone(browser, s.base, s.tokens.code)
     async with connect(s.ws_url("producer", s.tokens.producer)) as producer:
         event = (await recv_until(producer, "hello"))["event"]

@@ -9,8 +9,9 @@ import pytest
 from playwright.async_api import expect
 from websockets.asyncio.client import connect
 
-from tests.conftest import LiveServer, new_id
-from tests.server.test_live_server import recv_until
+from tests.support.example import new_id
+from tests.support.live import recv_until
+from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.browser
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -10,23 +9,11 @@ import pytest
 from playwright.async_api import expect
 from websockets.asyncio.client import connect
 
-from tests.conftest import LiveServer, new_id
-from tests.server.test_live_server import join, recv_until
+from tests.support.example import new_id
+from tests.support.live import phone_votes, recv_until
+from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.browser
-
-
-async def phone_votes(s: LiveServer, poll_id: int, age: str, choice: str) -> None:
-    token = await asyncio.to_thread(join, s)
-    async with connect(s.ws_url("phone", token)) as phone:
-        await recv_until(phone, "hello")
-        await phone.send(
-            json.dumps({"type": "demographics", "id": new_id(), "answers": {"age": age}})
-        )
-        await recv_until(phone, "ack")
-        vote = {"type": "vote", "id": new_id(), "poll_id": poll_id, "seq": 1, "choice": [choice]}
-        await phone.send(json.dumps(vote))
-        await recv_until(phone, "ack")
 
 
 @pytest.mark.parametrize("live_server", [{"TOWNHALL_BREAKDOWN_INTERVAL": "0.2"}], indirect=True)

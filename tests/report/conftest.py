@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 
-from tests.browser.conftest import browser  # noqa: F401  (the Chromium fixture, for this folder)
-from tests.report.eventgen import Generated, build_event
-
-
-@dataclass
-class Meeting:
-    url: str
-    path: Path
-    gen: Generated
+from tests.support.eventgen import StoredMeeting, build_event
 
 
 @pytest.fixture(scope="module")
-def meeting(tmp_path_factory: pytest.TempPathFactory) -> Meeting:
+def meeting(tmp_path_factory: pytest.TempPathFactory) -> StoredMeeting:
     path = tmp_path_factory.mktemp("meeting") / "townhall.db"
     url = f"sqlite+aiosqlite:///{path}"
-    return Meeting(url, path, build_event(url, participants=300, comments=400))
+    return StoredMeeting(url, path, build_event(url, participants=300, comments=400))

@@ -17,11 +17,10 @@ from server.report.export import export_event, import_export
 from server.storage.db import Database
 from server.storage.event_store import load_event_data
 from server.storage.migrate import upgrade
-from tests.report.conftest import Meeting
-from tests.report.eventgen import HOSTILE, RARE
+from tests.support.eventgen import HOSTILE_COMMENT, RARE, StoredMeeting
 
 
-def export(meeting: Meeting, out: Path, fmt: str) -> None:
+def export(meeting: StoredMeeting, out: Path, fmt: str) -> None:
     async def go() -> None:
         db = Database(meeting.url)
         try:
@@ -43,7 +42,9 @@ def rows(out: Path, name: str, fmt: str) -> list[dict[str, str]]:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_export_round_trips_every_poll_tally(meeting: Meeting, tmp_path: Path, fmt: str) -> None:
+def test_export_round_trips_every_poll_tally(
+    meeting: StoredMeeting, tmp_path: Path, fmt: str
+) -> None:
     out = tmp_path / "export"
     export(meeting, out, fmt)
     fresh = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
@@ -69,7 +70,7 @@ def test_export_round_trips_every_poll_tally(meeting: Meeting, tmp_path: Path, f
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_export_identifies_no_participant(meeting: Meeting, tmp_path: Path, fmt: str) -> None:
+def test_export_identifies_no_participant(meeting: StoredMeeting, tmp_path: Path, fmt: str) -> None:
     out = tmp_path / "export"
     export(meeting, out, fmt)
     ballots = rows(out, "ballots", fmt)
@@ -91,11 +92,13 @@ def test_export_identifies_no_participant(meeting: Meeting, tmp_path: Path, fmt:
     assert {b["ballot"] for b in rows(out2, "ballots", fmt)} != set(numbers)
 
 
-def test_comments_are_traceable_to_table_site_and_theme(meeting: Meeting, tmp_path: Path) -> None:
+def test_comments_are_traceable_to_table_site_and_theme(
+    meeting: StoredMeeting, tmp_path: Path
+) -> None:
     out = tmp_path / "export"
     export(meeting, out, "csv")
     comments = {c["comment_id"]: c for c in rows(out, "comments", "csv")}
-    assert comments["6"]["text"] == HOSTILE
+    assert comments["6"]["text"] == HOSTILE_COMMENT
     themes = rows(out, "themes", "csv")
     for t in themes:
         for cid in t["member_comment_ids"].split(";"):
@@ -105,7 +108,7 @@ def test_comments_are_traceable_to_table_site_and_theme(meeting: Meeting, tmp_pa
     assert len(rows(out, "curation_log", "csv")) == 2
 
 
-def test_cli_unknown_event_lists_events(meeting: Meeting, tmp_path: Path) -> None:
+def test_cli_unknown_event_lists_events(meeting: StoredMeeting, tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(app, ["export", "nope", "--out", str(tmp_path), "--db", meeting.url])
     assert res.exit_code == 2 and "riverton-budget" in res.output

@@ -10,13 +10,13 @@ import pytest
 
 from server.report.build import build_report, report_pdf
 from server.storage.db import Database
-from tests.report.conftest import Meeting
+from tests.support.eventgen import StoredMeeting
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 30_000
 
 
-async def write_report(meeting: Meeting, path: Path) -> Path:
+async def write_report(meeting: StoredMeeting, path: Path) -> Path:
     db = Database(meeting.url)
     try:
         html = await build_report(db, meeting.gen.slug)
@@ -27,7 +27,7 @@ async def write_report(meeting: Meeting, path: Path) -> Path:
 
 
 async def test_report_charts_render_in_chromium(
-    meeting: Meeting,
+    meeting: StoredMeeting,
     browser: Any,
     tmp_path: Path,
 ) -> None:
@@ -58,7 +58,7 @@ async def test_report_charts_render_in_chromium(
     await page.close()
 
 
-async def test_report_with_linked_css_has_no_inline_style_or_script(meeting: Meeting) -> None:
+async def test_report_with_linked_css_has_no_inline_style_or_script(meeting: StoredMeeting) -> None:
     db = Database(meeting.url)
     try:
         html = await build_report(db, meeting.gen.slug, css_href="/static/report.css")
@@ -68,7 +68,7 @@ async def test_report_with_linked_css_has_no_inline_style_or_script(meeting: Mee
     assert '<link rel="stylesheet" href="/static/report.css">' in html
 
 
-async def test_report_prints_to_pdf(meeting: Meeting, browser: Any, tmp_path: Path) -> None:
+async def test_report_prints_to_pdf(meeting: StoredMeeting, browser: Any, tmp_path: Path) -> None:
     html = await write_report(meeting, tmp_path / "report.html")
     pdf = tmp_path / "report.pdf"
     await report_pdf(html, pdf, timeout_s=60)

@@ -13,11 +13,10 @@ import pytest
 from server.report.build import build_report
 from server.storage.db import Database
 from server.storage.event_store import UnknownEvent
-from tests.report.conftest import Meeting
-from tests.report.eventgen import HOSTILE, RARE_SIZE
+from tests.support.eventgen import HOSTILE_COMMENT, RARE_SIZE, StoredMeeting
 
 
-async def report(meeting: Meeting, **kw: object) -> str:
+async def report(meeting: StoredMeeting, **kw: object) -> str:
     db = Database(meeting.url)
     try:
         return await build_report(db, meeting.gen.slug, **kw)  # type: ignore[arg-type]
@@ -25,7 +24,7 @@ async def report(meeting: Meeting, **kw: object) -> str:
         await db.dispose()
 
 
-def sql(meeting: Meeting, query: str, *args: object) -> list[tuple[object, ...]]:
+def sql(meeting: StoredMeeting, query: str, *args: object) -> list[tuple[object, ...]]:
     with sqlite3.connect(meeting.path) as con:
         return list(con.execute(query, args))
 
@@ -41,15 +40,26 @@ def poll_article(html: str, key: str) -> str:
     return html[start : html.index("</article>", start)]
 
 
-async def test_report_has_every_section_and_a_snapshot_time(meeting: Meeting) -> None:
+async def test_report_has_every_section_and_a_snapshot_time(meeting: StoredMeeting) -> None:
     html = await report(meeting)
     assert html.startswith("<!doctype html>")
-    for ident in ("summary", "themes", "polls", "demographics", "sites", "appendix-groups",
-                  "curation", "methods"):
+    for ident in (
+        "summary",
+        "themes",
+        "polls",
+        "demographics",
+        "sites",
+        "appendix-groups",
+        "curation",
+        "methods",
+    ):
         assert f'id="{ident}"' in html
     # Local to the event (Europe/London: UTC+0 in November), in words, not ISO.
-    stamp = re.search(r'Report as of <time datetime="(\d{4}-\d\d-\d\dT[\d:]+)\+00:00">'
-                      r"(\w+day, \w+ \d+, \d{4}, \d+:\d\d\s[AP]M)</time>", html)
+    stamp = re.search(
+        r'Report as of <time datetime="(\d{4}-\d\d-\d\dT[\d:]+)\+00:00">'
+        r"(\w+day, \w+ \d+, \d{4}, \d+:\d\d\s[AP]M)</time>",
+        html,
+    )
     assert stamp, "no plain local time"
     assert "Europe/London" in html[: html.index('id="themes"')]
     for (text,) in sql(meeting, "select text from question"):
@@ -57,7 +67,7 @@ async def test_report_has_every_section_and_a_snapshot_time(meeting: Meeting) ->
     assert "all-MiniLM-L6-v2" in section(html, "methods")
 
 
-async def test_poll_counts_match_the_stored_votes(meeting: Meeting) -> None:
+async def test_poll_counts_match_the_stored_votes(meeting: StoredMeeting) -> None:
     html = await report(meeting)
     for key in ("warmup", "top-priorities"):
         rows = sql(
@@ -85,7 +95,9 @@ async def test_poll_counts_match_the_stored_votes(meeting: Meeting) -> None:
             assert 0 < int(ess.group(1)) <= int(ess.group(2)) == len(rows)
 
 
-async def test_representativeness_matches_an_independent_computation(meeting: Meeting) -> None:
+async def test_representativeness_matches_an_independent_computation(
+    meeting: StoredMeeting,
+) -> None:
     html = await report(meeting)
     answers = Counter(
         str(k)
@@ -110,7 +122,7 @@ async def test_representativeness_matches_an_independent_computation(meeting: Me
     assert shown and int(shown.group(1)) == round(100 * (1 - tvd))
 
 
-async def test_sites_section_counts_comments_and_unknown_sites(meeting: Meeting) -> None:
+async def test_sites_section_counts_comments_and_unknown_sites(meeting: StoredMeeting) -> None:
     html = await report(meeting)
     sites = section(html, "sites")
     (unknown,) = sql(meeting, "select count(*) from participant where site_id is null")[0]
@@ -126,15 +138,15 @@ async def test_sites_section_counts_comments_and_unknown_sites(meeting: Meeting)
         assert sum(cells[2:]) == n  # tables, participants, then comments per question
 
 
-async def test_hostile_comment_text_is_shown_as_text(meeting: Meeting) -> None:
+async def test_hostile_comment_text_is_shown_as_text(meeting: StoredMeeting) -> None:
     html = await report(meeting)
     assert "<script" not in html.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert HOSTILE in unescape(html)
+    assert HOSTILE_COMMENT in unescape(html)
     assert "<i>" not in section(html, "curation")  # curation JSON is escaped too
 
 
-async def test_a_group_of_three_never_shows_its_count(meeting: Meeting) -> None:
+async def test_a_group_of_three_never_shows_its_count(meeting: StoredMeeting) -> None:
     html = await report(meeting)
     assert RARE_SIZE == 3
     for match in re.finditer(r'<th scope="row">Other</th>(.*?)</tr>', html, re.S):
@@ -150,7 +162,7 @@ async def test_a_group_of_three_never_shows_its_count(meeting: Meeting) -> None:
     assert re.search(rf'<th scope="row">Other</th><td>{RARE_SIZE}</td>', tenure)
 
 
-async def test_themes_show_publication_state_quotes_and_discards(meeting: Meeting) -> None:
+async def test_themes_show_publication_state_quotes_and_discards(meeting: StoredMeeting) -> None:
     html = await report(meeting)
     themes = section(html, "themes")
     q0 = themes[: themes.index('id="q-priorities-change"')]
@@ -174,7 +186,7 @@ async def test_themes_show_publication_state_quotes_and_discards(meeting: Meetin
     assert "off topic" in methods and "duplicate" in methods
 
 
-async def test_unknown_event_lists_the_events_there_are(meeting: Meeting) -> None:
+async def test_unknown_event_lists_the_events_there_are(meeting: StoredMeeting) -> None:
     db = Database(meeting.url)
     try:
         with pytest.raises(UnknownEvent, match="riverton-budget"):

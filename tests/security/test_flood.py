@@ -11,8 +11,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import LiveServer, new_id
-from tests.security.helpers import recv_json, reply_to
+from tests.support.example import new_id
+from tests.support.live import recv_json, reply_to
+from tests.support.server import LiveServer
 
 FLOOD_FRAMES = 2000
 CALM_COMMENTS = 20

@@ -14,8 +14,9 @@ import pytest
 from playwright.async_api import Page, expect
 from websockets.asyncio.client import connect
 
-from tests.conftest import EVENT_FILE, LiveServer, load_example, start_server
-from tests.security.helpers import HOSTILE, recv_json, reply_to
+from tests.support.example import EVENT_FILE, load_example
+from tests.support.live import HOSTILE, recv_json, reply_to
+from tests.support.server import LiveServer, start_server
 
 pytestmark = pytest.mark.browser
 

@@ -12,15 +12,14 @@ import pytest
 from websockets.asyncio.client import connect
 
 from server.web.logging_setup import REDACTED, install_redaction
-from tests.conftest import LiveServer, new_id
-from tests.security.helpers import close_code, recv_json, reply_to
-from tests.security.test_revocation import http
-from tests.server.test_live_server import join
+from tests.support.example import new_id
+from tests.support.live import close_code, http, join, recv_json, reply_to
+from tests.support.server import LiveServer
 
 
-@pytest.mark.parametrize("live_server", [{"TOWNHALL_LOG_LEVEL": "debug"}], indirect=True)
-async def test_server_log_never_contains_a_token(live_server: LiveServer) -> None:
-    s = live_server
+@pytest.mark.parametrize("server_process", [{"TOWNHALL_LOG_LEVEL": "debug"}], indirect=True)
+async def test_server_log_never_contains_a_token(server_process: LiveServer) -> None:
+    s = server_process
     t = s.tokens
     used = [t.producer, t.team, t.display, *t.tables.values()]
     for url in (

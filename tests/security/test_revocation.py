@@ -6,26 +6,15 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import urllib.error
-import urllib.parse
-import urllib.request
 from typing import Any
 
 import pytest
 from playwright.async_api import expect
 from websockets.asyncio.client import connect
 
-from tests.conftest import LiveServer, new_id
-from tests.security.helpers import close_code, recv_json, reply_to
-
-
-def http(url: str, data: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
-    body = urllib.parse.urlencode(data).encode() if data is not None else None
-    try:
-        with urllib.request.urlopen(url, body, timeout=10) as r:
-            return r.status, r.read().decode(), dict(r.headers)
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode(), dict(exc.headers)
+from tests.support.example import new_id
+from tests.support.live import close_code, http, recv_json, reply_to
+from tests.support.server import LiveServer
 
 
 async def test_reissued_table_link_closes_the_old_one_with_4001(live_server: LiveServer) -> None:

@@ -13,7 +13,7 @@ from starlette.websockets import WebSocketDisconnect
 from server.event.loader import IssuedTokens
 from server.settings import Settings
 from server.web.app import create_app
-from tests.conftest import new_id
+from tests.support.example import new_id
 
 # One well-formed example of every client write, so the role check (not the parser)
 # is what refuses it.

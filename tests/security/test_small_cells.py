@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.conftest import LiveServer, new_id
-from tests.security.helpers import recv_json, reply_to
-from tests.server.test_live_server import join
+from tests.support.example import new_id
+from tests.support.live import join, recv_json, reply_to
+from tests.support.server import LiveServer
 
 THRESHOLD = 10
 # How each by-group table names a group's size.

@@ -10,9 +10,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import LiveServer, new_id
-from tests.security.helpers import close_code, recv_json, reply_to
-from tests.server.test_live_server import join
+from tests.support.example import new_id
+from tests.support.live import close_code, join, recv_json, reply_to
+from tests.support.server import LiveServer
 
 
 async def test_foreign_origin_is_refused_by_the_real_server(live_server: LiveServer) -> None:

@@ -1,4 +1,4 @@
-"""Fixtures for the table client tests; the fakes live in table_fakes.py."""
+"""Fixtures for the table client tests; the fakes live in tests/support/table.py."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ import pytest
 from table_client.endpoint import table_ws_base
 from table_client.outbox import Outbox, table_key
 from table_client.sender import Sender
-from tests.browser.conftest import browser  # noqa: F401  (the Chromium fixture, for the page)
-from tests.table_client.table_fakes import TOKEN, FakeServer, fast_backoff, until_sender
+from tests.support.table import TOKEN, FakeServer, fast_backoff, until_sender
 
 
 @pytest.fixture

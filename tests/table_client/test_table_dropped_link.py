@@ -12,10 +12,9 @@ from table_client.endpoint import table_ws_base
 from table_client.events import Link
 from table_client.outbox import Outbox, State, table_key
 from table_client.sender import Sender
-from tests.conftest import LiveServer, free_port
-from tests.proxy import CuttableProxy
-from tests.table_client.table_fakes import until_sender
-from tests.table_client.test_table_live import Until, settled, stored_seqs
+from tests.support.proxy import CuttableProxy
+from tests.support.server import LiveServer, free_port
+from tests.support.table import Until, settled, stored_seqs, until_sender
 
 # The issue asks for 60 s; the client's behaviour does not depend on how long
 # the link was down (its backoff is capped at 10 s), so a shorter cut keeps CI quick.

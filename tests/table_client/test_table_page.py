@@ -22,9 +22,9 @@ from playwright.async_api import (
 )
 
 import table_client
-from tests.conftest import LiveServer, db_rows
-from tests.table_client.table_fakes import TOKEN, WAIT, FakeServer, Stored
-from tests.table_client.test_table_live import stored_seqs
+from tests.support.database import db_rows
+from tests.support.server import LiveServer
+from tests.support.table import TOKEN, WAIT, FakeServer, Stored, stored_seqs
 
 PACKAGE = Path(table_client.__file__).parent
 CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:"

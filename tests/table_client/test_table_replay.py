@@ -14,7 +14,7 @@ from table_client.cli import run_table
 from table_client.outbox import State
 from table_client.replay import ReplayError, load, replay
 from table_client.sender import Sender
-from tests.table_client.table_fakes import WAIT, FakeServer
+from tests.support.table import WAIT, FakeServer
 
 Start = Callable[..., Sender]
 

@@ -11,7 +11,7 @@ from table_client.endpoint import table_ws_base
 from table_client.events import Link, QuestionChanged
 from table_client.outbox import Outbox, State, table_key
 from table_client.sender import Sender
-from tests.table_client.table_fakes import TOKEN, WAIT, FakeServer, Stored
+from tests.support.table import TOKEN, WAIT, FakeServer, Stored
 
 Start = Callable[..., Sender]
 Until = Callable[[Sender, Callable[[], bool]], Awaitable[None]]

@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from table_client.endpoint import table_ws_base
 from table_client.outbox import Outbox, table_key
 from table_client.sender import Sender
 from table_client.tui import TableApp
-from tests.table_client.table_fakes import TOKEN, WAIT, FakeServer
+from tests.support.table import TOKEN, FakeServer, text_of, until_ui
 
 Start = Callable[..., Sender]
-
-
-async def until_ui(pilot: Pilot[int], condition: Callable[[], bool]) -> None:
-    """Let the app process its messages until ``condition`` holds (bounded)."""
-    async with asyncio.timeout(WAIT):
-        while not condition():
-            await pilot.pause()
 
 
 def cell(app: TableApp, row: int, column: str) -> str:
     table = app.query_one(DataTable)
     return str(table.get_cell(table.coordinate_to_cell_key((row, 0)).row_key, column))
-
-
-def text_of(app: TableApp, selector: str) -> str:
-    return str(app.query_one(selector, Static).render())
 
 
 async def test_comment_marked_sent_after_server_ack(

@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 
 import pytest
-from theming_helpers import synthetic_comments
 
+from tests.support.theming import synthetic_comments
 from theming.embed import HashingEmbedder
 from theming.engine import ThemeEngine
 from theming.model import DISCARDED, UNASSIGNED, CurationError, VersionConflict

@@ -9,9 +9,9 @@ from collections import defaultdict
 
 import pytest
 from sklearn.metrics import adjusted_mutual_info_score
-from theming_helpers import ARGKP
 
 from server.themes.recluster import MACHINE, live_step, machine_rows
+from tests.support.theming import ARGKP
 from theming.cache import CachedEmbedder
 from theming.embed import HashingEmbedder
 from theming.engine import ThemeEngine

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from theming_helpers import ARGKP, BOWLING_GREEN, read_csv
 
+from tests.support.theming import ARGKP, BOWLING_GREEN, read_csv
 from theming.cache import CachedEmbedder
 from theming.engine import ThemeEngine
 from theming.model import Comment

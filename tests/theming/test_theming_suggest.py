@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from theming_helpers import synthetic_comments
 
+from tests.support.theming import synthetic_comments
 from theming.embed import HashingEmbedder
 from theming.suggest import InputError, main, read_comments, suggest
 

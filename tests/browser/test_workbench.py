@@ -1,0 +1,154 @@
+"""The workbench, screen, phone and trace pages in headless Chromium against the
+real server: two members see each other's work live, a publish reaches the big
+screen, a poll made from themes gets a phone's vote, hostile text stays text."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+from websockets.asyncio.client import connect
+
+from tests.support.example import new_id
+from tests.support.live import recv_until
+from tests.support.server import LiveServer
+from tests.support.workbench import Themed, biggest, op, seed, sync
+
+pytestmark = pytest.mark.browser
+WAIT = 10_000  # ms, every expect below is bounded by it
+HOSTILE = "<img src=x onerror=alert(1)> <script>alert(2)</script> keep buses running late"
+
+
+async def open_team(ctx: Any, s: LiveServer, name: str, trouble: list[str]) -> Any:
+    page = await ctx.new_page()
+    page.on("pageerror", lambda e: trouble.append(str(e)))
+    page.on("dialog", lambda d: trouble.append("dialog: " + d.message))
+    await page.goto(f"{s.base}/team?token={s.tokens.team}")
+    await page.fill("#member-name", name)
+    await page.dispatch_event("#member-name", "change")
+    await expect(page.locator("#conn")).to_have_attribute("data-state", "connected", timeout=WAIT)
+    return page
+
+
+async def merge_and_rename_is_seen_by_the_other_member(s: LiveServer, browser: Any, q: int) -> None:
+    trouble: list[str] = []
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
+    ana, ben = await open_team(ctx, s, "Ana", trouble), await open_team(ctx, s, "Ben", trouble)
+    async with connect(s.ws_url("team", s.tokens.team)) as team:
+        await recv_until(team, "hello")
+        a, b = biggest(await sync(team, q))
+    for key in (a["key"], b["key"]):
+        await ana.locator(f'article[data-key="{key}"] input.pick').check(timeout=WAIT)
+    await ana.click("#merge")
+    await expect(ana.locator("#status")).to_have_text("Themes merged.", timeout=WAIT)
+    target = ben.locator(f'article[data-key="{a["key"]}"]')
+    await expect(ben.locator(f'article[data-key="{b["key"]}"]')).to_have_count(0, timeout=WAIT)
+    await ana.locator(f'article[data-key="{a["key"]}"] .rename-input').fill("Getting around town")
+    await ana.locator(f'article[data-key="{a["key"]}"] button.rename').click()
+    await expect(target.locator(".label")).to_have_text("Getting around town", timeout=WAIT)
+    await expect(target.locator(".theme-meta")).to_contain_text(
+        f"{a['size'] + b['size']} comments", timeout=WAIT
+    )
+    assert trouble == []
+    await ctx.close()
+
+
+async def test_two_members_one_merges_and_renames_the_other_sees_it(
+    themed_server: Themed, browser: Any
+) -> None:
+    await merge_and_rename_is_seen_by_the_other_member(
+        themed_server.server, browser, themed_server.question_id
+    )
+
+
+async def test_hostile_comment_is_text_on_team_screen_and_trace_and_a_publish_reaches_the_screen(
+    themed_server: Themed, browser: Any
+) -> None:
+    s, q = themed_server.server, themed_server.question_id
+    trouble: list[str] = []
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
+    team_page = await open_team(ctx, s, "Cy", trouble)
+    screen = await ctx.new_page()
+    screen.on("dialog", lambda d: trouble.append("dialog: " + d.message))
+    await screen.goto(f"{s.base}/screen?token={s.tokens.display}")
+    await expect(screen.locator("#conn")).to_have_attribute("data-state", "connected", timeout=WAIT)
+    async with (
+        connect(s.ws_url("table", s.tokens.tables[9])) as table,
+        connect(s.ws_url("team", s.tokens.team)) as team,
+        connect(s.ws_url("producer", s.tokens.producer)) as producer,
+    ):
+        await recv_until(table, "hello")
+        await recv_until(team, "hello")
+        await recv_until(producer, "hello")
+        await table.send(json.dumps({"type": "comment", "id": new_id(), "seq": 1, "text": HOSTILE}))
+        cid = (await recv_until(table, "ack"))["comment_id"]
+        live = team_page.locator(f'#comments li[data-id="{cid}"] .text')
+        await expect(live).to_have_text(HOSTILE, timeout=WAIT)
+        th = biggest(await sync(team, q))[0]
+        moved = await op(team, "move", q, comment=cid, to=th["key"], version=th["version"])
+        th = next(t for t in (await sync(team, q))["themes"] if t["key"] == th["key"])
+        pin = await op(team, "pin_quote", q, theme=th["key"], comment=cid, version=th["version"])
+        await producer.send(json.dumps({"type": "screen", "id": new_id(), "mode": "themes"}))
+        await recv_until(producer, "ack")
+    assert moved["type"] == pin["type"] == "ack", (moved, pin)
+    box = team_page.locator(f'article[data-key="{th["key"]}"]')
+    await expect(box.locator("blockquote").first).to_have_text(HOSTILE, timeout=WAIT)
+    await box.locator("input.pick").check()
+    await team_page.click("#publish")
+    await expect(team_page.locator("#status")).to_contain_text("Published", timeout=WAIT)
+    await expect(screen.locator("#view-themes")).to_be_visible(timeout=WAIT)
+    await expect(screen.locator("#themes blockquote").first).to_have_text(HOSTILE, timeout=WAIT)
+    trace = await ctx.new_page()
+    trace.on("dialog", lambda d: trouble.append("dialog: " + d.message))
+    await trace.goto(f"{s.base}/trace?token={s.tokens.display}")
+    row = trace.locator(f'.trace-comment[data-id="{cid}"] .text')
+    await expect(row).to_have_text(HOSTILE, timeout=WAIT)
+    await expect(trace.locator(".trace-step[data-action=pin_quote]").first).to_be_visible()
+    for page in (team_page, screen, trace):
+        assert await page.locator('img[src="x"]').count() == 0
+    assert trouble == []
+    await ctx.close()
+
+
+async def test_a_poll_made_from_published_themes_gets_a_vote_from_a_phone(
+    themed_server: Themed, browser: Any
+) -> None:
+    s, q = themed_server.server, themed_server.question_id
+    phone_ctx = await browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    phone = await phone_ctx.new_page()
+    await phone.goto(f"{s.base}/j/{s.tokens.code}")
+    await phone.get_by_role("button", name="Join").click()
+    await phone.get_by_role("button", name="Continue").click(timeout=WAIT)
+    await expect(phone.locator("#conn")).to_have_attribute("data-state", "connected", timeout=WAIT)
+    async with (
+        connect(s.ws_url("team", s.tokens.team)) as team,
+        connect(s.ws_url("producer", s.tokens.producer)) as producer,
+    ):
+        await recv_until(team, "hello")
+        await recv_until(producer, "hello")
+        chosen = biggest(await sync(team, q), 2)
+        published = await op(team, "publish", q, themes={t["key"]: t["version"] for t in chosen})
+        made = await op(producer, "poll_from_themes", q, kind="ranking")
+        await producer.send(
+            json.dumps({"type": "open_poll", "id": new_id(), "poll_id": made["poll_id"]})
+        )
+        await recv_until(producer, "ack")
+    assert published["type"] == made["type"] == "ack", (published, made)
+    await phone.get_by_label(chosen[0]["label"], exact=True).first.click(timeout=WAIT)
+    await phone.get_by_role("button", name="Vote").click()
+    await expect(phone.locator("text=Vote received")).to_be_visible(timeout=WAIT)
+    await phone_ctx.close()
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    "live_server", [{"TOWNHALL_THEMING": "true", "TOWNHALL_EMBEDDER": "minilm"}], indirect=True
+)
+async def test_real_model_two_members_merge_and_rename_live(
+    live_server: LiveServer, browser: Any
+) -> None:
+    async with connect(live_server.ws_url("team", live_server.tokens.team)) as team:
+        msg = await seed(live_server, team, 40)
+    await merge_and_rename_is_seen_by_the_other_member(live_server, browser, msg["question_id"])

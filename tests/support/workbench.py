@@ -1,0 +1,114 @@
+"""The theme team's side on the real server: one server with theming on and a
+themed question (``themed_server``, shared by a session: starting a server and
+theming 60 comments per test would cost minutes; tests act on the state they read
+first and use their own member names, so they do not depend on each other's
+order), and team connections that send ops and wait for their answers (every
+wait bounded)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+from websockets.asyncio.client import ClientConnection, connect
+
+from server.storage.db import Database
+from server.storage.models import CurationLog
+from tests.support.example import load_example, new_id
+from tests.support.live import recv_until, sample_texts, send_comments
+from tests.support.server import LiveServer, ServerThread
+
+THEMING = {"TOWNHALL_THEMING": "true", "TOWNHALL_EMBEDDER": "hashing"}
+TIMEOUT = 15
+MODEL_TIMEOUT = 120  # the first themes wait for the model to load; slow on a shared machine
+
+
+async def themed(team: ClientConnection, ids: list[int], min_themes: int = 0) -> dict[str, Any]:
+    """The first ``themes`` message that places every comment in ``ids``
+    (the real model takes a while to load on the first batch)."""
+    async with asyncio.timeout(MODEL_TIMEOUT):
+        while True:
+            msg = json.loads(await team.recv())
+            if msg["type"] != "themes":
+                continue
+            placed = {m for t in msg["themes"] for m in t["members"]} | set(msg["unassigned"])
+            if placed >= set(ids) and len(msg["themes"]) >= min_themes:
+                return msg
+
+
+async def seed(server: LiveServer, team: ClientConnection, n: int = 40) -> dict[str, Any]:
+    """Tables type ``n`` sample comments; returns the themes message placing them all."""
+    await recv_until(team, "hello")
+    ids = await send_comments(server, sample_texts(n))
+    msg = await themed(team, ids)
+    await retheme_until(team, msg)
+    return await sync(team, msg["question_id"])
+
+
+async def retheme_until(team: ClientConnection, msg: dict[str, Any]) -> None:
+    """Ask for a retheme so the test does not depend on the automatic schedule."""
+    await op(team, "retheme", msg["question_id"])
+
+
+async def op(
+    team: ClientConnection, kind: str, question_id: int, /, **fields: Any
+) -> dict[str, Any]:
+    """Send one op and return its ack or error (matched by id)."""
+    op_id = fields.pop("id", None) or new_id()
+    await team.send(json.dumps({"type": kind, "id": op_id, "question_id": question_id, **fields}))
+    async with asyncio.timeout(TIMEOUT):
+        while True:
+            reply = json.loads(await team.recv())
+            if reply["type"] in ("ack", "error") and reply.get("id") == op_id:
+                return dict(reply)
+
+
+async def sync(team: ClientConnection, question_id: int) -> dict[str, Any]:
+    reply = await op(team, "sync", question_id)
+    assert reply["type"] == "ack", reply
+    return dict(reply["themes"])
+
+
+def biggest(msg: dict[str, Any], n: int = 2) -> list[dict[str, Any]]:
+    return sorted(msg["themes"], key=lambda t: -t["size"])[:n]
+
+
+async def log_rows(server: LiveServer) -> list[CurationLog]:
+    db = Database(server.db_url)
+    try:
+        async with db.session() as s:
+            return list((await s.exec(select(CurationLog).order_by(col(CurationLog.id)))).all())
+    finally:
+        await db.dispose()
+
+
+@dataclass
+class Themed:
+    server: LiveServer
+    question_id: int
+
+
+@pytest.fixture(scope="session")
+def themed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Themed]:
+    tmp = tmp_path_factory.mktemp("workbench")
+    db_url = f"sqlite+aiosqlite:///{tmp / 'townhall.db'}"
+    tokens = load_example(db_url)
+    thread = ServerThread(db_url, THEMING)
+    base = thread.start()
+    log = tmp / "server.log"  # the thread's output is captured with the tests'
+    server = LiveServer(base, base.replace("http", "ws", 1), tokens, None, log, db_url, THEMING)
+
+    async def go() -> dict[str, Any]:
+        async with connect(server.ws_url("team", tokens.team)) as team:
+            return await seed(server, team, 60)
+
+    try:
+        msg = asyncio.run(go())
+        yield Themed(server, msg["question_id"])
+    finally:
+        thread.stop()

@@ -1,0 +1,99 @@
+"""Publishing a theme set reaches the displays, and the producer turns it into
+a poll in one step that phones can vote in (real server, real clients)."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.support.example import new_id
+from tests.support.live import join, recv_until
+from tests.support.workbench import Themed, biggest, op, sync
+
+
+async def test_publish_reaches_the_display_and_becomes_a_poll_a_phone_votes_in(
+    themed_server: Themed,
+) -> None:
+    s, q = themed_server.server, themed_server.question_id
+    async with (
+        connect(s.ws_url("team", s.tokens.team)) as team,
+        connect(s.ws_url("display", s.tokens.display)) as display,
+        connect(s.ws_url("producer", s.tokens.producer)) as producer,
+        connect(s.ws_url("producer", s.tokens.producer)) as console,
+        connect(s.ws_url("phone", join(s))) as phone,
+    ):
+        for ws in (team, display, producer, console, phone):
+            await recv_until(ws, "hello")
+        chosen = biggest(await sync(team, q), 3)
+        versions = {t["key"]: t["version"] for t in chosen}
+        ack = await op(team, "publish", q, themes=versions, name="Pat")
+        shown = await recv_until(display, "published")
+        made = await op(producer, "poll_from_themes", q, kind="multi", max_choices=2)
+        again = await op(producer, "poll_from_themes", q, kind="multi", id=made["id"])
+        poll = (await recv_until(console, "poll"))["poll"]
+        await producer.send(
+            json.dumps({"type": "open_poll", "id": new_id(), "poll_id": made["poll_id"]})
+        )
+        opened = await recv_until(phone, "poll")
+        while opened["poll"]["status"] != "open":  # the draft's creation is pushed first
+            opened = await recv_until(phone, "poll")
+        vote = {
+            "type": "vote",
+            "id": new_id(),
+            "poll_id": made["poll_id"],
+            "seq": 1,
+            "choice": [chosen[0]["key"]],
+        }
+        await phone.send(json.dumps(vote))
+        voted = await recv_until(phone, "ack", "error")
+    assert ack["type"] == "ack" and ack["published"] == 3, ack
+    assert {t["key"] for t in shown["themes"] if t["question_id"] == q} == set(versions)
+    assert made["type"] == "ack" and again["poll_id"] == made["poll_id"]
+    assert poll["id"] == made["poll_id"] and poll["kind"] == "multi" and poll["max_choices"] == 2
+    assert [o["label"] for o in poll["options"]] == [
+        t["label"] for t in sorted(chosen, key=lambda t: t["id"])
+    ]
+    assert opened["poll"]["status"] == "open"
+    assert voted["type"] == "ack" and voted["applied"] is True, voted
+
+
+async def test_publishing_a_theme_changed_since_it_was_seen_is_refused(
+    themed_server: Themed,
+) -> None:
+    s, q = themed_server.server, themed_server.question_id
+    async with connect(s.ws_url("team", s.tokens.team)) as team:
+        await recv_until(team, "hello")
+        th = biggest(await sync(team, q))[0]
+        await op(team, "rename", q, theme=th["key"], version=th["version"], label="Changed")
+        refused = await op(team, "publish", q, themes={th["key"]: th["version"]})
+    assert refused["code"] == "conflict"
+
+
+async def test_trace_page_shows_a_published_theme_with_its_comments_and_steps(
+    themed_server: Themed,
+) -> None:
+    s, q = themed_server.server, themed_server.question_id
+    async with connect(s.ws_url("team", s.tokens.team)) as team:
+        await recv_until(team, "hello")
+        th = biggest(await sync(team, q))[0]
+        done = await op(team, "publish", q, themes={th["key"]: th["version"]})
+    assert done["type"] == "ack", done
+    page = await asyncio.to_thread(fetch, f"{s.base}/trace?token={s.tokens.display}")
+    assert f'data-key="{th["key"]}"' in page and html.escape(th["label"]) in page
+    for cid in th["members"]:
+        assert f'data-id="{cid}"' in page
+    assert 'data-action="publish"' in page
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        await asyncio.to_thread(fetch, f"{s.base}/trace?token=nope")
+    assert refused.value.code == 403
+
+
+def fetch(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return str(r.read().decode())

@@ -1,0 +1,63 @@
+"""Comments typed at tables become themes on the theme team's screen (real server)."""
+
+from __future__ import annotations
+
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.support.live import recv_until, sample_texts, send_comments
+from tests.support.server import LiveServer
+
+
+async def wait_for_all_themed(team: object, ids: list[int]) -> dict[str, object]:
+    # The first themes wait for the model to load: seconds when the machine is
+    # quiet, much longer when it is shared, so this wait is generous.
+    while True:
+        msg = await recv_until(team, "themes", within=120)  # type: ignore[arg-type]
+        placed = {m for t in msg["themes"] for m in t["members"]} | set(msg["unassigned"])
+        if placed >= set(ids) and msg["themes"]:
+            return msg
+
+
+@pytest.mark.parametrize("server_process", [{"TOWNHALL_THEMING": "true"}], indirect=True)
+async def test_comments_become_themes_on_the_workbench_and_every_comment_is_accounted_for(
+    server_process: LiveServer,
+) -> None:
+    s = server_process
+    async with connect(s.ws_url("team", s.tokens.team)) as team:
+        await recv_until(team, "hello")
+        ids = await send_comments(s, sample_texts(40))
+        msg = await wait_for_all_themed(team, ids)
+    members = [m for t in msg["themes"] for m in t["members"]]
+    assert len(members) == len(set(members)), "a comment sits in two themes"
+    assert set(members) | set(msg["unassigned"]) == set(ids)
+    for theme in msg["themes"]:
+        assert theme["label"] and theme["size"] == len(theme["members"])
+        assert all(q["id"] in theme["members"] for q in theme["quotes"])
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    "server_process", [{"TOWNHALL_THEMING": "true", "TOWNHALL_EMBEDDER": "minilm"}], indirect=True
+)
+async def test_real_model_themes_survive_a_server_restart_with_stable_ids(
+    server_process: LiveServer,
+) -> None:
+    from tests.support.server import start_server
+
+    s = server_process
+    async with connect(s.ws_url("team", s.tokens.team)) as team:
+        await recv_until(team, "hello")
+        ids = await send_comments(s, sample_texts(60))
+        before = await wait_for_all_themed(team, ids)
+    s.proc.terminate()
+    s.proc.wait(20)
+    port = int(s.base.rsplit(":", 1)[1])
+    s.proc, _ = start_server(s.db_url, s.log, s.env, port=port)
+    async with connect(s.ws_url("team", s.tokens.team)) as team:
+        hello = await recv_until(team, "hello")
+    after = {t["key"]: t for t in hello["themes"]}
+    assert {t["key"] for t in before["themes"]} == set(after)
+    for t in before["themes"]:
+        assert after[t["key"]]["label"] == t["label"]
+        assert after[t["key"]]["members"] == t["members"]

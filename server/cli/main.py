@@ -185,7 +185,7 @@ def _serve_many(s: Settings, workers: int) -> None:
     if s.event_file is not None:
         asyncio.run(_load_once(s))
         s = s.model_copy(update={"event_file": None})
-    env = {f"TOWNHALL_{k.upper()}": str(v) for k, v in s.model_dump().items() if v is not None}
+    env = s.as_env()
     env.pop("TOWNHALL_ALLOWED_ORIGINS", None)
     os.environ.update(env)
     theming = None

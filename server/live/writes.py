@@ -43,29 +43,39 @@ async def comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> Outcome
     except IntegrityError:
         # The same comment arrived twice at once (two connections): the other won.
         await s.rollback()
-        existing = (await s.exec(select(Comment).where(Comment.client_id == msg.id))).first()
+        existing = await _own_comment(s, who, msg.id)
         if existing is None:
             raise
         return Outcome(ack={"comment_id": existing.id, "seq": existing.seq})
     return outcome
 
 
-COMMENTS = "comments"  # session.info key: client id -> Comment or None
+COMMENTS = "comments"  # session.info key: (table id, client id) -> Comment or None
 
 
 async def prefetch_comments(s: AsyncSession, batch: list[tuple[Principal, Any]]) -> None:
     """Read what a whole group commit of comments needs in three queries: the
     comments already stored under these client ids (resends), the tables, and
     the events. Without it each comment made three reads of its own, each
-    first flushing the comment staged before it."""
-    ids = [msg.id for _, msg in batch if isinstance(getattr(msg, "id", None), str)]
-    found: dict[str, Comment | None] = s.info.setdefault(COMMENTS, {})
-    if ids:
-        rows = await s.exec(select(Comment).where(col(Comment.client_id).in_(ids)))
+    first flushing the comment staged before it. A client id is the sending
+    table's own (another table may use the same one)."""
+    keys = [
+        (who.table_id, msg.id)
+        for who, msg in batch
+        if who.table_id is not None and isinstance(getattr(msg, "id", None), str)
+    ]
+    found: dict[tuple[int, str], Comment | None] = s.info.setdefault(COMMENTS, {})
+    if keys:
+        rows = await s.exec(
+            select(Comment).where(
+                col(Comment.client_id).in_({i for _, i in keys}),
+                col(Comment.table_id).in_({t for t, _ in keys}),
+            )
+        )
         for row in rows.all():
-            found.setdefault(row.client_id, row)
-        for i in ids:
-            found.setdefault(i, None)
+            found.setdefault((row.table_id, row.client_id), row)
+        for key in keys:
+            found.setdefault(key, None)
     held: dict[Any, Any] = s.info.setdefault("rows", {})
     tables = {who.table_id for who, _ in batch if who.table_id is not None}
     if tables:
@@ -89,11 +99,11 @@ async def apply_comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> O
     """Stage one comment (flushed, so it has its id) without committing: comments
     are group-committed like votes. Every refusal is raised before staging."""
     assert who.table_id is not None
-    found: dict[str, Comment | None] = s.info.get(COMMENTS, {})
-    if msg.id in found:
-        existing = found[msg.id]
+    found: dict[tuple[int, str], Comment | None] = s.info.get(COMMENTS, {})
+    if (who.table_id, msg.id) in found:
+        existing = found[(who.table_id, msg.id)]
     else:  # not prefetched by a group commit: read it alone
-        existing = (await s.exec(select(Comment).where(Comment.client_id == msg.id))).first()
+        existing = await _own_comment(s, who, msg.id)
     if existing is not None:
         return Outcome(ack={"comment_id": existing.id, "seq": existing.seq})
     table = await _held(s, EventTable, who.table_id)
@@ -125,13 +135,19 @@ async def apply_comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> O
     s.add(table)
     await s.flush()
     if COMMENTS in s.info:  # the same comment twice in one batch: the second is a resend
-        s.info[COMMENTS][msg.id] = row
+        s.info[COMMENTS][(who.table_id, msg.id)] = row
     return Outcome(ack={"comment_id": row.id, "seq": row.seq}, new_comment=row.id, comment_row=row)
 
 
+async def _own_comment(s: AsyncSession, who: Principal, client_id: str) -> Comment | None:
+    """A client id names a comment of the sending table only (another table may use it)."""
+    q = select(Comment).where(Comment.table_id == who.table_id, Comment.client_id == client_id)
+    return (await s.exec(q)).first()
+
+
 async def star(s: AsyncSession, who: Principal, msg: p.StarMsg) -> Outcome:
-    row = (await s.exec(select(Comment).where(Comment.client_id == msg.comment))).first()
-    if row is None or row.table_id != who.table_id:
+    row = await _own_comment(s, who, msg.comment)
+    if row is None:
         raise NotFound("no such comment from this table")
     row.star = msg.star
     s.add(row)

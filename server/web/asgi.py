@@ -4,12 +4,14 @@ starts each worker process from here)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from starlette.applications import Starlette
 
 from server.settings import Settings
 from server.web.app import create_app
+from server.web.connections import GuardedHTTPProtocol, GuardedWebSocketProtocol, limits_from
 
 
 def app() -> Starlette:
@@ -27,4 +29,8 @@ def uvicorn_options(s: Settings) -> dict[str, Any]:
         "lifespan": "on",
         # Access logs would print every URL, and URLs carry tokens.
         "access_log": False,
+        # Deadlines and caps for sockets that never finish a request (docs/security.md).
+        "http": functools.partial(GuardedHTTPProtocol, limits=limits_from(s)),
+        "ws": functools.partial(GuardedWebSocketProtocol, limits=limits_from(s)),
     }
+

@@ -24,7 +24,7 @@ from server.core import errors
 from server.event import i18n
 from server.live.hub import RESYNC, Frame, MemoryHub, encode
 from server.live.meeting import Meeting
-from server.live.ratelimit import ConnectionLimiter, RateLimiter
+from server.live.ratelimit import ConnectionLimiter, RateLimiter, SharedBuckets
 from server.live.token_admin import REVOCATIONS
 from server.protocol import messages as protocol
 from server.settings import Settings
@@ -59,9 +59,16 @@ class Guard:
     connections by token id so a revoked token's sockets can be closed (4001).
     Revocations arrive through the hub, so they reach every process."""
 
-    def __init__(self, settings: Settings, db: Database, hub: MemoryHub) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        hub: MemoryHub,
+        shared: SharedBuckets | None = None,
+    ) -> None:
         self.db = db
         self.hub = hub
+        self.shared = shared  # with a Redis hub: per-token buckets across processes
         self.limiter = RateLimiter(
             settings.rate_limits, settings.rate_token_factor, settings.rate_flood_close
         )
@@ -227,7 +234,7 @@ class _Connection:
             if size > limit:
                 await self.kick(errors.CLOSE_TOO_BIG, "frame too big")
                 return
-            verdict = self.limiter.check()
+            verdict = await self.limiter.check_across(self.guard.shared)
             if not verdict.allowed:
                 if verdict.close:
                     log.warning("closing a %s connection that keeps flooding", self.who.role)

@@ -47,12 +47,14 @@ async def test_one_batch_of_comments_with_a_resend_and_a_reused_sequence(
         comment(table_ids[0], 1, same, "More buses at night"),  # the same, sent twice
         comment(table_ids[1], 1, new_id(), "Fix the library roof"),
         comment(table_ids[1], 2, new_id(), "Open the pool on Sundays"),
+        # Another table's comment under the same client id: its own, not a resend.
+        comment(table_ids[1], 3, same, "Same id, another table"),
         comment(table_ids[2], 5, new_id(), "Cheaper rents"),
         comment(table_ids[2], 5, new_id(), "A different comment, same number"),
         return_exceptions=True,
     )
     assert meeting.comments.batches == 1, "all in one group commit"
-    first, resent, lib, pool, rents, reused = results
+    first, resent, lib, pool, other, rents, reused = results
     assert isinstance(first, dict) and isinstance(resent, dict)
     assert first["comment_id"] == resent["comment_id"]
     assert isinstance(reused, Conflict)
@@ -64,8 +66,10 @@ async def test_one_batch_of_comments_with_a_resend_and_a_reused_sequence(
             (table_ids[0], 1, "More buses at night"),
             (table_ids[1], 1, "Fix the library roof"),
             (table_ids[1], 2, "Open the pool on Sundays"),
+            (table_ids[1], 3, "Same id, another table"),
             (table_ids[2], 5, "Cheaper rents"),
         ]
     )
-    assert (last[table_ids[0]], last[table_ids[1]], last[table_ids[2]]) == (1, 2, 5)
-    assert all(isinstance(r, dict) for r in (lib, pool, rents))
+    assert (last[table_ids[0]], last[table_ids[1]], last[table_ids[2]]) == (1, 3, 5)
+    assert all(isinstance(r, dict) for r in (lib, pool, other, rents))
+    assert isinstance(other, dict) and other["comment_id"] != first["comment_id"]

@@ -49,6 +49,23 @@ class Settings(BaseSettings):
     max_frame_bytes: int = Field(
         65536, description="Largest websocket frame accepted; bigger frames close with 1009."
     )
+    ws_ping_interval: float = Field(
+        20.0,
+        gt=0,
+        description="Seconds between the websocket pings the server sends to every client.",
+    )
+    ws_ping_timeout: float = Field(
+        20.0,
+        gt=0,
+        description="Seconds a client has to answer a ping before its socket closes with 1011 "
+        "(keepalive ping timeout). Clients answer by themselves while they keep reading.",
+    )
+    check_protocol: bool = Field(
+        False,
+        description="Check every message the server sends against the protocol's models "
+        "(docs/asyncapi.json) and close the connection with 1011 on a mismatch; for tests "
+        "and development, it costs time on every send.",
+    )
     header_timeout: float = Field(
         10.0,
         gt=0,

@@ -121,7 +121,13 @@ def redis_url() -> str:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(db_url=db_url, theming=False, embedder="hashing", tally_interval=0.05)
+    return Settings(
+        db_url=db_url,
+        theming=False,
+        embedder="hashing",
+        tally_interval=0.05,
+        check_protocol=True,  # every message sent checked against the spec
+    )
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from server.live.hub import MemoryHub
 from server.live.tallies import LiveTallies
+from server.live.version import VersionClock
 from server.settings import Settings
 from server.storage import result_store
 from server.storage.db import Database
@@ -27,9 +28,15 @@ log = logging.getLogger("townhall.meeting")
 
 class ResultPush:
     def __init__(
-        self, settings: Settings, db: Database, hub: MemoryHub, tallies: LiveTallies
+        self,
+        settings: Settings,
+        db: Database,
+        hub: MemoryHub,
+        tallies: LiveTallies,
+        clock: VersionClock,
     ) -> None:
         self.settings = settings
+        self.clock = clock
         self.db = db
         self.hub = hub
         self.tallies = tallies
@@ -75,11 +82,14 @@ class ResultPush:
             polls, self._dirty_polls = self._dirty_polls, set()
             demos, self._dirty_demographics = self._dirty_demographics, set()
             breakdown_due |= polls
+            # One version for the round, taken before its transaction reads anything:
+            # whatever was acked before it is in every result of the round.
+            version = self.clock.next()
             try:
                 async with self.db.session() as s:
                     for event_id, poll_id in polls:
                         sites = await self._sites(s, event_id)
-                        views = await self.tallies.views(s, poll_id, sites, small_cell)
+                        views = await self.tallies.views(s, poll_id, sites, small_cell, version)
                         for site_id, view in zip([None, *sites], views, strict=True):
                             topic = f"tally:{event_id}" + (f":site:{site_id}" if site_id else "")
                             await self.hub.publish(topic, {"type": "tally", **view})
@@ -87,7 +97,7 @@ class ResultPush:
                     for key in [k for k in breakdown_due if now >= breakdown_at.get(k, 0)]:
                         breakdown_due.discard(key)
                         t0 = time.monotonic()
-                        extra = await result_store.breakdown_view(s, key[1], small_cell)
+                        extra = await result_store.breakdown_view(s, key[1], small_cell, version)
                         # The breakdown re-reads every ballot with its voter's answers:
                         # never more than a tenth of the loop goes to it.
                         breakdown_at[key] = now + max(every, 10 * (time.monotonic() - t0))
@@ -98,7 +108,8 @@ class ResultPush:
                     for event_id in demos:
                         demo = await result_store.demographics_view(s, event_id, small_cell)
                         await self.hub.publish(
-                            f"demographics:{event_id}", {"type": "demographics", "questions": demo}
+                            f"demographics:{event_id}",
+                            {"type": "demographics", "questions": demo, "version": version},
                         )
             except Exception:
                 log.exception("result broadcast failed; will retry on the next change")

@@ -121,11 +121,17 @@ class LiveTallies:
         return self._site_of
 
     async def views(
-        self, s: AsyncSession, poll_id: int, site_ids: Sequence[int], threshold: int
+        self,
+        s: AsyncSession,
+        poll_id: int,
+        site_ids: Sequence[int],
+        threshold: int,
+        version: int,
     ) -> list[dict[str, Any]]:
         """The poll's live result for the whole event, then for each of ``site_ids``
         (the same fields as ``result_store.tally_view``, with the same small-groups
-        rule: a site the rule hides among the poll's voters gets no result)."""
+        rule: a site the rule hides among the poll's voters gets no result).
+        ``version`` is the clock read before the ballots are (server/live/version.py)."""
         p = await s.get(Poll, poll_id)
         assert p is not None
         spec = poll_spec(p, await poll_options(s, poll_id))
@@ -142,6 +148,8 @@ class LiveTallies:
                 "result": None,
                 "participants": sum(counts.values()) if site is None else counts.get(site, 0),
                 "site_id": site,
+                "version": version,
+                "turnout": None,
             }
             if site is not None and site in hidden:
                 out.append(view | {"suppressed": True})
@@ -150,6 +158,7 @@ class LiveTallies:
             choices = [c for c in mine if c is not None]
             result = tallying.tally_choices(spec, choices, len(mine) - len(choices))
             view["result"] = result.to_dict()
+            view["turnout"] = result.turnout
             budget = await budget_result(s, p, site)
             if budget is not None:
                 view["budget"] = budget

@@ -313,14 +313,35 @@ async def set_question(s: AsyncSession, who: Principal, msg: p.SetQuestionMsg) -
 
 
 async def open_poll(s: AsyncSession, who: Principal, msg: p.OpenPollMsg) -> Outcome:
+    """Open a poll and close any other open poll of the event, in one commit.
+
+    A room has one question on its phones at a time: a phone's ``hello`` shows
+    "the open poll", so two open polls would leave votes going to one nobody sees.
+    """
     poll = await _own_poll(s, who, msg.poll_id)
+    now = utcnow()
+    others = (
+        await s.exec(
+            select(Poll).where(
+                Poll.event_id == who.event_id, Poll.status == "open", Poll.id != poll.id
+            )
+        )
+    ).all()
+    for other in others:
+        other.status, other.closes_at = "closed", now
+        s.add(other)
     poll.status = "open"
-    poll.opened_at = utcnow()
-    poll.closes_at = utcnow() + timedelta(seconds=msg.seconds) if msg.seconds else None
+    poll.opened_at = now
+    poll.closes_at = now + timedelta(seconds=msg.seconds) if msg.seconds else None
     s.add(poll)
     await s.commit()
+    closed = sorted(o.id for o in others if o.id is not None)
     return Outcome(
-        events=[(f"event:{who.event_id}", {"type": "poll_changed", "poll_id": poll.id})],
+        ack={"closed": closed},
+        events=[
+            (f"event:{who.event_id}", {"type": "poll_changed", "poll_id": pid})
+            for pid in [*closed, poll.id]
+        ],
         dirty_poll=poll.id,
     )
 

@@ -26,7 +26,7 @@ from server.settings import Settings
 from server.storage.db import Database
 from server.storage.migrate import upgrade
 from server.themes.rpc import Forwarder
-from server.web import admin, connections, logging_setup, pages, trace
+from server.web import admin, asyncapi, connections, logging_setup, pages, trace
 from server.web import websocket as ws
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ class SecurityHeaders:
 ROUTES = [
     Route("/", pages.index),
     Route("/healthz", pages.healthz),
+    Route("/protocol/asyncapi.json", asyncapi.asyncapi_json),
     Route("/join", pages.join_page),
     Route("/j/{code}", pages.join_page),
     Route("/api/join", pages.api_join, methods=["POST"]),

@@ -25,6 +25,8 @@ def uvicorn_options(s: Settings) -> dict[str, Any]:
         "ws_max_size": s.max_frame_bytes,
         # Compression costs ~90 KiB per idle socket; 5,000 phones can't afford it.
         "ws_per_message_deflate": False,
+        "ws_ping_interval": s.ws_ping_interval,
+        "ws_ping_timeout": s.ws_ping_timeout,
         "log_level": s.log_level,
         "lifespan": "on",
         # Access logs would print every URL, and URLs carry tokens.

@@ -27,6 +27,7 @@ from server.live.meeting import Meeting
 from server.live.ratelimit import ConnectionLimiter, RateLimiter, SharedBuckets
 from server.live.token_admin import REVOCATIONS
 from server.protocol import messages as protocol
+from server.protocol import outgoing
 from server.settings import Settings
 from server.storage.db import Database
 from server.storage.models import AccessToken
@@ -185,6 +186,14 @@ class _Connection:
         self.gettext = cats.gettext(lang) if lang in cats.available() else None
 
     async def send(self, message: dict[str, Any]) -> None:
+        if self.meeting.settings.check_protocol:
+            try:
+                outgoing.check(self.who.role, message)
+            except outgoing.ProtocolBreach as exc:
+                # Loud on purpose: the test suite runs with the check on.
+                log.error("not sent, it breaks the protocol spec: %s", exc)
+                await self.kick(errors.CLOSE_SERVER_ERROR, "protocol breach")
+                return
         text = message.text() if isinstance(message, Frame) else encode(message)
         async with self._send_lock:
             if not self._closed:

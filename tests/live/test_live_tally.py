@@ -24,6 +24,7 @@ from server.storage.tokens import Principal
 from tests.support.example import new_id
 
 SMALL_CELL = 10  # the small-groups threshold (the settings' default)
+VERSION = 1  # any clock reading: the live and the recounted views carry the same one
 
 
 async def _join(db: Database, event_id: int, sites: Sequence[int | None], n: int) -> list[int]:
@@ -38,13 +39,14 @@ async def _join(db: Database, event_id: int, sites: Sequence[int | None], n: int
 async def _recount(db: Database, poll_id: int, sites: list[int]) -> list[dict[str, Any]]:
     async with db.session() as s:
         return [
-            await result_store.tally_view(s, poll_id, site, SMALL_CELL) for site in [None, *sites]
+            await result_store.tally_view(s, poll_id, site, SMALL_CELL, VERSION)
+            for site in [None, *sites]
         ]
 
 
 async def _live(db: Database, tallies: LiveTallies, poll_id: int, sites: list[int]) -> Any:
     async with db.session() as s:
-        return await tallies.views(s, poll_id, sites, SMALL_CELL)
+        return await tallies.views(s, poll_id, sites, SMALL_CELL, VERSION)
 
 
 async def test_live_tally_equals_a_recount_after_a_burst_with_changed_votes(

@@ -23,8 +23,7 @@ from server.core import errors
 from server.event import i18n
 from server.live.meeting import Meeting
 from server.report.build import build_report
-from server.storage.models import Event, HealthProbe, Participant, Site
-from server.storage.tokens import issue
+from server.storage.models import Event, HealthProbe
 from server.web import connections
 
 log = logging.getLogger("townhall.web")
@@ -215,33 +214,27 @@ async def api_join(request: Request) -> Response:
         return JSONResponse(
             {"error": _("Type the event code shown on the screen.")}, status_code=400
         )
-    m = _meeting(request)
-    async with m.db.session() as s:
-        ev = (await s.exec(select(Event).where(Event.code == code))).first()
-        if ev is None or ev.id is None:
+    desk = _meeting(request).joins
+    found = await desk.event(code)
+    if found is None:
+        return JSONResponse(
+            # Not echoed: the answer never repeats what the client sent.
+            {"error": _("No meeting has this code. Check the code on the screen.")},
+            status_code=404,
+        )
+    event_id, title = found
+    site_id = None
+    site_key = str(body.get("site") or "")[:64]
+    if site_key:
+        site_id = await desk.site(event_id, site_key)
+        if site_id is None:
             return JSONResponse(
-                # Not echoed: the answer never repeats what the client sent.
-                {"error": _("No meeting has this code. Check the code on the screen.")},
+                {"error": _("This meeting has no such site. Scan the code again.")},
                 status_code=404,
             )
-        site_id = None
-        site_key = str(body.get("site") or "")[:64]
-        if site_key:
-            site = (
-                await s.exec(select(Site).where(Site.event_id == ev.id, Site.key == site_key))
-            ).first()
-            if site is None:
-                return JSONResponse(
-                    {"error": _("This meeting has no such site. Scan the code again.")},
-                    status_code=404,
-                )
-            site_id = site.id
-        participant = Participant(event_id=ev.id, site_id=site_id)
-        s.add(participant)
-        await s.flush()
-        token = await issue(s, ev.id, "participant", participant_id=participant.id)
-        await s.commit()
-    return JSONResponse({"token": token, "event": ev.title})
+    # Group-committed with the other phones joining now; the token only once stored.
+    token = await desk.join(event_id, site_id)
+    return JSONResponse({"token": token, "event": title})
 
 
 async def phone_page(request: Request) -> HTMLResponse:

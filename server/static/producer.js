@@ -146,7 +146,7 @@
       r.questions.forEach(function (q) {
         const current = !!event.current_question && event.current_question.id === q.id;
         const qi = t.el("li", null, current ? "question is-current" : "question");
-        qi.appendChild(t.el("span", q.text, "question-text"));
+        qi.appendChild(t.el("span", q.text, "agenda-question"));
         const b = t.el("button", current ? "Current" : "Make current", "quiet");
         b.type = "button";
         b.dataset.focus = "question-" + q.id;

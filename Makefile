@@ -1,16 +1,22 @@
-# Two commands for a newcomer: `make demo` and `make test`. Both build .venv
-# first if needed. torch is installed alone and first: the CPU wheel on this
-# machine's disk satisfies sentence-transformers, which would otherwise pull a
-# multi-gigabyte CUDA build.
+# Two commands for a newcomer: `make demo` and `make test`. Both run the
+# install step first: the Debian packages (tools/system_packages.sh: chromium,
+# poppler-utils; installed when missing and we are root with apt-get) and .venv.
+# torch is installed alone and first: the CPU wheel on this machine's disk
+# satisfies sentence-transformers, which would otherwise pull a multi-gigabyte
+# CUDA build.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# The Chromium the check looks for, the tests and the report's PDF use.
+CHROMIUM ?= $(or $(TOWNHALL_CHROMIUM),/usr/bin/chromium)
+export CHROMIUM
+export TOWNHALL_CHROMIUM := $(CHROMIUM)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install demo test test-postgres check bench clean
+.PHONY: install system-packages demo test test-postgres check bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,12 +25,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Checked on every run (a few file tests), so a package removed since is noticed.
+system-packages:
+	@sh tools/system_packages.sh
 
-demo: $(STAMP)
+install: system-packages $(STAMP)
+
+demo: install
 	$(BIN)/townhall serve --demo
 
-test: $(STAMP)
+test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Lint, types, the layering contracts (pyproject.toml, docs/architecture.md), and sizes.
@@ -42,5 +52,5 @@ clean:
 	rm -rf $(VENV) demo-data .pytest_cache .mypy_cache .ruff_cache
 
 # The whole suite again on the PostgreSQL server at 127.0.0.1:5432 (database per test).
-test-postgres: $(STAMP)
+test-postgres: install
 	TOWNHALL_TEST_DB=postgres $(BIN)/python -m pytest $(PYTEST_ARGS)

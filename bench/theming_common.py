@@ -61,13 +61,21 @@ def cached_minilm() -> CachedEmbedder:
 
 class FixedEmbedder:
     """An ``Embedder`` over precomputed vectors, so every method compared in a
-    benchmark sees exactly the same embeddings."""
+    benchmark sees exactly the same embeddings. Other texts (label phrases)
+    go to the cached real model."""
 
     def __init__(self, texts: list[str], vectors: np.ndarray) -> None:
         self.dim = vectors.shape[1]
         self._by_text = dict(zip(texts, vectors, strict=True))
+        self._fallback: CachedEmbedder | None = None
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in texts if t not in self._by_text]
+        if missing:
+            self._fallback = self._fallback or cached_minilm()
+            self._by_text.update(zip(missing, self._fallback.encode(missing), strict=True))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._by_text[t] for t in texts])
 
 

@@ -18,9 +18,16 @@ from server.settings import Settings
 from tests.support.example import load_example
 from tests.support.server import FAILED, LiveServer, ServerThread, start_server
 
-# Fixtures every folder can use; their helpers are in tests/support/.
-pytest_plugins = ("tests.support.browser", "tests.support.workbench")
-
+# Fixtures every folder can use (their helpers are in tests/support/); the skip
+# policy (a skip fails the run unless an opt-out asked for it), and pytester for
+# that plugin's own tests. The policy is loaded only through this line (a plain
+# import here would come first and keep pytest from loading it as a plugin).
+pytest_plugins = (
+    "pytester",
+    "tests.skip_policy",
+    "tests.support.browser",
+    "tests.support.workbench",
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -94,7 +101,9 @@ def db_url(tmp_path: Path) -> Iterator[str]:
 def pg_url() -> Iterator[str]:
     reason = postgres_available()
     if reason:
-        pytest.skip(reason)
+        from tests.skip_policy import missing
+
+        missing("postgres", reason)
     with postgres_database() as url:
         yield url
 
@@ -103,7 +112,9 @@ def pg_url() -> Iterator[str]:
 def redis_url() -> str:
     reason = redis_available()
     if reason:
-        pytest.skip(reason)
+        from tests.skip_policy import missing
+
+        missing("redis", reason)
     return "redis://127.0.0.1:6379"
 
 
@@ -112,17 +123,9 @@ def settings(db_url: str) -> Settings:
     return Settings(db_url=db_url, theming=False, embedder="hashing", tally_interval=0.05)
 
 
-
-
 @pytest.fixture
 def tokens(db_url: str) -> IssuedTokens:
     return load_example(db_url)
-
-
-
-
-
-
 
 
 @pytest.fixture
@@ -169,5 +172,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if getattr(rep, "when", "") == "call" and getattr(rep, "failed", False):
         item.stash[FAILED] = True
     return rep
-
-

@@ -21,6 +21,7 @@ from theming.curation import CurationMixin
 from theming.dedupe import same_text_key
 from theming.matching import match_clusters
 from theming.model import DISCARDED, UNASSIGNED, Comment
+from theming.naming import LabelRequest, choose_labels
 from theming.snapshot import SnapshotMixin
 from theming.state import ASSIGN_SIMILARITY
 
@@ -110,6 +111,45 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
             )
         return self._arrivals
 
+    # -- labels ----------------------------------------------------------
+
+    def refresh_labels(self, frozen: set[str] | frozenset[str] = frozenset()) -> list[str]:
+        """Relabel every machine-named theme whose members changed since its
+        label was chosen; returns the ids whose label changed. Labels typed
+        by the team, those of ``frozen`` themes (published ones) and those of
+        unchanged themes are kept, and no relabelled theme may take them."""
+        members = {tid: self.members(tid) for tid in self.themes}
+        signatures = {tid: hash(frozenset(m)) for tid, m in members.items()}
+        stale = {
+            tid
+            for tid, theme in self.themes.items()
+            if members[tid]
+            and not theme.label_by_team
+            and tid not in frozen
+            and self._label_signature.get(tid) != signatures[tid]
+        }
+        self._label_signature = signatures
+        if not stale:
+            return []
+        requests = [
+            LabelRequest(
+                tid,
+                centroid(np.stack([self._vectors[c] for c in members[tid]])),
+                self._central_texts(members[tid]),
+                current=self.themes[tid].label,
+                fallback=self.themes[tid].label,
+            )
+            for tid in sorted(stale, key=lambda t: (-len(members[t]), t))
+        ]
+        reserved = [t.label for tid, t in self.themes.items() if tid not in stale]
+        labels = choose_labels(
+            requests, self.embedder.encode, question=self.question, reserved=reserved
+        )
+        changed = [tid for tid, label in labels.items() if self.themes[tid].label != label]
+        for tid, label in labels.items():
+            self.themes[tid].label = label
+        return changed
+
     # -- full re-theme ---------------------------------------------------
 
     def retheme(self) -> dict[str, Any]:
@@ -135,6 +175,9 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
         after = {tid: set(self.members(tid)) for tid in self.themes}
         return {
             "op": "retheme",
+            "retired_into": {
+                tid: self._successor(members) for tid, members in before.items() if tid not in after
+            },
             "themes_before": len(before),
             "themes_after": len(after),
             "kept": sorted(t for t in after if t in before),
@@ -144,6 +187,11 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
             "unassigned_before": unassigned_before,
             "unassigned_after": len(self.unassigned()),
         }
+
+    def _successor(self, members: set[str]) -> str | None:
+        """The theme most of a retired theme's comments went to (None: unassigned)."""
+        places = [self._where[c] for c in members if self._where.get(c) in self.themes]
+        return max(set(places), key=lambda t: (places.count(t), t)) if places else None
 
     def _cluster_free(self, free: list[str], locked: list[str]) -> dict[str, int | str]:
         """Cluster label (int) or locked theme id (str) for each free comment."""

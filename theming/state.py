@@ -63,6 +63,10 @@ class ThemeState:
         self._vectors: dict[str, np.ndarray] = {}
         self._text_leader: dict[str, str] = {}
         self._next_theme = 1
+        # The question the comments answer: labels must not just repeat it.
+        self.question: str | None = None
+        # Members a theme's label was chosen for (hash), so unchanged themes keep theirs.
+        self._label_signature: dict[str, int] = {}
         # Lookup index for arrivals, valid while the revision is unchanged.
         self._arrivals: ArrivalIndex | None = None
         self._arrivals_revision = -1
@@ -138,6 +142,7 @@ class ThemeState:
             "format": STATE_FORMAT,
             "revision": self.revision,
             "next_theme": self._next_theme,
+            "question": self.question,
             "params": asdict(self.params),
             "assign_similarity": self.assign_similarity,
             "duplicate_similarity": self.duplicate_similarity,
@@ -166,6 +171,7 @@ class ThemeState:
         )
         engine.revision = int(data["revision"])
         engine._next_theme = int(data["next_theme"])
+        engine.question = data.get("question")
         for theme_data in data["themes"]:
             theme = Theme.from_dict(theme_data)
             engine.themes[theme.id] = theme

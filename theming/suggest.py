@@ -72,9 +72,14 @@ def read_comments(path: Path) -> list[Comment]:
 
 
 def suggest(
-    rows: Sequence[Comment], embedder: Embedder, progress: Progress | None = None
+    rows: Sequence[Comment],
+    embedder: Embedder,
+    progress: Progress | None = None,
+    question: str | None = None,
 ) -> dict[str, Any]:
-    """Theme the comments from scratch; the contract output plus extra keys."""
+    """Theme the comments from scratch; the contract output plus extra keys.
+
+    ``question`` is what the comments answer; labels avoid merely repeating it."""
     report = progress or (lambda stage, done, total: None)
     comments = list(rows)
     total = len(comments)
@@ -84,12 +89,14 @@ def suggest(
         batches.append(embedder.encode([c.text for c in batch]))
         report("embedding", min(start + _EMBED_BATCH, total), total)
     engine = ThemeEngine(embedder)
+    engine.question = question
     if batches:
         import numpy as np
 
         engine.add(comments, np.concatenate(batches))
     report("clustering", 0, 1)
     engine.retheme()
+    engine.refresh_labels()
     engine.check()
     report("clustering", 1, 1)
     snapshot = engine.snapshot()
@@ -135,7 +142,13 @@ def _progress_bar() -> tuple[Progress, Callable[[], None]]:
     return update, bar.stop
 
 
-def main(input_path: Path, output_path: Path, *, show_progress: bool = True) -> int:
+def main(
+    input_path: Path,
+    output_path: Path,
+    *,
+    show_progress: bool = True,
+    question: str | None = None,
+) -> int:
     """Run the command; returns the exit code. Errors go to stderr, no traceback."""
     try:
         comments = read_comments(input_path)
@@ -149,7 +162,7 @@ def main(input_path: Path, output_path: Path, *, show_progress: bool = True) -> 
     if show_progress and len(comments) >= PROGRESS_MIN_ROWS:
         progress, stop = _progress_bar()
     try:
-        result = suggest(comments, MiniLMEmbedder(), progress)
+        result = suggest(comments, MiniLMEmbedder(), progress, question)
     finally:
         stop()
     try:

@@ -276,6 +276,7 @@ def theming_worker(
 def themes_suggest(
     comments: Annotated[Path, typer.Argument(help="CSV with columns id,text (others ignored).")],
     json_out: Annotated[Path, typer.Option("--json", help="Where to write the themes JSON.")],
+    question: Annotated[str | None, typer.Option(help="The question (labels avoid it).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress on stderr.")] = False,
 ) -> None:
     """Group comments into themes without being told how many."""
@@ -283,7 +284,7 @@ def themes_suggest(
     # Deferred: start-up time (see the module docstring).
     from theming.suggest import main
 
-    raise typer.Exit(main(comments, json_out, show_progress=not quiet))
+    raise typer.Exit(main(comments, json_out, show_progress=not quiet, question=question))
 
 
 @app.command()

@@ -4,6 +4,10 @@ question, in a worker thread, and publishes the themes to the theme team.
 Embeddings are cached in the database (never embedded twice, even across
 restarts) and engine state is stored per question, so a restart resumes.
 Arrivals and team ops (``curate``) on a question share a lock: one engine call at a time.
+Each question is re-clustered as it grows (``theming.live``), from arrivals and
+from a once-a-second tick; a theme such a re-cluster retires is logged as the
+machine's step ("merged into …" or "back to unassigned"), so no theme the team
+has seen disappears without a trace. Published themes are held as they are.
 """
 
 from __future__ import annotations
@@ -28,22 +32,23 @@ from server.storage.db import Database
 from server.storage.models import (
     Comment,
     EventTable,
+    Question,
     Theme,
     ThemeMembership,
     ThemeState,
     utcnow,
 )
 from server.themes.embeddings import RecordingCache, make_embedder
+from server.themes.recluster import live_step, machine_rows
 from theming.cache import CachedEmbedder
 from theming.engine import ThemeEngine
+from theming.live import LiveClock, LivePolicy
 from theming.model import Comment as ThemingComment
 
 log = logging.getLogger("townhall.theming")
 
 BATCH = 256
-RETHEME_MIN_UNASSIGNED = 6
-RETHEME_SHARE = 0.25
-RETHEME_EVERY = 10.0  # seconds between automatic rethemes of one question
+TICK = 1.0  # seconds between checks for questions due a re-cluster without arrivals
 
 # A curation op run on the engine in the worker thread; it returns the op's
 # summary, and may return a whole replacement state under "state" (undo).
@@ -67,20 +72,66 @@ class ThemingWorker:
         self.cache = RecordingCache(self.name)
         self.embedder = CachedEmbedder(make_embedder(self.name), self.cache)
         self.engines: dict[int, ThemeEngine] = {}
-        self.last_retheme: dict[int, float] = defaultdict(float)
+        self.policy = LivePolicy()
+        self.clocks: dict[int, LiveClock] = defaultdict(LiveClock)
+        self.question_event: dict[int, int] = {}
+        self.question_text: dict[int, str] = {}
         self.locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
         self.processed = 0
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
+        self._ticker = asyncio.create_task(self._tick())
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._ticker):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _tick(self) -> None:
+        """Re-cluster questions that went quiet or are due on time (``theming.live``)."""
+        while True:
+            await asyncio.sleep(TICK)
+            for question_id, clock in list(self.clocks.items()):
+                engine = self.engines.get(question_id)
+                if engine is None or question_id not in self.question_event:
+                    continue  # no arrivals yet: nothing to re-cluster for
+                if self.locks[question_id].locked():
+                    continue  # busy: the arrival or op holding it checks the policy
+                if clock.due(self.policy, len(engine.comments), time.monotonic()):
+                    try:
+                        await self._recluster(question_id)
+                    except Exception:
+                        log.exception("re-cluster of question %d failed", question_id)
+
+    async def _recluster(self, question_id: int) -> None:
+        event_id = self.question_event[question_id]
+        async with self.locks[question_id]:
+            held = await self._published(question_id)
+            loop = asyncio.get_running_loop()
+            snap, state, retired = await loop.run_in_executor(
+                self.executor, self._recluster_sync, question_id, held
+            )
+            await self._save(
+                event_id,
+                question_id,
+                snap,
+                state,
+                machine_rows(event_id, question_id, retired),
+                retired,
+            )
+
+    def _recluster_sync(
+        self, question_id: int, held: set[str]
+    ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+        engine = self.engines[question_id]
+        retired = live_step(engine, self.clocks[question_id], self.policy, held, arrived=False)
+        return engine.snapshot(), engine.to_dict(), retired
 
     async def enqueue(self, event_id: int, comment_id: int) -> None:
         self.queue.put_nowait((event_id, comment_id))
@@ -124,21 +175,37 @@ class ThemingWorker:
         self, question_id: int, items: list[tuple[Comment, EventTable]]
     ) -> None:
         event_id = items[0][0].event_id
+        self.question_event[question_id] = event_id
         async with self.locks[question_id]:
             state_json = await self._stored_state(question_id)
             await self._warm([c.text for c, _ in items])
+            held = await self._published(question_id)
             comments = [ThemingComment(str(c.id), c.text, t.name) for c, t in items]
             loop = asyncio.get_running_loop()
-            snapshot, state = await loop.run_in_executor(
-                self.executor, self._add_sync, question_id, comments, state_json
+            snapshot, state, retired = await loop.run_in_executor(
+                self.executor, self._add_sync, question_id, comments, state_json, held
             )
-            await self._save(event_id, question_id, snapshot, state)
+            rows = machine_rows(event_id, question_id, retired)
+            await self._save(event_id, question_id, snapshot, state, rows, retired)
+
+    async def _published(self, question_id: int) -> set[str]:
+        async with self.db.session() as s:
+            keys = await s.exec(
+                select(Theme.key).where(
+                    Theme.question_id == question_id,
+                    Theme.published == True,  # noqa: E712
+                )
+            )
+            return set(keys.all())
 
     async def _stored_state(self, question_id: int) -> str | None:
         """The saved engine state if the engine is not in memory yet (cache warmed)."""
         if question_id in self.engines:
             return None
         async with self.db.session() as s:
+            question = await s.get(Question, question_id)
+            if question is not None:
+                self.question_text[question_id] = question.text
             st = await s.get(ThemeState, question_id)
         if st is None:
             return None
@@ -153,6 +220,7 @@ class ThemingWorker:
                 if state_json
                 else ThemeEngine(self.embedder)
             )
+            engine.question = self.question_text.get(question_id)
             self.engines[question_id] = engine
         return engine
 
@@ -192,7 +260,9 @@ class ThemingWorker:
             self.engines[question_id] = ThemeEngine.from_dict(before, self.embedder)
             raise
         if result.get("op") == "retheme":
-            self.last_retheme[question_id] = time.monotonic()
+            now = time.monotonic()
+            self.clocks[question_id].reclustered(len(engine.comments), now, now)
+        engine.refresh_labels()
         return result, engine.snapshot(), before, engine.to_dict()
 
     async def placement(self, event_id: int, question_id: int) -> dict[str, Any]:
@@ -207,24 +277,16 @@ class ThemingWorker:
         return await self._themes_message(event_id, question_id, snap)
 
     def _add_sync(
-        self, question_id: int, comments: list[ThemingComment], state_json: str | None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        self,
+        question_id: int,
+        comments: list[ThemingComment],
+        state_json: str | None,
+        held: set[str],
+    ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
         engine = self._engine(question_id, state_json)
         engine.add(comments, self.embedder.encode([c.text for c in comments]))
-        snap = engine.snapshot()
-        unassigned = snap["counts"]["unassigned"]
-        now = time.monotonic()
-        if (
-            unassigned >= RETHEME_MIN_UNASSIGNED
-            and unassigned >= RETHEME_SHARE * snap["counts"]["comments"]
-            and now - self.last_retheme[question_id] >= RETHEME_EVERY
-        ):
-            # Themes appear once there is enough unplaced material; curated
-            # themes are kept by the engine, ids stay stable.
-            engine.retheme()
-            self.last_retheme[question_id] = now
-            snap = engine.snapshot()
-        return snap, engine.to_dict()
+        retired = live_step(engine, self.clocks[question_id], self.policy, held, arrived=True)
+        return engine.snapshot(), engine.to_dict(), retired
 
     async def _warm(self, texts: list[str]) -> None:
         async with self.db.session() as s:
@@ -237,6 +299,7 @@ class ThemingWorker:
         snap: dict[str, Any],
         state: dict[str, Any],
         extra: Sequence[Any] = (),
+        retired: Sequence[dict[str, Any]] = (),
     ) -> None:
         async with self.db.writer() as s:
             await self.cache.save_new(s)
@@ -249,9 +312,10 @@ class ThemingWorker:
             for row in extra:
                 s.add(row)
             await s.commit()
-        await self.hub.publish(
-            f"themes:{event_id}", await self._themes_message(event_id, question_id, snap)
-        )
+        message = await self._themes_message(event_id, question_id, snap)
+        if retired:
+            message["retired"] = list(retired)
+        await self.hub.publish(f"themes:{event_id}", message)
 
     async def _themes_message(
         self, event_id: int, question_id: int, snap: dict[str, Any]

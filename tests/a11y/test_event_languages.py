@@ -182,9 +182,7 @@ async def test_refusals_reach_the_phone_in_its_language(live_server: LiveServer)
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(
-    "live_server", [{"TOWNHALL_SCREEN_LANGUAGE_SECONDS": "2"}], indirect=True
-)
+@pytest.mark.parametrize("live_server", [{"TOWNHALL_SCREEN_LANGUAGE_SECONDS": "2"}], indirect=True)
 async def test_the_big_screen_takes_turns_with_the_event_languages(
     live_server: LiveServer, browser: Any
 ) -> None:

@@ -71,8 +71,6 @@ def test_every_participant_string_has_a_spanish_translation_with_the_same_placeh
     assert format_message(es["Pick up to {n}."], {"n": 3}) == "Elija hasta 3."
 
 
-
-
 def test_join_page_follows_accept_language_and_the_switcher(live_server: LiveServer) -> None:
     html, _ = get(f"{live_server.base}/join", **{"Accept-Language": "es-MX,es;q=0.9"})
     assert '<html lang="es"' in html and "Entrar en la reunión" in html

@@ -15,8 +15,6 @@ from tests.support.server import LiveServer
 pytestmark = pytest.mark.browser
 
 
-
-
 async def no_sideways_scroll(page: Any, state: str) -> None:
     sizes = await page.evaluate(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import expect
 from websockets.asyncio.client import connect
 
+from tests.support.database import db_rows
 from tests.support.example import new_id
 from tests.support.live import recv_until
 from tests.support.server import LiveServer
@@ -22,8 +21,6 @@ async def test_phone_rates_the_day_gives_a_table_and_leaves_an_email(
     live_server: LiveServer, browser: Any
 ) -> None:
     s = live_server
-    if not s.db_url.startswith("sqlite"):
-        pytest.skip("reads the SQLite file to check what was stored")
     errors: list[str] = []
     ctx = await browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
     phone = await ctx.new_page()
@@ -53,14 +50,13 @@ async def test_phone_rates_the_day_gives_a_table_and_leaves_an_email(
     await section.get_by_role("button", name="Keep me in touch").click()
     await expect(section.get_by_text("✓ Saved.")).to_be_visible()
 
-    db = Path(s.db_url.split("///", 1)[1])
-    with sqlite3.connect(db) as conn:
-        answers = conn.execute(
-            "SELECT q.key, a.value, p.table_number FROM evaluationanswer a "
-            "JOIN evaluationquestion q ON q.id = a.question_id "
-            "JOIN participant p ON p.id = a.participant_id ORDER BY q.key"
-        ).fetchall()
-        contacts = conn.execute("SELECT email FROM followup_contact").fetchall()
+    answers = db_rows(
+        s.db_url,
+        "SELECT q.key, a.value, p.table_number FROM evaluationanswer a "
+        "JOIN evaluationquestion q ON q.id = a.question_id "
+        "JOIN participant p ON p.id = a.participant_id ORDER BY q.key",
+    )
+    contacts = db_rows(s.db_url, "SELECT email FROM followup_contact")
     assert answers == [("fair-chance", 5, 7), ("themes", 2, 7)]
     assert contacts == [("kim@example.org",)]
     assert errors == []

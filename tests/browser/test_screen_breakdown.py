@@ -16,8 +16,6 @@ from tests.support.server import LiveServer
 pytestmark = pytest.mark.browser
 
 
-
-
 @pytest.mark.parametrize("live_server", [{"TOWNHALL_BREAKDOWN_INTERVAL": "0.2"}], indirect=True)
 async def test_screen_shows_weighted_figures_and_hides_small_groups(
     live_server: LiveServer, browser: Any

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.example import EVENT_FILE, ROOT, SHARED_DATA
+from tests.support.example import EVENT_FILE, ROOT
 
 
 def townhall(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -53,9 +53,8 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
 
 @pytest.mark.model
 def test_themes_suggest_contract_every_id_exactly_once(tmp_path: Path) -> None:
-    source = SHARED_DATA / "polis-sanjuan-landbank.csv"
-    if not source.exists():
-        pytest.skip(f"{source} not found (the shared data folder sits beside the project)")
+    # The project's own sample of real comments, so a fresh clone runs this too.
+    source = ROOT / "server" / "examples" / "sample-comments.csv"
     with source.open(encoding="utf-8") as f:
         rows = [(r["id"], r["text"]) for r in csv.DictReader(f)][:80]
     comments = tmp_path / "comments.csv"

@@ -109,7 +109,11 @@ def test_small_groups_are_suppressed_with_their_partner() -> None:
 
 def test_one_lone_small_group_withholds_the_total() -> None:
     table = shift_by_group(
-        SCALE, ballots({"a": "1"}, {"a": "16-29"}), ballots({"a": "2"}, {"a": "16-29"}),
-        "age", {"16-29": "16–29", "30-44": "30–44"}, threshold=10,
+        SCALE,
+        ballots({"a": "1"}, {"a": "16-29"}),
+        ballots({"a": "2"}, {"a": "16-29"}),
+        "age",
+        {"16-29": "16–29", "30-44": "30–44"},
+        threshold=10,
     )
     assert table.total_withheld and table.rows[0].suppressed

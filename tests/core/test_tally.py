@@ -35,7 +35,10 @@ def test_single_counts_and_percent_of_voters() -> None:
     # a: p1, p3 -> 2 of 4 voters = 50 %; b and c: 1 of 4 = 25 %.
     assert result.turnout == 4
     assert [(o.key, o.count, o.percent) for o in result.options] == [
-        ("a", 2, 50.0), ("b", 1, 25.0), ("c", 1, 25.0)]
+        ("a", 2, 50.0),
+        ("b", 1, 25.0),
+        ("c", 1, 25.0),
+    ]
 
 
 def test_same_participant_twice_last_ballot_wins() -> None:
@@ -126,9 +129,13 @@ KEYS = ["a", "b", "c", "d", "e"]
 @given(
     n_options=st.integers(1, 5),
     max_choices=st.integers(1, 5),
-    raw=st.lists(st.tuples(st.sampled_from([f"p{i}" for i in range(8)]),
-                           st.lists(st.sampled_from([*KEYS, "zz"]), max_size=12)),
-                 max_size=40),
+    raw=st.lists(
+        st.tuples(
+            st.sampled_from([f"p{i}" for i in range(8)]),
+            st.lists(st.sampled_from([*KEYS, "zz"]), max_size=12),
+        ),
+        max_size=40,
+    ),
 )
 def test_no_option_is_ever_counted_twice_for_one_person(
     n_options: int, max_choices: int, raw: list[tuple[str, list[str]]]
@@ -163,11 +170,21 @@ def _row(table: CrossTab, key: str) -> dict[str, Any]:
 
 
 def test_group_of_nine_is_suppressed_with_its_complement() -> None:
-    table = crosstab(PollSpec("single", ABC), _people({"young": 9, "mid": 12, "old": 15}),
-                     "age", AGES, threshold=10)
+    table = crosstab(
+        PollSpec("single", ABC),
+        _people({"young": 9, "mid": 12, "old": 15}),
+        "age",
+        AGES,
+        threshold=10,
+    )
     young, mid, old = (_row(table, k) for k in ("young", "mid", "old"))
-    assert young == {"key": "young", "label": "18-29", "participants": None,
-                     "suppressed": True, "result": None}
+    assert young == {
+        "key": "young",
+        "label": "18-29",
+        "participants": None,
+        "suppressed": True,
+        "result": None,
+    }
     # Total (36) minus old (15) would reveal young if only young were hidden, so
     # the next-smallest group, mid (12), is hidden too.
     assert mid["suppressed"] is True and mid["result"] is None
@@ -176,15 +193,21 @@ def test_group_of_nine_is_suppressed_with_its_complement() -> None:
 
 
 def test_two_small_groups_need_no_extra_suppression() -> None:
-    table = crosstab(PollSpec("single", ABC), _people({"young": 9, "mid": 12, "old": 3}),
-                     "age", AGES, threshold=10)
+    table = crosstab(
+        PollSpec("single", ABC),
+        _people({"young": 9, "mid": 12, "old": 3}),
+        "age",
+        AGES,
+        threshold=10,
+    )
     assert [r.suppressed for r in table.rows] == [True, False, True, False]  # + not given (0)
     assert _row(table, "mid")["participants"] == 12
 
 
 def test_group_at_threshold_is_shown_and_empty_groups_do_not_force_suppression() -> None:
-    table = crosstab(PollSpec("single", ABC), _people({"young": 10, "old": 11}),
-                     "age", AGES, threshold=10)
+    table = crosstab(
+        PollSpec("single", ABC), _people({"young": 10, "old": 11}), "age", AGES, threshold=10
+    )
     assert not any(r.suppressed for r in table.rows)
     assert _row(table, "mid")["participants"] == 0
 
@@ -195,8 +218,12 @@ def test_lone_small_group_withholds_the_total() -> None:
 
 
 def test_not_given_is_its_own_group() -> None:
-    ballots = [b("p1", "a", age="young"), b("p2", "a"), b("p3", "b", age="prefer_not"),
-               b("p4", "c", age="martian")]
+    ballots = [
+        b("p1", "a", age="young"),
+        b("p2", "a"),
+        b("p3", "b", age="prefer_not"),
+        b("p4", "c", age="martian"),
+    ]
     table = crosstab(PollSpec("single", ABC), ballots, "age", AGES, threshold=1)
     row = _row(table, NOT_GIVEN)
     # p2 (missing), p3 (prefer not), p4 (answer not offered): 3 people, votes a, b, c.
@@ -205,8 +232,10 @@ def test_not_given_is_its_own_group() -> None:
     assert json.loads(json.dumps(table.to_dict())) == table.to_dict()
 
 
-@given(sizes=st.fixed_dictionaries({k: st.integers(0, 25) for k in [*AGES, "missing"]}),
-       threshold=st.integers(1, 12))
+@given(
+    sizes=st.fixed_dictionaries({k: st.integers(0, 25) for k in [*AGES, "missing"]}),
+    threshold=st.integers(1, 12),
+)
 def test_a_suppressed_group_is_never_derivable(sizes: dict[str, int], threshold: int) -> None:
     table = crosstab(PollSpec("single", ABC), _people(sizes), "age", AGES, threshold=threshold)
     size = {**sizes, NOT_GIVEN: sizes["missing"]}

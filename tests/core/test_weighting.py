@@ -45,16 +45,25 @@ def test_room_answer_missing_from_census_counts_against_the_room() -> None:
 
 
 def test_one_margin_raking_by_hand() -> None:
-    ballots = [person("f1", sex="f"), person("f2", sex="f"), person("f3", sex="f"),
-               person("m1", sex="m")]
+    ballots = [
+        person("f1", sex="f"),
+        person("f2", sex="f"),
+        person("f3", sex="f"),
+        person("m1", sex="m"),
+    ]
     w = poststratify_weights(ballots, {"sex": {"f": 0.5, "m": 0.5}})
     # Total 4 split 2 / 2: each f gets 2/3, the one m gets 2. Mean (3·2/3 + 2)/4 = 1.
     assert w == pytest.approx({"f1": 2 / 3, "f2": 2 / 3, "f3": 2 / 3, "m1": 2.0})
 
 
 def test_non_answers_are_weight_neutral() -> None:
-    ballots = [person("f1", sex="f"), person("f2", sex="f"), person("m1", sex="m"),
-               person("x1"), person("x2", sex="prefer_not")]
+    ballots = [
+        person("f1", sex="f"),
+        person("f2", sex="f"),
+        person("m1", sex="m"),
+        person("x1"),
+        person("x2", sex="prefer_not"),
+    ]
     w = poststratify_weights(ballots, {"sex": {"f": 0.5, "m": 0.5}})
     # The 3 answerers keep total 3, split 1.5 / 1.5: f 0.75 each, m 1.5.
     # x1 and x2 stay 1; mean (0.75·2 + 1.5 + 1 + 1)/5 = 1, so no renormalisation shift.
@@ -96,8 +105,9 @@ def test_raking_reproduces_census_margins(
     true = [f[AGE.index(a)] * g[REGION.index(r)] for a, r in cells]
     census = {
         "age": {a: sum(t for t, (ca, _) in zip(true, cells, strict=True) if ca == a) for a in AGE},
-        "region": {r: sum(t for t, (_, cr) in zip(true, cells, strict=True) if cr == r)
-                   for r in REGION},
+        "region": {
+            r: sum(t for t, (_, cr) in zip(true, cells, strict=True) if cr == r) for r in REGION
+        },
     }
     w = poststratify_weights(ballots, census, tolerance=1e-9, max_iterations=2000)
     total = sum(w.values())

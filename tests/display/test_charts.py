@@ -12,7 +12,7 @@ from display.charts import bar_chart_svg, paired_bar_chart_svg, text_width
 from display.scale_charts import distribution_svg, dumbbell_svg, range_chart_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
-HOSTILE = '<script>alert("x")</script> & \'friends\''
+HOSTILE = "<script>alert(\"x\")</script> & 'friends'"
 
 
 def parse(svg: str) -> ET.Element:
@@ -59,8 +59,11 @@ def test_characters_xml_forbids_are_dropped_and_newlines_survive() -> None:
 def test_any_text_gives_well_formed_svg_with_that_text(label: str, title: str) -> None:
     svg = paired_bar_chart_svg([(label, 1.0, label, 2.0, "2")], title)
     root = parse(svg)
-    xml_ok = "".join(c for c in label if c in "\t\n\r" or (" " <= c and c not in "\ufffe\uffff"
-                                                          and not "\ud800" <= c <= "\udfff"))
+    xml_ok = "".join(
+        c
+        for c in label
+        if c in "\t\n\r" or (" " <= c and c not in "\ufffe\uffff" and not "\ud800" <= c <= "\udfff")
+    )
     assert xml_ok in texts(root)
 
 
@@ -73,8 +76,9 @@ def test_long_labels_wrap_onto_lines_and_only_a_very_long_one_is_cut() -> None:
     lines = [t for t in texts(parse(bar_chart_svg([(huge, 1.0, "1")], "t"))) if t not in "t1"]
     assert len(lines) == 3 and lines[-1].endswith("…")
     assert huge.startswith(" ".join(lines)[:-1])
-    assert huge in [t.text for t in parse(bar_chart_svg([(huge, 1.0, "1")], "t")).iter(
-        f"{SVG}title")]  # kept in full for screen readers
+    assert huge in [
+        t.text for t in parse(bar_chart_svg([(huge, 1.0, "1")], "t")).iter(f"{SVG}title")
+    ]  # kept in full for screen readers
 
 
 def test_a_long_title_wraps_and_the_chart_grows_to_hold_it() -> None:
@@ -97,10 +101,14 @@ def test_value_texts_get_a_column_wide_enough_for_the_longest() -> None:
 
 
 def test_range_chart_draws_mean_bar_and_spread_in_the_unit() -> None:
-    root = parse(range_chart_svg(
-        [("Housing", 30.0, 10.0, 50.0, "30.0 points (middle half 10–50)")],
-        "Points per option", legend=("mean points per ballot", "middle half"), max_value=100.0,
-    ))
+    root = parse(
+        range_chart_svg(
+            [("Housing", 30.0, 10.0, 50.0, "30.0 points (middle half 10–50)")],
+            "Points per option",
+            legend=("mean points per ballot", "middle half"),
+            max_value=100.0,
+        )
+    )
     bar = bars(root)[0]
     assert float(bar.get("width", "")) == pytest.approx(0.3 * _plot_width(root, bar), rel=0.01)
     assert "30.0 points (middle half 10–50)" in texts(root)
@@ -116,8 +124,14 @@ def _plot_width(root: ET.Element, bar: ET.Element) -> float:
 
 
 def test_hatched_rows_and_their_legend() -> None:
-    root = parse(bar_chart_svg([("Funded", 60.0, "60%"), ("Not", 40.0, "40%")], "t",
-                               hatched=[False, True], legend=("funded", "not funded")))
+    root = parse(
+        bar_chart_svg(
+            [("Funded", 60.0, "60%"), ("Not", 40.0, "40%")],
+            "t",
+            hatched=[False, True],
+            legend=("funded", "not funded"),
+        )
+    )
     solid, hatched = (r.get("fill", "") for r in bars(root))
     assert solid == "#111111" and hatched.startswith("url(#")
     assert {"funded", "not funded"} <= set(texts(root))
@@ -149,14 +163,17 @@ def test_paired_bars_differ_by_pattern_and_legend_names_them() -> None:
 def test_output_is_deterministic_and_ids_differ_between_charts() -> None:
     rows = [("a", 1.0, "1", 2.0, "2")]
     assert paired_bar_chart_svg(rows, "x") == paired_bar_chart_svg(rows, "x")
-    ids = {next(parse(paired_bar_chart_svg(rows, t)).iter(f"{SVG}pattern")).get("id")
-           for t in ("x", "y")}
+    ids = {
+        next(parse(paired_bar_chart_svg(rows, t)).iter(f"{SVG}pattern")).get("id")
+        for t in ("x", "y")
+    }
     assert len(ids) == 2
 
 
 def test_bad_values_draw_empty_bars_not_errors() -> None:
-    root = parse(bar_chart_svg([("nan", float("nan"), "?"), ("neg", -3.0, "-3"),
-                                ("zero", 0.0, "0")], "odd"))
+    root = parse(
+        bar_chart_svg([("nan", float("nan"), "?"), ("neg", -3.0, "-3"), ("zero", 0.0, "0")], "odd")
+    )
     assert [float(r.get("width", "")) for r in bars(root)] == [0.0, 0.0, 0.0]
 
 
@@ -174,8 +191,9 @@ def test_distribution_prints_count_and_percent_per_point() -> None:
     tip_x = float(marker.get("d", "").split()[0].removeprefix("M"))
     # The mean 2.0 sits under the centre of column "2", below every column and label.
     col = columns[1]
-    assert tip_x == pytest.approx(float(col.get("x", "")) + float(col.get("width", "")) / 2,
-                                  abs=0.1)
+    assert tip_x == pytest.approx(
+        float(col.get("x", "")) + float(col.get("width", "")) / 2, abs=0.1
+    )
     lowest = max(float(t.get("y", "")) for t in root.iter(f"{SVG}text") if t.text in labels)
     tip_y = float(marker.get("d", "").split()[1].split("L")[0])
     assert tip_y > lowest

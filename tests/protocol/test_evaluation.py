@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from server.report.export import export_event
 from server.settings import Settings
 from server.storage.db import Database
 from server.web.app import create_app
+from tests.support.database import db_columns, db_rows
 from tests.support.example import new_id
 from tests.support.testclient import join, recv_until
 
@@ -24,12 +24,6 @@ from tests.support.testclient import join, recv_until
 def client(settings: Settings, tokens: IssuedTokens) -> Any:
     with TestClient(create_app(settings)) as c:
         yield c
-
-
-def sqlite_path(settings: Settings) -> Path:
-    if not settings.db_url.startswith("sqlite"):
-        pytest.skip("reads the SQLite file to check the stored columns")
-    return Path(settings.db_url.split("///", 1)[1])
 
 
 def test_poll_asked_twice_is_two_linked_polls(client: TestClient, tokens: IssuedTokens) -> None:
@@ -97,9 +91,8 @@ def test_followup_contacts_are_not_linked_and_never_exported(
             {"type": "followup", "id": new_id(), "email": "bo@example.org", "remove": True}
         )
         recv_until(phone, "ack")
-    with sqlite3.connect(sqlite_path(settings)) as conn:
-        columns = [r[1] for r in conn.execute("PRAGMA table_info(followup_contact)")]
-        rows = conn.execute("SELECT email, created_on FROM followup_contact").fetchall()
+    columns = db_columns(settings.db_url, "followup_contact")
+    rows = db_rows(settings.db_url, "SELECT email, created_on FROM followup_contact")
     assert columns == ["id", "event_id", "email", "created_on"]  # no participant, no time
     assert [r[0] for r in rows] == ["ana@example.org"] and len(rows[0][1]) == 10
 
@@ -118,5 +111,4 @@ def test_followup_contacts_are_not_linked_and_never_exported(
     assert exported == 1 and "ana@example.org" in (tmp_path / "contacts.csv").read_text()
     assert oct((tmp_path / "contacts.csv").stat().st_mode & 0o777) == "0o600"
     assert deleted == 1
-    with sqlite3.connect(sqlite_path(settings)) as conn:
-        assert conn.execute("SELECT count(*) FROM followup_contact").fetchone()[0] == 0
+    assert db_rows(settings.db_url, "SELECT count(*) FROM followup_contact") == [(0,)]

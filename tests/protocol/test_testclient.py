@@ -22,8 +22,6 @@ def client(settings: Settings, tokens: IssuedTokens) -> Any:
         yield c
 
 
-
-
 def test_comment_is_acked_once_and_resend_gets_the_same_ack(
     client: TestClient, tokens: IssuedTokens
 ) -> None:

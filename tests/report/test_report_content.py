@@ -43,12 +43,23 @@ def poll_article(html: str, key: str) -> str:
 async def test_report_has_every_section_and_a_snapshot_time(meeting: StoredMeeting) -> None:
     html = await report(meeting)
     assert html.startswith("<!doctype html>")
-    for ident in ("summary", "themes", "polls", "demographics", "sites", "appendix-groups",
-                  "curation", "methods"):
+    for ident in (
+        "summary",
+        "themes",
+        "polls",
+        "demographics",
+        "sites",
+        "appendix-groups",
+        "curation",
+        "methods",
+    ):
         assert f'id="{ident}"' in html
     # Local to the event (Europe/London: UTC+0 in November), in words, not ISO.
-    stamp = re.search(r'Report as of <time datetime="(\d{4}-\d\d-\d\dT[\d:]+)\+00:00">'
-                      r"(\w+day, \w+ \d+, \d{4}, \d+:\d\d\s[AP]M)</time>", html)
+    stamp = re.search(
+        r'Report as of <time datetime="(\d{4}-\d\d-\d\dT[\d:]+)\+00:00">'
+        r"(\w+day, \w+ \d+, \d{4}, \d+:\d\d\s[AP]M)</time>",
+        html,
+    )
     assert stamp, "no plain local time"
     assert "Europe/London" in html[: html.index('id="themes"')]
     for (text,) in sql(meeting, "select text from question"):

@@ -73,7 +73,9 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> Printed:
     pages = [
         subprocess.run(
             [pdftotext, "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         for n in range(1, len(images) + 1)
     ]
@@ -84,7 +86,7 @@ def test_page_one_holds_the_summary_in_five_parts(printed: Printed) -> None:
     first = " ".join(printed.pages[0].split())
     for heading, content in SUMMARY_PARTS.items():
         assert heading in first, heading
-        after = first[first.index(heading) + len(heading):]
+        after = first[first.index(heading) + len(heading) :]
         assert content in after, (heading, content)
     # The published themes lead, largest first, each with its size and tables.
     with sqlite3.connect(printed.db) as con:
@@ -92,7 +94,7 @@ def test_page_one_holds_the_summary_in_five_parts(printed: Printed) -> None:
             "select t.label, count(*) n from theme t join thememembership m on m.theme_id = t.id"
             " where t.published group by t.id order by n desc, t.label limit 1"
         ).fetchone()
-    said = first[first.index("What the room said"): first.index("What the room decided")]
+    said = first[first.index("What the room said") : first.index("What the room decided")]
     assert said.index(f"1. {label}") < said.index(f"{size} comments from")
     _w, _h, ink = _pgm(printed.images[0])
     dark = sum(1 for p in ink if p < 128) / len(ink)
@@ -100,14 +102,23 @@ def test_page_one_holds_the_summary_in_five_parts(printed: Printed) -> None:
 
 
 def test_main_body_fits_twelve_pages_with_the_appendices_after_it(printed: Printed) -> None:
-    starts = [i for i, text in enumerate(printed.pages) if "Appendix" in text.split("\n", 3)[0]
-              or text.lstrip().startswith("Appendix")]
+    starts = [
+        i
+        for i, text in enumerate(printed.pages)
+        if "Appendix" in text.split("\n", 3)[0] or text.lstrip().startswith("Appendix")
+    ]
     assert starts, "no appendix found"
     main = starts[0]
     assert main <= MAIN_BODY_PAGES, f"main body is {main} pages"
     body = "\n".join(printed.pages[:main])
-    for heading in ("What the tables said", "Polls", "Budgets", "Did minds change?",
-                    "How participants rated the day", "Who was in the room"):
+    for heading in (
+        "What the tables said",
+        "Polls",
+        "Budgets",
+        "Did minds change?",
+        "How participants rated the day",
+        "Who was in the room",
+    ):
         assert heading in body, heading
     rest = "\n".join(printed.pages[main:])
     order = [rest.index(f"Appendix {x}.") for x in "BCD"]
@@ -177,12 +188,19 @@ async def test_allocation_chart_is_in_points_with_each_options_mean(
     )
     await page.close()
     with sqlite3.connect(printed.db) as con:
-        ballots = [json.loads(a) for (a,) in con.execute(
-            "select v.amounts from vote v join poll p on p.id = v.poll_id"
-            " where p.key = 'spread-100'")]
-        labels = dict(con.execute(
-            "select o.key, o.label from polloption o join poll p on p.id = o.poll_id"
-            " where p.key = 'spread-100'"))
+        ballots = [
+            json.loads(a)
+            for (a,) in con.execute(
+                "select v.amounts from vote v join poll p on p.id = v.poll_id"
+                " where p.key = 'spread-100'"
+            )
+        ]
+        labels = dict(
+            con.execute(
+                "select o.key, o.label from polloption o join poll p on p.id = o.poll_id"
+                " where p.key = 'spread-100'"
+            )
+        )
     assert len(ballots) >= 30
     values = [t for t in texts if "middle half" in t and t[0].isdigit()]
     assert len(values) == len(labels)

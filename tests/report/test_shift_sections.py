@@ -36,21 +36,42 @@ async def _fill(db: Database) -> None:
         conn = await s.connection()
         # 26 people: 12 aged 16-29 move from 2 to 4, 12 aged 45-64 and 2 aged 30-44
         # stay at 3 (30-44 is under 10: suppressed, with the next smallest group).
-        people = [{"id": i, "event_id": polls["warmup"].event_id, "table_number": 1 + i % 4}
-                  for i in range(1, 27)]
+        people = [
+            {"id": i, "event_id": polls["warmup"].event_id, "table_number": 1 + i % 4}
+            for i in range(1, 27)
+        ]
         await conn.execute(insert(Participant), people)
         votes, demo, evals = [], [], []
         for i in range(1, 27):
             group = "16-29" if i <= 12 else "45-64" if i <= 24 else "30-44"
             before, after = ("2", "4") if group == "16-29" else ("3", "3")
             for key, v in (("trust-before", before), ("trust-after", after)):
-                votes.append({"poll_id": polls[key].id, "participant_id": i,
-                              "choice": json.dumps([v]), "seq": 1, "client_id": str(uuid.uuid4())})
-            demo.append({"participant_id": i, "question_id": age.id, "option_key": group,
-                         "client_id": str(uuid.uuid4())})
+                votes.append(
+                    {
+                        "poll_id": polls[key].id,
+                        "participant_id": i,
+                        "choice": json.dumps([v]),
+                        "seq": 1,
+                        "client_id": str(uuid.uuid4()),
+                    }
+                )
+            demo.append(
+                {
+                    "participant_id": i,
+                    "question_id": age.id,
+                    "option_key": group,
+                    "client_id": str(uuid.uuid4()),
+                }
+            )
             # Table 2 (i % 4 == 1) finds the themes did not reflect its views.
-            evals.append({"participant_id": i, "question_id": qs["themes"],
-                          "value": 1 if i % 4 == 1 else 4, "client_id": str(uuid.uuid4())})
+            evals.append(
+                {
+                    "participant_id": i,
+                    "question_id": qs["themes"],
+                    "value": 1 if i % 4 == 1 else 4,
+                    "client_id": str(uuid.uuid4()),
+                }
+            )
         await conn.execute(insert(Vote), votes)
         await conn.execute(insert(DemographicAnswer), demo)
         await conn.execute(insert(EvaluationAnswer), evals)

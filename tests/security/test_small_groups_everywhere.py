@@ -116,23 +116,35 @@ async def _fill(db_url: str, event_id: int, people: list[Person]) -> None:
             ).one()
             polls = {p.key: p.id for p in (await s.exec(select(Poll))).all()}
             conn = await s.connection()
-            rows = [{"id": i + 1, "event_id": event_id, "site_id": sites[p.site]}
-                    for i, p in enumerate(people)]
+            rows = [
+                {"id": i + 1, "event_id": event_id, "site_id": sites[p.site]}
+                for i, p in enumerate(people)
+            ]
             await conn.execute(insert(Participant), rows)
-            answers = [{"participant_id": i + 1, "question_id": age.id, "option_key": p.age,
-                        "client_id": str(uuid.uuid4())} for i, p in enumerate(people)]
+            answers = [
+                {
+                    "participant_id": i + 1,
+                    "question_id": age.id,
+                    "option_key": p.age,
+                    "client_id": str(uuid.uuid4()),
+                }
+                for i, p in enumerate(people)
+            ]
             await conn.execute(insert(DemographicAnswer), answers)
             votes = [
-                {"poll_id": polls[key], "participant_id": i + 1, "choice": json.dumps(choice),
-                 "amounts": json.dumps(amounts) if amounts else None, "seq": 1,
-                 "client_id": str(uuid.uuid4())}
+                {
+                    "poll_id": polls[key],
+                    "participant_id": i + 1,
+                    "choice": json.dumps(choice),
+                    "amounts": json.dumps(amounts) if amounts else None,
+                    "seq": 1,
+                    "client_id": str(uuid.uuid4()),
+                }
                 for i, p in enumerate(people)
                 for key, (choice, amounts) in p.ballots().items()
             ]
             await conn.execute(insert(Vote), votes)
-            await conn.execute(
-                update(Poll).where(col(Poll.key).in_(POLLS)).values(status="closed")
-            )
+            await conn.execute(update(Poll).where(col(Poll.key).in_(POLLS)).values(status="closed"))
             await s.commit()
     finally:
         await db.dispose()
@@ -168,8 +180,12 @@ async def _files(db_url: str, event_id: int) -> dict[str, Any]:
         rows = sorted(json.dumps({k: v for k, v in b.items() if k != "ballot"}) for b in ballots)
         return {
             "report": render_report(data, small_cell=SMALL_CELL),
-            "export": {"event": structure(data), "polls": polls, "options": options,
-                       "ballots": rows},
+            "export": {
+                "event": structure(data),
+                "polls": polls,
+                "options": options,
+                "ballots": rows,
+            },
             "budget export": await budget_results(db, event_id, SMALL_CELL),
         }
     finally:
@@ -205,8 +221,12 @@ def test_outputs_show_a_change_among_shown_groups(base: dict[str, Any], tmp_path
 
 NORTH = len(BASE) - 1  # the one voter at North Library (30-44)
 CIVIC = next(
-    i for i, p in enumerate(BASE) if p.age == "30-44" and p.site == "civic-hall"
-    and p.warmup != BASE[NORTH].warmup and p.projects != BASE[NORTH].projects
+    i
+    for i, p in enumerate(BASE)
+    if p.age == "30-44"
+    and p.site == "civic-hall"
+    and p.warmup != BASE[NORTH].warmup
+    and p.projects != BASE[NORTH].projects
 )
 
 

@@ -1,4 +1,5 @@
-"""Headless Chromium (Debian's) driven by Playwright; skips with a reason if absent."""
+"""Headless Chromium (Debian's) driven by Playwright; a test fails if it is absent, unless
+TOWNHALL_SKIP_BROWSER=1 left the browser tests out (tests/skip_policy.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+
+from tests.skip_policy import missing
 
 CHROMIUM = os.environ.get("TOWNHALL_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -24,7 +27,7 @@ ARGS = [
 @pytest.fixture
 async def browser() -> AsyncIterator[object]:
     if not shutil.which(CHROMIUM):
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+        missing("browser", f"Chromium not found at {CHROMIUM} (`make test` installs it)")
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:

@@ -53,9 +53,7 @@ async def close_code(ws: ClientConnection) -> int | None:
     raise AssertionError("unreachable")
 
 
-async def recv_until(
-    ws: ClientConnection, *kinds: str, within: float = TIMEOUT
-) -> dict[str, Any]:
+async def recv_until(ws: ClientConnection, *kinds: str, within: float = TIMEOUT) -> dict[str, Any]:
     async with asyncio.timeout(within):
         while True:
             msg: dict[str, Any] = json.loads(await ws.recv())

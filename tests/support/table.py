@@ -9,17 +9,14 @@ socket vanishes, a comment may be committed without its ack leaving.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -31,6 +28,7 @@ from table_client.events import Link
 from table_client.outbox import Outbox, table_key
 from table_client.sender import Sender
 from table_client.tui import TableApp
+from tests.support.database import db_rows
 from tests.support.server import LiveServer
 
 TOKEN = "table-7-secret"
@@ -205,9 +203,7 @@ def fast_backoff() -> Backoff:
     return Backoff(base=0.02, cap=0.2)
 
 
-async def until_sender(
-    sender: Sender, condition: Callable[[], bool], within: float = WAIT
-) -> None:
+async def until_sender(sender: Sender, condition: Callable[[], bool], within: float = WAIT) -> None:
     """Wait (bounded) until ``condition`` holds, re-checking on each sender event."""
     changed = asyncio.Event()
     sender.subscribe(lambda _event: changed.set())
@@ -228,13 +224,9 @@ def sender_for(server: LiveServer, token: str, path: Path) -> Sender:
 
 def stored_seqs(db_url: str, client_ids: list[str]) -> list[int]:
     """seq of each comment as the server stored it, straight from its database."""
-    if not db_url.startswith("sqlite"):
-        pytest.skip("reads the SQLite file directly")
-    marks = ",".join("?" * len(client_ids))
-    with contextlib.closing(sqlite3.connect(db_url.split("///", 1)[1])) as db:
-        rows = db.execute(
-            f"SELECT client_id, seq FROM comment WHERE client_id IN ({marks})", client_ids
-        ).fetchall()
+    rows = db_rows(
+        db_url, "SELECT client_id, seq FROM comment WHERE client_id IN :ids", ids=client_ids
+    )
     assert len(rows) == len({r[0] for r in rows}), "a comment was stored twice"
     by_id = dict(rows)
     return [by_id[c] for c in client_ids if c in by_id]

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import re
-import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from functools import partial
@@ -20,22 +18,18 @@ from playwright.async_api import (
     ConsoleMessage,
     Page,
     WebSocketRoute,
-    async_playwright,
     expect,
 )
 
 import table_client
+from tests.support.database import db_rows
 from tests.support.server import LiveServer
 from tests.support.table import TOKEN, WAIT, FakeServer, Stored, stored_seqs
 
-CHROMIUM = Path("/usr/bin/chromium")
 PACKAGE = Path(table_client.__file__).parent
 CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium"),
-]
+pytestmark = pytest.mark.browser
 
 
 class PageHandler(SimpleHTTPRequestHandler):
@@ -84,23 +78,6 @@ def page_url(server: FakeServer) -> Iterator[str]:
     yield f"http://127.0.0.1:{httpd.server_address[1]}/t/{TOKEN}"
     httpd.shutdown()
     httpd.server_close()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        b = await p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield b
-        await b.close()
 
 
 @pytest.fixture
@@ -322,14 +299,11 @@ async def test_comment_stored_before_its_lost_ack_keeps_its_number(
         str(await li.get_attribute("data-uuid")) for li in await page.locator("#comments li").all()
     ]
     assert stored_seqs(live_server.db_url, uuids) == list(range(1, 11))
-    path = live_server.db_url.split("///", 1)[1]
-    marks = ",".join("?" * len(uuids))
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        texts = [
-            t
-            for (t,) in db.execute(
-                f"SELECT text FROM comment WHERE client_id IN ({marks}) ORDER BY seq", uuids
-            )
-        ]
+    rows = db_rows(
+        live_server.db_url,
+        "SELECT text FROM comment WHERE client_id IN :ids ORDER BY seq",
+        ids=uuids,
+    )
+    texts = [t for (t,) in rows]
     assert texts == typed  # each once, in typing order
     await expect(page.locator("#comments li .seq")).to_have_text([str(n) for n in range(1, 11)])

@@ -16,13 +16,9 @@ from tests.support.table import TOKEN, FakeServer, text_of, until_ui
 Start = Callable[..., Sender]
 
 
-
-
 def cell(app: TableApp, row: int, column: str) -> str:
     table = app.query_one(DataTable)
     return str(table.get_cell(table.coordinate_to_cell_key((row, 0)).row_key, column))
-
-
 
 
 async def test_comment_marked_sent_after_server_ack(

@@ -27,6 +27,7 @@ from server.storage.models import CurationLog
 from server.themes.rpc import NOT_ANSWERING
 from server.themes.workbench import CONFLICT
 from tests.conftest import postgres_available, postgres_database, redis_available
+from tests.skip_policy import missing
 from tests.support.example import ROOT, load_example, new_id
 from tests.support.live import recv_until, sample_texts, ws_url
 from tests.support.server import FAILED, start_server
@@ -63,9 +64,9 @@ def cluster(
 ) -> Iterator[Cluster]:
     """``web`` web processes (each on its own port, so a test picks which one a
     client talks to) and one theming worker, on a fresh database."""
-    for reason in (postgres_available(), redis_available(REDIS)):
+    for mark, reason in (("postgres", postgres_available()), ("redis", redis_available(REDIS))):
         if reason:
-            pytest.skip(reason)
+            missing(mark, reason)
     env = {"TOWNHALL_HUB_URL": REDIS, "TOWNHALL_CURATION_TIMEOUT": str(timeout)}
     with postgres_database() as pg_url:
         tokens = load_example(pg_url)

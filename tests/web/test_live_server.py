@@ -14,10 +14,6 @@ from tests.support.server import LiveServer
 TIMEOUT = 10
 
 
-
-
-
-
 async def test_comment_typed_at_a_table_reaches_the_theme_team(live_server: LiveServer) -> None:
     s = live_server
     async with (

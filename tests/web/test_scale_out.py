@@ -39,10 +39,6 @@ def cluster(
             proc.kill()
 
 
-
-
-
-
 async def latest_tally(display: Any, turnout: int) -> dict[str, int]:
     while True:
         msg = await recv_until(display, "tally")

@@ -1,0 +1,70 @@
+"""Live re-clustering of a question as its comments arrive (policy in ``theming.live``).
+
+A re-cluster may retire themes the team has already seen. Each one is logged
+as the machine's own step, filed under the retired theme: where most of its
+comments went ("merged into …") or that they went back to unassigned. Themes
+the team published are held: they may gain comments, never lose them, and
+keep their label.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from server.storage.models import CurationLog
+from theming.engine import ThemeEngine
+from theming.live import LiveClock, LivePolicy
+
+MACHINE = "townhall (automatic re-cluster)"
+
+
+def live_step(
+    engine: ThemeEngine,
+    clock: LiveClock,
+    policy: LivePolicy,
+    held: set[str],
+    *,
+    arrived: bool,
+) -> list[dict[str, Any]]:
+    """Re-cluster ``engine`` if its question is due, then relabel what changed.
+
+    Runs in the theming thread. Returns the retired themes, each with its
+    last label and size and the theme that took most of its comments."""
+    now = time.monotonic()
+    if arrived:
+        clock.arrived(now)
+    for tid in held & set(engine.themes):
+        engine.themes[tid].locked = True
+    retired: list[dict[str, Any]] = []
+    if clock.due(policy, len(engine.comments), now):
+        before = {tid: (t.label, len(engine.members(tid))) for tid, t in engine.themes.items()}
+        result = engine.retheme()
+        clock.reclustered(len(engine.comments), now, time.monotonic())
+        retired = [
+            {"theme": tid, "label": before[tid][0], "size": before[tid][1], "into": into}
+            for tid, into in result["retired_into"].items()
+        ]
+    engine.refresh_labels(frozen=held)
+    for row in retired:
+        row["into_label"] = engine.themes[row["into"]].label if row["into"] else None
+    return retired
+
+
+def machine_rows(
+    event_id: int, question_id: int, retired: list[dict[str, Any]]
+) -> list[CurationLog]:
+    """One curation-log row per retired theme, filed under that theme."""
+    return [
+        CurationLog(
+            event_id=event_id,
+            question_id=question_id,
+            actor=MACHINE,
+            action="recluster",
+            theme_key=r["theme"],
+            before=json.dumps({"label": r["label"], "size": r["size"]}),
+            after=json.dumps({"into": r["into"], "into_label": r["into_label"]}),
+        )
+        for r in retired
+    ]

@@ -1,0 +1,190 @@
+"""A question streamed live ends themed as well as the same comments at once:
+the re-cluster policy, the machine's logged steps, and labels that name themes."""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections import defaultdict
+
+import pytest
+from sklearn.metrics import adjusted_mutual_info_score
+
+from server.themes.recluster import MACHINE, live_step, machine_rows
+from tests.support.theming import ARGKP
+from theming.cache import CachedEmbedder
+from theming.embed import HashingEmbedder
+from theming.engine import ThemeEngine
+from theming.live import LiveClock, LivePolicy
+from theming.model import Comment
+from theming.naming import MAX_WORDS, MIN_WORDS, LabelRequest, choose_labels, label_phrases
+from theming.suggest import suggest
+
+POLICY = LivePolicy(first_at=6, growth=0.15, interval=8.0, settle=3.0, cost_factor=5.0)
+
+
+def test_first_themes_come_at_first_at_comments() -> None:
+    clock = LiveClock()
+    assert not clock.due(POLICY, 5, now=0.0)
+    assert clock.due(POLICY, 6, now=0.0)
+
+
+def test_a_growing_question_is_reclustered_at_each_step_of_growth() -> None:
+    clock = LiveClock()
+    clock.reclustered(100, started=10.0, finished=10.1)
+    clock.arrived(10.2)
+    assert not clock.due(POLICY, 114, now=10.7)  # +14 %: wait
+    assert clock.due(POLICY, 115, now=10.7)  # +15 %
+
+
+def test_arrivals_below_the_growth_step_are_reclustered_on_time_or_when_quiet() -> None:
+    clock = LiveClock()
+    clock.reclustered(100, started=0.0, finished=0.1)
+    clock.arrived(5.0)
+    assert not clock.due(POLICY, 101, now=6.0)
+    assert clock.due(POLICY, 101, now=8.2)  # interval since the last re-cluster
+    quiet = LiveClock()
+    quiet.reclustered(100, started=0.0, finished=0.1)
+    quiet.arrived(1.0)
+    assert quiet.due(POLICY, 101, now=4.1)  # settle after the last arrival
+
+
+def test_nothing_new_means_no_recluster_and_cost_spaces_them_out() -> None:
+    clock = LiveClock()
+    clock.reclustered(500, started=0.0, finished=2.0)  # a 2 s re-cluster
+    assert not clock.due(POLICY, 500, now=100.0)  # nothing arrived since
+    clock.arrived(2.5)
+    assert not clock.due(POLICY, 1000, now=9.0)  # doubled, but 5 x 2 s not yet passed
+    assert clock.due(POLICY, 1000, now=12.1)
+
+
+def argkp_groups(count: int) -> list[list[dict[str, str]]]:
+    groups: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
+    with ARGKP.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            groups[(row["topic"], row["stance"])].append(row)
+    return [groups[k] for k in sorted(groups)[:count]]
+
+
+def stream(rows: list[dict[str, str]], embedder: CachedEmbedder, policy: LivePolicy) -> tuple:
+    """Comments one by one, 3 a second, the policy applied as the worker does."""
+    order = list(rows)
+    random.Random(7).shuffle(order)
+    engine = ThemeEngine(embedder)
+    engine.question = rows[0]["topic"]
+    vectors = embedder.encode([row["text"] for row in order])  # one batch, as the worker's
+    clock, retired, now = LiveClock(), [], 0.0
+    for i, row in enumerate(order):
+        engine.add([Comment(row["id"], row["text"], f"table {i % 20}")], vectors[i : i + 1])
+        clock.last_arrival = now
+        retired += _step(engine, clock, policy, now)
+        now += 1 / 3
+    return engine, retired
+
+
+def _step(engine: ThemeEngine, clock: LiveClock, policy: LivePolicy, now: float) -> list:
+    # live_step reads the monotonic clock; the stream's own clock is simulated
+    # here by shifting the clock's record into the past.
+    import time
+
+    shift = time.monotonic() - now
+    for name in ("last_recluster", "last_arrival"):
+        setattr(clock, name, getattr(clock, name) + shift)
+    out = live_step(engine, clock, policy, set(), arrived=False)
+    for name in ("last_recluster", "last_arrival"):
+        setattr(clock, name, getattr(clock, name) - shift)
+    return out
+
+
+def ami(engine: ThemeEngine, rows: list[dict[str, str]]) -> float:
+    place = {c: f"t:{t}" for t in engine.themes for c in engine.members(t)}
+    return float(
+        adjusted_mutual_info_score(
+            [r["theme_id"] for r in rows], [place.get(r["id"], "single:" + r["id"]) for r in rows]
+        )
+    )
+
+
+@pytest.mark.model
+@pytest.mark.timeout(600)  # two questions streamed with the real model on a shared machine
+def test_streamed_questions_end_as_well_themed_as_offline(minilm: CachedEmbedder) -> None:
+    """Before the live policy, a streamed question collapsed into one theme."""
+    live, offline, counts = [], [], []
+    for rows in argkp_groups(2):
+        engine, retired = stream(rows, minilm, POLICY)
+        engine.check()
+        live.append(ami(engine, rows))
+        out = suggest([Comment(r["id"], r["text"]) for r in rows], minilm)
+        place = {m: t["id"] for t in out["themes"] for m in t["members"]}
+        offline.append(
+            float(
+                adjusted_mutual_info_score(
+                    [r["theme_id"] for r in rows],
+                    [place.get(r["id"], "single:" + r["id"]) for r in rows],
+                )
+            )
+        )
+        counts.append(len(engine.themes) / len({r["theme_id"] for r in rows}))
+        for r in retired:  # every retired theme says where its comments went
+            assert r["theme"] not in engine.themes
+            assert (
+                r["into"] is None
+                or r["into"] in engine.themes
+                or any(x["theme"] == r["into"] for x in retired)
+            )
+    assert sum(live) / len(live) >= sum(offline) / len(offline) - 0.03, (live, offline)
+    assert 0.6 <= sum(counts) / len(counts) <= 1.6, counts
+
+
+def test_a_retired_theme_is_logged_as_the_machine_step() -> None:
+    rows = machine_rows(
+        1, 2, [{"theme": "t3", "label": "Parking", "size": 4, "into": "t1", "into_label": "Cars"}]
+    )
+    assert [(r.actor, r.action, r.theme_key) for r in rows] == [(MACHINE, "recluster", "t3")]
+    assert '"into": "t1"' in rows[0].after and '"Parking"' in rows[0].before
+
+
+def test_published_theme_keeps_its_members_and_label_through_a_recluster(
+    fake: HashingEmbedder,
+) -> None:
+    engine = ThemeEngine(fake)
+    texts = [f"parking downtown is too expensive {i}" for i in range(6)]
+    texts += [f"more bike lanes on main street {i}" for i in range(6)]
+    engine.add([Comment(str(i), t) for i, t in enumerate(texts)])
+    clock = LiveClock()
+    live_step(engine, clock, POLICY, set(), arrived=True)
+    published = next(iter(engine.themes))
+    members, label = set(engine.members(published)), engine.themes[published].label
+    engine.add([Comment(str(100 + i), f"bike parking near the library {i}") for i in range(8)])
+    clock.last_recluster = -1e9
+    live_step(engine, clock, POLICY, {published}, arrived=True)
+    assert members <= set(engine.members(published))
+    assert engine.themes[published].label == label
+
+
+def test_label_phrases_are_whole_phrases_of_three_to_eight_words() -> None:
+    phrases = label_phrases(
+        "Cannabis should be legalized because it is not as harmful as alcohol, "
+        "and it helps people with chronic pain."
+    )
+    assert "Cannabis is not as harmful as alcohol" in phrases  # "it" -> its subject
+    assert "Cannabis helps people with chronic pain" in phrases
+    for phrase in phrases:
+        words = phrase.split()
+        assert MIN_WORDS <= len(words) <= MAX_WORDS
+        assert words[-1].lower() not in {"the", "a", "is", "of", "to", "and", "not", "as"}
+
+
+def test_labels_are_distinct_and_never_the_question(fake: HashingEmbedder) -> None:
+    question = "How should the city spend its parks budget"
+    texts = [
+        "How should the city spend its parks budget, more trees please",
+        "More trees in every park please",
+        "More trees in every park please",
+    ]
+    centre = fake.encode(["more trees in every park"])[0]
+    requests = [LabelRequest(t, centre, texts) for t in ("t1", "t2", "t3")]
+    labels = choose_labels(requests, fake.encode, question=question, reserved=["More trees"])
+    assert len({v.casefold() for v in labels.values()} | {"more trees"}) == 4
+    for label in labels.values():
+        assert "spend its parks budget" not in label.lower()

@@ -1,0 +1,171 @@
+"""Theme labels that name what the members share, in the citizens' own words.
+
+A label is a phrase of 3-8 words taken from one of the theme's most central
+comments: a clause, or the start of one that ends on a content word (never
+"... the", "... is a"), with a leading "it"/"they" replaced by the subject of
+its sentence ("it eases suffering" -> "Assisted suicide eases suffering").
+Every candidate phrase is embedded with the same model as the comments and
+the one nearest the theme's centre wins, subject to three rules:
+
+- distinct within the question (no two themes share a label, and none takes
+  a label the team typed);
+- not a restatement of the question (cosine to it below ``QUESTION_ECHO``);
+- stable: a theme keeps its label while it is still a candidate scoring
+  within ``KEEP_MARGIN`` of the best, so labels do not flicker as comments
+  arrive.
+
+Measured on argkp-train.csv (``bench/theming_live.py``): the cosine between a
+theme's label and the human key point of its majority gold theme.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["LabelRequest", "choose_labels", "label_phrases"]
+
+MIN_WORDS, MAX_WORDS = 3, 8
+CENTRAL_MEMBERS = 8
+QUESTION_ECHO = 0.85
+SAME_LABEL = 0.95
+KEEP_MARGIN = 0.02
+
+# Words that open a new clause ("X because Y" -> "X", "Y"). Not "as" or "that":
+# they join within a phrase ("not as harmful as alcohol").
+_CONNECTIVES = (
+    "because|since|but|and|which|while|whereas|although|though|if|when|however|therefore|thus"
+)
+_LEADING = re.compile(
+    rf"^(?:{_CONNECTIVES}|so|as|that|or|also|i think|i believe|in my opinion|it is true that)"
+    r"\b[\s,]*",
+    re.I,
+)
+_SENTENCE = re.compile(r"(?<=[.!?;:])\s+")
+_CLAUSE = re.compile(rf",\s+|\s+[-–—]\s+|\s\(|\)\s|\s+(?=(?:{_CONNECTIVES})\b)", re.I)
+# Words a phrase may not end on: it would stop mid-phrase.
+_DANGLING = set(
+    "the a an of to for with and or but in on at by is are be been was were that which who "
+    "their his her its our your my this these those very more most less as than from into "
+    "not no so if because while when it they we i you he she them us can will would should "
+    "could must has have had do does did".split()
+)
+_PRONOUNS = {"it", "they", "this", "these", "he", "she"}
+# Verbs that end a sentence's subject ("assisted suicide | should be allowed").
+_SUBJECT_ENDS = set(
+    "should is are would will can must has have was were does do could may might need needs "
+    "helps help makes make causes cause allows allow leads lead gives give provides provide "
+    "creates create brings bring reduces reduce increases increase".split()
+)
+
+
+def _subject(words: list[str]) -> list[str] | None:
+    for k, word in enumerate(words[:6]):
+        if word.lower() in _SUBJECT_ENDS and 1 <= k <= 4:
+            subject = words[:k]
+            return None if subject[0].lower() in _PRONOUNS else subject
+    return None
+
+
+def label_phrases(text: str) -> list[str]:
+    """Candidate labels cut from one comment, in reading order, without repeats."""
+    found: list[str] = []
+    for sentence in _SENTENCE.split(" ".join(text.split())):
+        words = sentence.strip().rstrip(".!?;:").split()
+        subject = _subject(words)
+        for clause in _CLAUSE.split(" ".join(words)):
+            for _ in range(2):
+                clause = _LEADING.sub("", clause.strip()).strip()
+            parts = clause.split()
+            if not parts:
+                continue
+            variants = [parts]
+            if parts[0].lower() in _PRONOUNS and subject:
+                variants.append(subject + parts[1:])
+            for variant in variants:
+                for length in range(MIN_WORDS, min(MAX_WORDS, len(variant)) + 1):
+                    cut = variant[:length]
+                    if cut[-1].lower().strip(",\"'") in _DANGLING:
+                        continue
+                    phrase = " ".join(cut).strip(",\"'")
+                    found.append(phrase[:1].upper() + phrase[1:])
+    return list(dict.fromkeys(found))
+
+
+@dataclass
+class LabelRequest:
+    """One theme to label: its centre, member texts (most central first) and
+    its current label (kept when still as good)."""
+
+    theme_id: str
+    centre: np.ndarray
+    central_texts: Sequence[str]
+    current: str | None = None
+    fallback: str = ""
+
+
+def choose_labels(
+    requests: Sequence[LabelRequest],
+    encode: Callable[[list[str]], np.ndarray],
+    *,
+    question: str | None = None,
+    reserved: Sequence[str] = (),
+) -> dict[str, str]:
+    """A label per theme; ``requests`` in priority order (largest theme first).
+
+    ``reserved`` are labels already taken (typed by the team); ``encode``
+    embeds texts as unit vectors (cached by the caller).
+    """
+    taken = {label.casefold() for label in reserved}
+    taken_vectors: list[np.ndarray] = list(encode(list(reserved))) if reserved else []
+    question_vector = encode([question])[0] if question else None
+    chosen: dict[str, str] = {}
+    for request in requests:
+        phrases: list[str] = []
+        for text in request.central_texts[:CENTRAL_MEMBERS]:
+            phrases.extend(p for p in label_phrases(text) if p not in phrases)
+        label, vector = _best(request, phrases, encode, question_vector, taken, taken_vectors)
+        chosen[request.theme_id] = label
+        taken.add(label.casefold())
+        if vector is not None:
+            taken_vectors.append(vector)
+    return chosen
+
+
+def _best(
+    request: LabelRequest,
+    phrases: list[str],
+    encode: Callable[[list[str]], np.ndarray],
+    question_vector: np.ndarray | None,
+    taken: set[str],
+    taken_vectors: list[np.ndarray],
+) -> tuple[str, np.ndarray | None]:
+    if not phrases:
+        return _unique(request.fallback or "(empty theme)", taken), None
+    vectors = encode(phrases)
+    scores = vectors @ request.centre
+    allowed = np.array([p.casefold() not in taken for p in phrases])
+    if question_vector is not None:
+        allowed &= vectors @ question_vector < QUESTION_ECHO
+    if taken_vectors:
+        allowed &= (vectors @ np.stack(taken_vectors).T).max(axis=1) < SAME_LABEL
+    if not allowed.any():
+        return _unique(phrases[int(np.argmax(scores))], taken), None
+    scores = np.where(allowed, scores, -np.inf)
+    best = int(np.argmax(scores))
+    if request.current in phrases:
+        keep = phrases.index(request.current)
+        if allowed[keep] and scores[keep] >= scores[best] - KEEP_MARGIN:
+            best = keep
+    return phrases[best], vectors[best]
+
+
+def _unique(label: str, taken: set[str]) -> str:
+    """``label``, numbered if another theme of the question already has it."""
+    candidate, n = label, 2
+    while candidate.casefold() in taken:
+        candidate, n = f"{label} ({n})", n + 1
+    return candidate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pydantic import Field
@@ -48,6 +49,47 @@ class Settings(BaseSettings):
     max_frame_bytes: int = Field(
         65536, description="Largest websocket frame accepted; bigger frames close with 1009."
     )
+    ws_ping_interval: float = Field(
+        20.0,
+        gt=0,
+        description="Seconds between the websocket pings the server sends to every client.",
+    )
+    ws_ping_timeout: float = Field(
+        20.0,
+        gt=0,
+        description="Seconds a client has to answer a ping before its socket closes with 1011 "
+        "(keepalive ping timeout). Clients answer by themselves while they keep reading.",
+    )
+    check_protocol: bool = Field(
+        False,
+        description="Check every message the server sends against the protocol's models "
+        "(docs/asyncapi.json) and close the connection with 1011 on a mismatch; for tests "
+        "and development, it costs time on every send.",
+    )
+    header_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a connection may take to send a request's headers (from connecting, "
+        "or from a kept-alive request's first byte); slower or silent sockets are closed.",
+    )
+    handshake_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds from a websocket upgrade request to the accepted websocket.",
+    )
+    max_connections: int = Field(
+        0,
+        ge=0,
+        description="Open connections one process holds; more are answered 503 and closed. "
+        "0 (default): the open-files limit (raised to the hard limit at start) minus a reserve.",
+    )
+    max_connections_per_address: int = Field(
+        0,
+        ge=0,
+        description="Open connections from one client address; 0 (default): half the total, "
+        "so one address cannot take everything yet a venue's NAT (hundreds of phones behind "
+        "one address) still fits.",
+    )
     subscriber_queue: int = Field(
         256, description="Messages buffered per connected screen before it is resynced."
     )
@@ -86,6 +128,13 @@ class Settings(BaseSettings):
         "(JSON, e.g. {\"table\": [10, 30]}); roles not given keep their defaults: "
         "participant [5, 10], table [20, 200], team [20, 60], producer [20, 60], display [2, 10].",
     )
+    join_rate: tuple[float, float] = Field(
+        (200.0, 1000.0),
+        description="Joins (POST /api/join) allowed per client address, as [per second, burst]; "
+        "generous because a venue's NAT puts hundreds of phones behind one address (a hall "
+        "of 5,000 joining in 30 s is ~170 a second); [0, 0] turns the limit off. Shared "
+        "between processes through Redis when the hub is Redis.",
+    )
     rate_token_factor: float = Field(
         3.0,
         description="All connections of one token together may send this many times one "
@@ -96,6 +145,15 @@ class Settings(BaseSettings):
         description="Close a connection with 4003 after this many rate_limited replies without "
         "a 10-second pause; 0 never closes.",
     )
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as TOWNHALL_* variables, for processes started with them
+        (serve --workers N): lists and mappings as JSON, as pydantic reads them."""
+        return {
+            f"TOWNHALL_{k.upper()}": str(v) if isinstance(v, str | int | float) else json.dumps(v)
+            for k, v in self.model_dump(mode="json").items()
+            if v is not None
+        }
 
     @property
     def base_url(self) -> str:

@@ -72,7 +72,13 @@ def redis_url() -> str:
 
 
 def settings(db_url: str) -> Settings:
-    return Settings(db_url=db_url, theming=False, embedder="hashing", tally_interval=0.05)
+    return Settings(
+        db_url=db_url,
+        theming=False,
+        embedder="hashing",
+        tally_interval=0.05,
+        check_protocol=True,  # every message sent checked against the spec
+    )
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ import typer
 from rich.console import Console
 
 from server.cli.followup import followup_app
+from server.cli.options import DbOpt, LinksJsonOpt, PublicUrlOpt
+from server.cli.protocol import protocol
 from server.settings import Settings
 
 app = typer.Typer(
@@ -31,13 +33,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(event_app, name="event")
 app.add_typer(themes_app, name="themes")
 app.add_typer(followup_app, name="followup")
+app.command()(protocol)
 
 console = Console(stderr=True, emoji=False)  # "file.toml:100:" is a line number, not :100:
 
-DbOpt = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL (default: $TOWNHALL_DB_URL or ./townhall.db)."),
-]
 
 
 def _settings(**overrides: object) -> Settings:
@@ -88,17 +87,19 @@ def event_load(
     links: Annotated[
         Path, typer.Option(help="Where to write every role's link (kept private, mode 600).")
     ] = Path("links.txt"),
+    links_json: LinksJsonOpt = None,
+    public_url: PublicUrlOpt = None,
 ) -> None:
     """Load an event into the database and print the links for every role (shown once)."""
     # Deferred: start-up time (see the module docstring).
-    from server.cli.links import print_links, write_links_file
+    from server.cli.links import print_links, write_links_files
     from server.event.eventfile import EventFileError, load_event_file
     from server.event.loader import load_event
     from server.storage.db import Database
     from server.storage.event_store import EventExists
     from server.storage.migrate import upgrade
 
-    s = _settings(db_url=db)
+    s = _settings(db_url=db, public_url=public_url)
     try:
         spec = load_event_file(file)
     except EventFileError as exc:
@@ -113,8 +114,7 @@ def event_load(
         finally:
             await database.dispose()
         print_links(Console(), s.base_url, tokens)
-        write_links_file(links, s.base_url, tokens)
-        console.print(f"all links written to {links}")
+        write_links_files(console, s, tokens, links, links_json)
 
     try:
         asyncio.run(go())
@@ -185,7 +185,7 @@ def _serve_many(s: Settings, workers: int) -> None:
     if s.event_file is not None:
         asyncio.run(_load_once(s))
         s = s.model_copy(update={"event_file": None})
-    env = {f"TOWNHALL_{k.upper()}": str(v) for k, v in s.model_dump().items() if v is not None}
+    env = s.as_env()
     env.pop("TOWNHALL_ALLOWED_ORIGINS", None)
     os.environ.update(env)
     theming = None
@@ -397,3 +397,4 @@ def export(
 
 if __name__ == "__main__":
     app()
+

@@ -26,6 +26,7 @@ from typing import Any
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.core.csvcells import escape_cell
 from server.core.errors import N_, InvalidMessage, NotFound
 from server.protocol.outcome import Outcome
 from server.storage.db import Database
@@ -112,5 +113,5 @@ def _write_csv(out: Path, rows: list[tuple[str, str]]) -> None:
     with out.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["email", "left_on"])
-        w.writerows(rows)
+        w.writerows([escape_cell(email), on] for email, on in rows)  # formula-safe
     out.chmod(0o600)  # personal data: readable by the producer's account only

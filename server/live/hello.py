@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from server.live.version import VersionClock
 from server.settings import Settings
 from server.storage import evaluation_store, poll_store, result_store, theme_store
 from server.storage.db import Database
@@ -22,8 +23,9 @@ EVENT_VIEW_TTL = 1.0  # seconds a built event view is shared between hellos
 
 
 class Hellos:
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, clock: VersionClock) -> None:
         self.settings = settings
+        self.clock = clock
         self.db = db
         self.hub_healthy = lambda: True  # set by the meeting: whether its hub is up
         self._event_views: dict[int, tuple[float, dict[str, Any]]] = {}
@@ -50,14 +52,16 @@ class Hellos:
         """Everything a (re)connecting client needs, as one ``hello`` message."""
         # A reconnect storm builds hellos a few at a time, leaving database
         # connections for the writes that are waiting to be acked.
-        async with self._building, self.db.session() as s:
-            ev = await self._event_view(s, who.event_id)
-            base: dict[str, Any] = {"type": "hello", "role": who.role}
-            if who.role == "table":
-                return base | await self._table_state(s, who, ev)
-            if who.role == "participant":
-                return base | await self._participant_state(s, who, ev)
-            return base | await self._screen_state(s, who, ev, site_id)
+        async with self._building:
+            version = self.clock.next()  # before the transaction reads (see ResultPush)
+            async with self.db.session() as s:
+                ev = await self._event_view(s, who.event_id)
+                base: dict[str, Any] = {"type": "hello", "role": who.role}
+                if who.role == "table":
+                    return base | await self._table_state(s, who, ev)
+                if who.role == "participant":
+                    return base | await self._participant_state(s, who, ev)
+                return base | await self._screen_state(s, who, ev, site_id, version)
 
     async def _table_state(self, s: Any, who: Principal, ev: dict[str, Any]) -> dict[str, Any]:
         assert who.table_id is not None
@@ -77,16 +81,18 @@ class Hellos:
         }
 
     async def _screen_state(
-        self, s: Any, who: Principal, ev: dict[str, Any], site_id: int | None
+        self, s: Any, who: Principal, ev: dict[str, Any], site_id: int | None, version: int
     ) -> dict[str, Any]:
         """A big screen's (of the whole event, or of one site), the team's or the producer's."""
         small_cell = self.settings.small_cell
         active = [p["id"] for p in ev["polls"] if p["status"] != "draft"]
-        tallies = [await result_store.tally_view(s, pid, site_id, small_cell) for pid in active]
+        tallies = [
+            await result_store.tally_view(s, pid, site_id, small_cell, version) for pid in active
+        ]
         # Breakdowns and weights are for the whole event; a site's screen
         # shows its own counts only.
         breakdowns = (
-            [await result_store.breakdown_view(s, pid, small_cell) for pid in active]
+            [await result_store.breakdown_view(s, pid, small_cell, version) for pid in active]
             if site_id is None
             else []
         )
@@ -99,6 +105,7 @@ class Hellos:
             "breakdowns": breakdowns,
             "tallies": tallies,
             "demographics": await result_store.demographics_view(s, who.event_id, small_cell),
+            "version": version,  # of everything in this hello (tallies carry it too)
             "themes": await theme_store.themes_view(
                 s, who.event_id, published_only=who.role == "display"
             ),
@@ -147,4 +154,3 @@ class Hellos:
             "ballot": ballot,
             "evaluation": await evaluation_store.phone_view(s, who.event_id, who.participant_id),
         }
-

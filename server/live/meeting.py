@@ -19,6 +19,7 @@ from server.live.hub import MemoryHub, Subscription
 from server.live.results import ResultPush
 from server.live.routes import Handler, Services, TeamOps, routing_table
 from server.live.token_admin import TokenAdmin
+from server.live.version import VersionClock
 from server.settings import Settings
 from server.storage import poll_store, theme_store
 from server.storage.db import Database
@@ -43,8 +44,9 @@ class Meeting:
         self.settings = settings
         self.db = db
         self.hub = hub
-        self.results = ResultPush(settings, db, hub)
-        self.hellos = Hellos(settings, db)
+        self.clock = VersionClock()  # versions of pushed state and vote acks
+        self.results = ResultPush(settings, db, hub, self.clock)
+        self.hellos = Hellos(settings, db, self.clock)
         self.hellos.hub_healthy = lambda: self.hub.healthy
         self.comment_listeners: list[CommentListener] = []
         self._routes: dict[tuple[str, str], Handler] = {}
@@ -137,7 +139,11 @@ class Meeting:
             self.results.demographics_changed(who.event_id)
         if outcome.new_comment is not None:
             await self._announce_comment(who.event_id, outcome.new_comment, outcome.comment_row)
-        return {"type": "ack", "id": msg.id, **outcome.ack}, outcome.after_reply
+        ack = {"type": "ack", "id": msg.id, **outcome.ack}
+        if msg.type == "vote":
+            # Taken after the commit: a tally with a higher version counts this ballot.
+            ack["version"] = self.clock.next()
+        return ack, outcome.after_reply
 
     async def _expand(self, event_id: int, message: dict[str, Any]) -> dict[str, Any]:
         """Turn a change notice into what clients show, once, before fan-out."""

@@ -1,16 +1,19 @@
-"""Token buckets for websocket frames: per connection and per token.
+"""Token buckets for websocket frames (per connection and per token) and for
+joins (per client address).
 
 A flooding client is answered with ``rate_limited`` errors instead of being
-served, and closed (4003) if it keeps going. Buckets live in this process only:
-with several processes behind a balancer, one token's connections can get up to
-that many times its allowance, which is still bounded.
+served, and closed (4003) if it keeps going. A connection's own bucket lives in
+its process; with a Redis hub the per-token and per-address buckets live in
+Redis too (``server/live/shared_buckets.py``), so ``--workers N`` does not
+multiply anyone's allowance by N.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 # role -> (frames per second, burst). Tables get a burst above the table client's
 # send window (50) so a laptop back from 30 minutes offline drains 200 comments
@@ -27,6 +30,12 @@ DEFAULT_RATES: dict[str, tuple[float, float]] = {
 STRIKE_MEMORY_S = 10.0
 
 Clock = Callable[[], float]
+
+
+class SharedBuckets(Protocol):
+    """Buckets every process of a deployment shares; None when they cannot answer."""
+
+    def take(self, key: str, rate: float, burst: float) -> Awaitable[tuple[bool, float] | None]: ...
 
 
 @dataclass
@@ -122,9 +131,56 @@ class ConnectionLimiter:
             mine.tokens -= 1
             theirs.tokens -= 1
             return Verdict(True)
+        return self._strike(now, max(mine.wait_for_one(), theirs.wait_for_one()))
+
+    async def check_across(self, shared: SharedBuckets | None) -> Verdict:
+        """``check``, and then the token's bucket shared by every process."""
+        verdict = self.check()
+        if not verdict.allowed or shared is None:
+            return verdict
+        f = self.shared.token_factor
+        taken = await shared.take(f"token:{self.token_id}", self.rate * f, self.burst * f)
+        if taken is None or taken[0]:  # None: Redis is down, this process's buckets hold
+            return verdict
+        return self._strike(self.shared.clock(), taken[1])
+
+    def _strike(self, now: float, retry_after: float) -> Verdict:
         if now - self._last_strike > STRIKE_MEMORY_S:
             self.strikes = 0
         self.strikes += 1
         self._last_strike = now
         close = 0 < self.shared.close_after <= self.strikes
-        return Verdict(False, max(mine.wait_for_one(), theirs.wait_for_one()), close)
+        return Verdict(False, retry_after, close)
+
+
+class JoinLimiter:
+    """Joins per client address: generous, since a venue's NAT puts hundreds of
+    phones behind one address, yet bounded (docs/security.md)."""
+
+    def __init__(
+        self, rate: float, burst: float, shared: SharedBuckets | None, clock: Clock = time.monotonic
+    ) -> None:
+        self.rate, self.burst = rate, burst
+        self.shared = shared
+        self.clock = clock
+        self._buckets: dict[str, Bucket] = {}
+        self._checks = 0
+
+    async def check(self, address: str) -> Verdict:
+        if self.rate <= 0:
+            return Verdict(True)
+        if self.shared is not None:
+            taken = await self.shared.take(f"join:{address}", self.rate, self.burst)
+            if taken is not None:
+                return Verdict(taken[0], taken[1])
+        now = self.clock()
+        self._checks += 1
+        if self._checks % 1000 == 0:
+            for key in [k for k, b in self._buckets.items() if b.is_full_at(now)]:
+                del self._buckets[key]
+        bucket = self._buckets.setdefault(address, Bucket.full(self.rate, self.burst, now))
+        bucket.refill(now)
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return Verdict(True)
+        return Verdict(False, bucket.wait_for_one())

@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import select
 
 from server.live.hub import MemoryHub
+from server.live.version import VersionClock
 from server.settings import Settings
 from server.storage import result_store
 from server.storage.db import Database
@@ -24,8 +25,11 @@ log = logging.getLogger("townhall.meeting")
 
 
 class ResultPush:
-    def __init__(self, settings: Settings, db: Database, hub: MemoryHub) -> None:
+    def __init__(
+        self, settings: Settings, db: Database, hub: MemoryHub, clock: VersionClock
+    ) -> None:
         self.settings = settings
+        self.clock = clock
         self.db = db
         self.hub = hub
         self._dirty_polls: set[tuple[int, int]] = set()
@@ -68,34 +72,40 @@ class ResultPush:
             polls, self._dirty_polls = self._dirty_polls, set()
             demos, self._dirty_demographics = self._dirty_demographics, set()
             breakdown_due |= polls
+            # One version for the round, taken before its transaction reads anything:
+            # whatever was acked before it is in every result of the round.
+            version = self.clock.next()
             try:
                 async with self.db.session() as s:
-                    await self._push_tallies(s, polls)
-                    await self._push_demographics(s, demos)  # cheap: before the breakdowns
-                    await self._push_breakdowns(s, breakdown_due, breakdown_at)
+                    await self._push_tallies(s, polls, version)
+                    # Cheap, so before the breakdowns: a screen has them by the time it
+                    # has the round's breakdown.
+                    await self._push_demographics(s, demos, version)
+                    await self._push_breakdowns(s, breakdown_due, breakdown_at, version)
             except Exception:
                 log.exception("result broadcast failed; will retry on the next change")
             spent = time.monotonic() - started
 
-    async def _push_tallies(self, s: Any, polls: set[tuple[int, int]]) -> None:
+    async def _push_tallies(self, s: Any, polls: set[tuple[int, int]], version: int) -> None:
         small_cell = self.settings.small_cell
         for event_id, poll_id in polls:
-            view = await result_store.tally_view(s, poll_id, None, small_cell)
+            view = await result_store.tally_view(s, poll_id, None, small_cell, version)
             await self.hub.publish(f"tally:{event_id}", {"type": "tally", **view})
             for site_id in await self._sites(s, event_id):
-                view = await result_store.tally_view(s, poll_id, site_id, small_cell)
+                view = await result_store.tally_view(s, poll_id, site_id, small_cell, version)
                 topic = f"tally:{event_id}:site:{site_id}"
                 await self.hub.publish(topic, {"type": "tally", **view})
 
-    async def _push_demographics(self, s: Any, events: set[int]) -> None:
+    async def _push_demographics(self, s: Any, events: set[int], version: int) -> None:
         for event_id in events:
             demo = await result_store.demographics_view(s, event_id, self.settings.small_cell)
             await self.hub.publish(
-                f"demographics:{event_id}", {"type": "demographics", "questions": demo}
+                f"demographics:{event_id}",
+                {"type": "demographics", "questions": demo, "version": version},
             )
 
     async def _push_breakdowns(
-        self, s: Any, due: set[tuple[int, int]], at: dict[tuple[int, int], float]
+        self, s: Any, due: set[tuple[int, int]], at: dict[tuple[int, int], float], version: int
     ) -> None:
         """The breakdowns (and paired shifts) owed, each at most every breakdown_interval:
         like tallies, never more than a fifth of the time goes to them."""
@@ -104,7 +114,7 @@ class ResultPush:
         for key in [k for k in due if now >= at.get(k, 0)]:
             due.discard(key)
             t0 = time.monotonic()
-            extra = await result_store.breakdown_view(s, key[1], small_cell)
+            extra = await result_store.breakdown_view(s, key[1], small_cell, version)
             at[key] = now + max(every, 5 * (time.monotonic() - t0))
             await self.hub.publish(f"tally:{key[0]}", extra)
             shift = await shift_view(s, key[1], small_cell)
@@ -117,4 +127,3 @@ class ResultPush:
             i for i in (await s.exec(select(Site.id).where(Site.event_id == event_id))).all() if i
         ]
         return ids if len(ids) > 1 else []
-

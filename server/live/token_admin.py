@@ -46,11 +46,12 @@ def revoked_notice(token_ids: list[int]) -> tuple[str, dict[str, Any]]:
 class TokenAdmin:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._acks: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._acks: OrderedDict[tuple[int, str], dict[str, Any]] = OrderedDict()
 
     async def handle(self, who: Principal, msg: AdminMsg) -> Outcome:
-        if msg.id in self._acks:
-            return Outcome(ack=self._acks[msg.id])
+        key = (who.token_id, msg.id)  # a client id is its sender's (docs/security.md)
+        if key in self._acks:
+            return Outcome(ack=self._acks[key])
         if (msg.role == "table") != (msg.table is not None):
             raise errors.InvalidMessage("table: give a table number for role 'table' only")
         if msg.type == "revoke_token" and msg.role == "producer":
@@ -75,7 +76,7 @@ class TokenAdmin:
             await s.commit()
         ack["revoked"] = len(revoked)
         log.info("producer %s for %s: %d old token(s) revoked", msg.type, _what(msg), len(revoked))
-        self._acks[msg.id] = ack
+        self._acks[key] = ack
         while len(self._acks) > _REMEMBERED_ACKS:
             self._acks.popitem(last=False)
         return Outcome(ack=ack, after_reply=[revoked_notice(revoked)] if revoked else [])

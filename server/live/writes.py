@@ -47,7 +47,7 @@ async def comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> Outcome
     except IntegrityError:
         # The same comment arrived twice at once (two connections): the other won.
         await s.rollback()
-        existing = (await s.exec(select(Comment).where(Comment.client_id == msg.id))).first()
+        existing = await _own_comment(s, who, msg.id)
         if existing is None:
             raise
         return Outcome(ack={"comment_id": existing.id, "seq": existing.seq})
@@ -58,7 +58,7 @@ async def apply_comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> O
     """Stage one comment (flushed, so it has its id) without committing: comments
     are group-committed like votes. Every refusal is raised before staging."""
     assert who.table_id is not None
-    existing = (await s.exec(select(Comment).where(Comment.client_id == msg.id))).first()
+    existing = await _own_comment(s, who, msg.id)
     if existing is not None:
         return Outcome(ack={"comment_id": existing.id, "seq": existing.seq})
     table = await s.get(EventTable, who.table_id)
@@ -92,9 +92,15 @@ async def apply_comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> O
     return Outcome(ack={"comment_id": row.id, "seq": row.seq}, new_comment=row.id, comment_row=row)
 
 
+async def _own_comment(s: AsyncSession, who: Principal, client_id: str) -> Comment | None:
+    """A client id names a comment of the sending table only (another table may use it)."""
+    q = select(Comment).where(Comment.table_id == who.table_id, Comment.client_id == client_id)
+    return (await s.exec(q)).first()
+
+
 async def star(s: AsyncSession, who: Principal, msg: p.StarMsg) -> Outcome:
-    row = (await s.exec(select(Comment).where(Comment.client_id == msg.comment))).first()
-    if row is None or row.table_id != who.table_id:
+    row = await _own_comment(s, who, msg.comment)
+    if row is None:
         raise NotFound("no such comment from this table")
     row.star = msg.star
     s.add(row)
@@ -148,7 +154,9 @@ async def demographics(s: AsyncSession, who: Principal, msg: p.DemographicsMsg) 
             row.option_key, row.client_id = answer, msg.id
         s.add(row)
     await s.commit()
-    return Outcome(events=[(f"demographics:{who.event_id}", {"type": "demographics_changed"})])
+    # No notice to push: the meeting recounts the room's demographics after any
+    # answer (screens get a `demographics` message; a bare notice reached them raw).
+    return Outcome()
 
 
 async def vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome:
@@ -290,14 +298,35 @@ async def set_question(s: AsyncSession, who: Principal, msg: p.SetQuestionMsg) -
 
 
 async def open_poll(s: AsyncSession, who: Principal, msg: p.OpenPollMsg) -> Outcome:
+    """Open a poll and close any other open poll of the event, in one commit.
+
+    A room has one question on its phones at a time: a phone's ``hello`` shows
+    "the open poll", so two open polls would leave votes going to one nobody sees.
+    """
     poll = await _own_poll(s, who, msg.poll_id)
+    now = utcnow()
+    others = (
+        await s.exec(
+            select(Poll).where(
+                Poll.event_id == who.event_id, Poll.status == "open", Poll.id != poll.id
+            )
+        )
+    ).all()
+    for other in others:
+        other.status, other.closes_at = "closed", now
+        s.add(other)
     poll.status = "open"
-    poll.opened_at = utcnow()
-    poll.closes_at = utcnow() + timedelta(seconds=msg.seconds) if msg.seconds else None
+    poll.opened_at = now
+    poll.closes_at = now + timedelta(seconds=msg.seconds) if msg.seconds else None
     s.add(poll)
     await s.commit()
+    closed = sorted(o.id for o in others if o.id is not None)
     return Outcome(
-        events=[(f"event:{who.event_id}", {"type": "poll_changed", "poll_id": poll.id})],
+        ack={"closed": closed},
+        events=[
+            (f"event:{who.event_id}", {"type": "poll_changed", "poll_id": pid})
+            for pid in [*closed, poll.id]
+        ],
         dirty_poll=poll.id,
     )
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import uuid
 from typing import Annotated, Any, Literal, get_args
 
@@ -281,12 +283,57 @@ def _types(union: Any) -> frozenset[str]:
 KNOWN_TYPES = _types(Incoming)
 
 
-def parse(text: str) -> Any:
-    """Parse one frame; raise InvalidMessage/UnknownMessage with a clear message."""
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _no_constants(name: str) -> Any:
+    raise InvalidMessage(f"{name} is not a number a message may carry")
+
+
+def loads(text: str) -> Any:
+    """JSON as the database can store it: no NaN or Infinity, no integer of more
+    digits than Python converts (a ValueError json.loads does not wrap), no integer
+    beyond 64 bits, and no string or key with a NUL or a lone surrogate (neither
+    SQLite nor PostgreSQL stores those). Refused here, before any write, a resend
+    can never succeed, so the client is told ``invalid``, not to send it again."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_no_constants)
     except json.JSONDecodeError as exc:
         raise InvalidMessage(f"not JSON: {exc.msg}") from exc
+    except ValueError as exc:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        raise InvalidMessage("a number in the message is too long") from exc
+    _check_storable(data)
+    return data
+
+
+def _check_storable(data: Any) -> None:
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                raise InvalidMessage(
+                    "the text contains a character that cannot be stored "
+                    "(a NUL or a lone surrogate); remove it and send again"
+                )
+        elif isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            if not INT64_MIN <= item <= INT64_MAX:
+                raise InvalidMessage("a number in the message is out of range (64-bit integers)")
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise InvalidMessage("a number in the message is out of range")
+
+
+def parse(text: str) -> Any:
+    """Parse one frame; raise InvalidMessage/UnknownMessage with a clear message."""
+    data = loads(text)
     if not isinstance(data, dict):
         raise InvalidMessage("a message is a JSON object with a 'type'")
     kind = data.get("type")
@@ -303,8 +350,8 @@ def parse(text: str) -> Any:
 def message_id(text: str) -> str | None:
     """The client id of a frame, if it has one, so even a refused write can be answered."""
     try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+        data = json.loads(text, parse_constant=float)
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         return None
     if isinstance(data, dict) and isinstance(data.get("id"), str):
         return str(data["id"])[:64]

@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Literal
 
+from server.core.csvcells import escape_row
 from server.core.privacy import NOT_GIVEN, hidden_groups
 from server.core.tally import latest_valid_ballots, tally_choices
 from server.report.budget_export import write_budget_export
@@ -224,7 +225,8 @@ def write_rows(
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=fields)
         w.writeheader()
-        w.writerows({k: "" if v is None else v for k, v in r.items()} for r in rows)
+        # Formula-safe (server/core/csvcells.py); read_rows undoes it.
+        w.writerows(escape_row({k: "" if v is None else v for k, v in r.items()}) for r in rows)
     return path
 
 

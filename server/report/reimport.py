@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, insert
 from sqlmodel import select
 
+from server.core.csvcells import unescape_cell
 from server.storage.db import Database
 from server.storage.event_store import EventExists
 from server.storage.models import (
@@ -50,7 +51,10 @@ def read_rows(folder: Path, name: str) -> list[dict[str, Any]]:
         return [{k: "" if v is None else v for k, v in r.items()} for r in rows]
     if (folder / f"{name}.csv").exists():
         with (folder / f"{name}.csv").open(newline="", encoding="utf-8") as f:
-            return list(csv.DictReader(f))
+            return [
+                {k: unescape_cell(v) if isinstance(v, str) else v for k, v in row.items()}
+                for row in csv.DictReader(f)
+            ]
     raise ImportError_(f"{folder} has no {name}.csv or {name}.json")
 
 

@@ -18,11 +18,18 @@ def is_sqlite(url: str) -> bool:
 
 
 def make_engine(url: str) -> AsyncEngine:
+    # hide_parameters: a failed statement's error names its SQL, never the values
+    # (comment text, token hashes), so a traceback in the log quotes nobody.
     if is_sqlite(url):
         # Thousands of phones (re)connecting at once each need a read: a bigger
         # pool with a patient checkout queues them instead of failing.
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, pool_size=10, max_overflow=10, pool_timeout=300
+            url,
+            connect_args={"timeout": 30},
+            pool_size=10,
+            max_overflow=10,
+            pool_timeout=300,
+            hide_parameters=True,
         )
 
         @sa_event.listens_for(engine.sync_engine, "connect")
@@ -38,7 +45,12 @@ def make_engine(url: str) -> AsyncEngine:
 
         return engine
     return create_async_engine(
-        url, pool_size=20, max_overflow=20, pool_pre_ping=True, pool_timeout=300
+        url,
+        pool_size=20,
+        max_overflow=20,
+        pool_pre_ping=True,
+        pool_timeout=300,
+        hide_parameters=True,
     )
 
 

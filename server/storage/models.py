@@ -86,12 +86,16 @@ class Question(SQLModel, table=True):
 
 
 class Comment(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("table_id", "seq"),)
+    # A client id is the sender's (docs/security.md): two tables may send the same UUID.
+    __table_args__ = (
+        UniqueConstraint("table_id", "seq"),
+        UniqueConstraint("table_id", "client_id", name="uq_comment_table_client"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="event.id", index=True)
     table_id: int = Field(foreign_key="event_table.id", index=True)
     question_id: int | None = Field(default=None, foreign_key="question.id", index=True)
-    client_id: str = Field(unique=True, index=True)
+    client_id: str = Field(index=True)
     seq: int
     text: str = Field(sa_column=Column(Text, nullable=False))
     star: bool = False
@@ -290,3 +294,11 @@ class EventText(SQLModel, table=True):
     lang: str
     source: str = Field(sa_column=Column(Text, nullable=False))
     text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class HealthProbe(SQLModel, table=True):
+    """One row /healthz writes to, to know the database still takes writes."""
+
+    __tablename__ = "health_probe"
+    id: int | None = Field(default=None, primary_key=True)
+    checked: int = 0

@@ -33,9 +33,10 @@ from server.storage.poll_store import (
 
 
 async def tally_view(
-    s: AsyncSession, poll_id: int, site_id: int | None, threshold: int
+    s: AsyncSession, poll_id: int, site_id: int | None, threshold: int, version: int
 ) -> dict[str, Any]:
-    """A poll's live result for the whole event, or for one site's participants.
+    """A poll's live result for the whole event, or for one site's participants;
+    ``version`` is the clock read before the transaction read (server/live/version.py).
 
     A site's result is suppressed (``result`` null, ``suppressed`` true) while the
     small-groups rule hides that site among the poll's voters: a site's screen would
@@ -53,12 +54,15 @@ async def tally_view(
         "result": None,
         "participants": participants,
         "site_id": site_id,
+        "version": version,
+        "turnout": None,
     }
     if site_id is not None and site_id in await hidden_sites(s, p, threshold):
         return out | {"suppressed": True}
     options = await poll_options(s, poll_id)
     result = tallying.tally(poll_spec(p, options), await ballots(s, poll_id, site_id))
     out["result"] = result.to_dict()
+    out["turnout"] = result.turnout
     budget = await budget_result(s, p, site_id)
     if budget is not None:
         out["budget"] = budget
@@ -102,8 +106,12 @@ async def demographics_view(s: AsyncSession, event_id: int, threshold: int) -> l
                 "key": q.key,
                 "prompt": q.prompt,
                 "options": [
-                    {"key": o.key, "label": o.label, "census": o.census_share,
-                     "count": room.counts[o.key]}
+                    {
+                        "key": o.key,
+                        "label": o.label,
+                        "census": o.census_share,
+                        "count": room.counts[o.key],
+                    }
                     for o in options
                 ],
                 "representativeness": room.representativeness,
@@ -114,7 +122,9 @@ async def demographics_view(s: AsyncSession, event_id: int, threshold: int) -> l
     return out
 
 
-async def breakdown_view(s: AsyncSession, poll_id: int, threshold: int) -> dict[str, Any]:
+async def breakdown_view(
+    s: AsyncSession, poll_id: int, threshold: int, version: int
+) -> dict[str, Any]:
     poll = await s.get(Poll, poll_id)
     assert poll is not None and poll.id is not None
     spec = poll_spec(poll, await poll_options(s, poll.id))
@@ -135,7 +145,14 @@ async def breakdown_view(s: AsyncSession, poll_id: int, threshold: int) -> dict[
     if census and ballots:
         weights = private_weights(ballots, census, hidden)
         weighted = weighted_tally(spec, ballots, weights).to_dict()
-    out = {"type": "breakdown", "poll_id": poll.id, "weighted": weighted, "crosstabs": crosstabs}
+    out = {
+        "type": "breakdown",
+        "poll_id": poll.id,
+        "weighted": weighted,
+        "crosstabs": crosstabs,
+        "version": version,
+        "turnout": len(ballots),
+    }
     if poll.kind in BUDGET_KINDS:
         # Means, funded sets and balances per group: see server/core/budget_groups.py.
         out["budget"] = await budget_breakdown(s, poll, threshold)

@@ -163,7 +163,7 @@ class CurationServer:
         self.db = db
         self.hub = hub
         self.dispatch = dispatch
-        self._inflight: dict[tuple[int, str], asyncio.Task[Reply]] = {}
+        self._inflight: dict[tuple[int, int, str], asyncio.Task[Reply]] = {}
         self._hashes = _TokenHashes(db)
         self._answering: set[asyncio.Task[None]] = set()
         self._stack = contextlib.AsyncExitStack()
@@ -216,7 +216,7 @@ class CurationServer:
     async def _run(self, request: dict[str, Any]) -> dict[str, Any]:
         who = Principal(**request["who"])
         msg = p.parse(json.dumps(request["message"]))
-        key = (who.event_id, str(msg.id))
+        key = (who.event_id, who.token_id, str(msg.id))  # a client id is its sender's
         # The same op sent again while it is still being applied (a member who
         # gave up and resent) waits for the first run instead of racing it past
         # the log check.

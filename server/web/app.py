@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,17 +19,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.event.loader import ensure_event_loaded
 from server.live.hub import RedisHub, make_hub
 from server.live.meeting import Meeting
+from server.live.ratelimit import JoinLimiter
 from server.live.routes import TeamOps
+from server.live.shared_buckets import RedisBuckets
 from server.settings import Settings
 from server.storage.db import Database
 from server.storage.migrate import upgrade
 from server.themes.rpc import Forwarder
-from server.web import admin, logging_setup, pages, trace
+from server.web import admin, asyncapi, connections, logging_setup, pages, trace
 from server.web import websocket as ws
 
 if TYPE_CHECKING:
     # For the annotation only: the real import waits in _team_side, for start-up time.
     from server.themes.service import Theming
+
+log = logging.getLogger("townhall.server")
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: server/, display/, table_client/
 
@@ -66,6 +71,7 @@ class SecurityHeaders:
 ROUTES = [
     Route("/", pages.index),
     Route("/healthz", pages.healthz),
+    Route("/protocol/asyncapi.json", asyncapi.asyncapi_json),
     Route("/join", pages.join_page),
     Route("/j/{code}", pages.join_page),
     Route("/api/join", pages.api_join, methods=["POST"]),
@@ -93,12 +99,26 @@ ROUTES = [
 ]
 
 
+def _raise_open_files_limit(settings: Settings) -> None:
+    """Every socket is a file: the common soft limit (1,024) holds ~900 phones."""
+    before, after = connections.raise_open_files_limit()
+    total, per_address = connections.capacity(connections.limits_from(settings), after)
+    log.info(
+        "open files limit %s (was %d); up to %d connections, %d per client address",
+        after,
+        before,
+        total,
+        per_address,
+    )
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         logging_setup.configure(settings.log_level)  # first: no token may reach a log
+        _raise_open_files_limit(settings)
         await asyncio.to_thread(upgrade, settings.db_url)
         db = Database(settings.db_url)
         hub = make_hub(settings.hub_url, settings.subscriber_queue, settings.db_url)
@@ -111,7 +131,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.theming = theming.worker
         if isinstance(team, Forwarder):
             await team.start()
-        guard = ws.Guard(settings, db, hub)
+        shared = RedisBuckets(settings.hub_url, hub.channel) if isinstance(hub, RedisHub) else None
+        app.state.join_limiter = JoinLimiter(*settings.join_rate, shared)
+        guard = ws.Guard(settings, db, hub, shared)
         await guard.start()
         app.state.settings = settings
         app.state.meeting = meeting
@@ -129,6 +151,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await guard.stop()
             await meeting.stop()
             await hub.stop()
+            if shared is not None:
+                await shared.close()
             await db.dispose()
 
     return Starlette(routes=ROUTES, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])

@@ -13,6 +13,7 @@ import logging
 import re
 import traceback
 from typing import Any
+from urllib.parse import unquote
 
 REDACTED = "[redacted]"
 
@@ -23,13 +24,25 @@ _PATTERNS = [
     re.compile(r"(/t/)[A-Za-z0-9_\-]{16,}"),
 ]
 
+# By value: every token townhall issues is secrets.token_urlsafe(20), 27 characters
+# of base64url, so anything of that shape is redacted whatever parameter carries it
+# (``?tok%65n=…``, a mistyped ``?t=…``, a path, a traceback), percent-encoded or not.
+_TOKEN_SHAPED = re.compile(
+    r"(?<![A-Za-z0-9_\-%])(?:[A-Za-z0-9_\-]|%[0-9A-Fa-f]{2}){27,81}(?![A-Za-z0-9_\-%])"
+)
+_TOKEN = re.compile(r"[A-Za-z0-9_\-]{27}")
+
 _installed = False
+
+
+def _shaped(match: re.Match[str]) -> str:
+    return REDACTED if _TOKEN.fullmatch(unquote(match.group())) else match.group()
 
 
 def redact(text: str) -> str:
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
-    return text
+    return _TOKEN_SHAPED.sub(_shaped, text)
 
 
 def _redacting_factory(base: Any) -> Any:

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import math
 import os
+import re
+import resource
 from pathlib import Path
 from typing import Any
 
 import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlmodel import select
-from starlette.requests import Request
+from sqlmodel import select, update
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from server.core import errors
 from server.event import i18n
 from server.live.meeting import Meeting
 from server.report.build import build_report
-from server.storage.models import Event, Participant, Site
+from server.storage.models import Event, HealthProbe, Participant, Site
 from server.storage.tokens import issue
+from server.web import connections
+
+log = logging.getLogger("townhall.web")
+HEALTH_PROBE_TIMEOUT = 5.0
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: server/, display/, table_client/
 TEMPLATE_DIRS = [
@@ -96,17 +105,42 @@ async def _event(request: Request) -> Event | None:
 
 
 async def healthz(request: Request) -> JSONResponse:
+    """200 when this process can take the meeting's writes and fan them out, else 503:
+    the database answers a write (a one-row update, committed) and the hub is up."""
     m = _meeting(request)
-    ev = await _event(request)
+    ev = None
+    try:
+        async with asyncio.timeout(HEALTH_PROBE_TIMEOUT):
+            ev = await _event(request)
+            await _probe_write(m)
+        database = "ok"
+    except Exception as exc:  # whatever the driver raises, the answer is "down"
+        database = "down"
+        log.warning("health check: the database cannot be written (%s)", type(exc).__name__)
+    hub = "ok" if m.hub.healthy else "down"
+    up = database == "ok" and hub == "ok"
+    gate = connections.current_gate()
     return JSONResponse(
         {
-            "status": "ok",
+            "status": "ok" if up else "down",
             "event": ev.slug if ev else None,
-            "hub": "ok" if m.hub.healthy else "down",
+            "database": database,
+            "hub": hub,
+            # What this process can hold (docs/security.md, "Connections").
+            "open_files": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+            "connections": gate.status() if gate is not None else None,
             # Which server process answered: useful behind --workers N and a proxy.
             "pid": os.getpid(),
-        }
+        },
+        status_code=200 if up else 503,
+        headers={"cache-control": "no-store"},
     )
+
+
+async def _probe_write(m: Meeting) -> None:
+    async with m.db.writer() as s:
+        await s.exec(update(HealthProbe).values(checked=HealthProbe.checked + 1))  # type: ignore[call-overload]
+        await s.commit()
 
 
 async def index(request: Request) -> HTMLResponse:
@@ -117,20 +151,61 @@ async def join_page(request: Request) -> HTMLResponse:
     return await _participant_page(request, "join.html", code=request.path_params.get("code", ""))
 
 
-async def api_join(request: Request) -> JSONResponse:
-    try:
-        body = await request.json()
-    except ValueError:
-        body = None
-    code = str(body.get("code", "")).strip().upper() if isinstance(body, dict) else ""
-    cats = i18n.catalogues()  # the join page's language, for its error messages
-    _ = cats.gettext(
+def _join_gettext(request: Request) -> errors.Gettext:
+    """The join page's language, for its error messages."""
+    cats = i18n.catalogues()
+    return cats.gettext(
         i18n.choose(
             cats.available(),
             cookie=request.cookies.get(i18n.COOKIE, ""),
             accept=request.headers.get("accept-language", ""),
         )
     )
+
+
+JOIN_BODY_LIMIT = 1024  # {"code": "ABC123", "site": "north"} is ~40 bytes
+_CODE = re.compile(r"[A-Z0-9]{1,16}")
+
+
+async def _join_body(request: Request) -> dict[str, Any] | Response:
+    """The join request's JSON, read up to a small limit: a 20 MB body once cost
+    112 MiB. A client gone mid-body gets a quiet 400, not a logged traceback."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > JOIN_BODY_LIMIT:
+        return JSONResponse({"error": "request too large"}, status_code=413)
+    body = b""
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > JOIN_BODY_LIMIT:
+                return JSONResponse({"error": "request too large"}, status_code=413)
+    except ClientDisconnect:
+        return Response(status_code=400)
+    try:
+        data = json.loads(body)
+    except ValueError:  # not JSON, bad UTF-8, a number too long to convert
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+async def api_join(request: Request) -> Response:
+    address = request.client.host if request.client else "unknown"
+    verdict = await request.app.state.join_limiter.check(address)
+    if not verdict.allowed:
+        wait = max(1, math.ceil(verdict.retry_after))
+        _ = _join_gettext(request)
+        return JSONResponse(
+            {"error": _("Many people are joining at once. Try again in a moment.")},
+            status_code=429,
+            headers={"retry-after": str(wait)},
+        )
+    body = await _join_body(request)
+    if isinstance(body, Response):
+        return body
+    code = str(body.get("code", "")).strip().upper()
+    if not _CODE.fullmatch(code):
+        code = ""
+    _ = _join_gettext(request)
     if not code:
         return JSONResponse(
             {"error": _("Type the event code shown on the screen.")}, status_code=400
@@ -140,27 +215,19 @@ async def api_join(request: Request) -> JSONResponse:
         ev = (await s.exec(select(Event).where(Event.code == code))).first()
         if ev is None or ev.id is None:
             return JSONResponse(
-                {
-                    "error": _(
-                        "No meeting has the code {code}. Check the code on the screen.", code=code
-                    )
-                },
+                # Not echoed: the answer never repeats what the client sent.
+                {"error": _("No meeting has this code. Check the code on the screen.")},
                 status_code=404,
             )
         site_id = None
-        site_key = str(body.get("site") or "") if isinstance(body, dict) else ""
+        site_key = str(body.get("site") or "")[:64]
         if site_key:
             site = (
                 await s.exec(select(Site).where(Site.event_id == ev.id, Site.key == site_key))
             ).first()
             if site is None:
                 return JSONResponse(
-                    {
-                        "error": _(
-                            "This meeting has no site {site}. Scan the code again.",
-                            site=repr(site_key),
-                        )
-                    },
+                    {"error": _("This meeting has no such site. Scan the code again.")},
                     status_code=404,
                 )
             site_id = site.id

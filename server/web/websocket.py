@@ -24,9 +24,10 @@ from server.core import errors
 from server.event import i18n
 from server.live.hub import RESYNC, MemoryHub
 from server.live.meeting import Meeting
-from server.live.ratelimit import ConnectionLimiter, RateLimiter
+from server.live.ratelimit import ConnectionLimiter, RateLimiter, SharedBuckets
 from server.live.token_admin import REVOCATIONS
 from server.protocol import messages as protocol
+from server.protocol import outgoing
 from server.settings import Settings
 from server.storage.db import Database
 from server.storage.models import AccessToken
@@ -59,9 +60,16 @@ class Guard:
     connections by token id so a revoked token's sockets can be closed (4001).
     Revocations arrive through the hub, so they reach every process."""
 
-    def __init__(self, settings: Settings, db: Database, hub: MemoryHub) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        hub: MemoryHub,
+        shared: SharedBuckets | None = None,
+    ) -> None:
         self.db = db
         self.hub = hub
+        self.shared = shared  # with a Redis hub: per-token buckets across processes
         self.limiter = RateLimiter(
             settings.rate_limits, settings.rate_token_factor, settings.rate_flood_close
         )
@@ -178,6 +186,14 @@ class _Connection:
         self.gettext = cats.gettext(lang) if lang in cats.available() else None
 
     async def send(self, message: dict[str, Any]) -> None:
+        if self.meeting.settings.check_protocol:
+            try:
+                outgoing.check(self.who.role, message)
+            except outgoing.ProtocolBreach as exc:
+                # Loud on purpose: the test suite runs with the check on.
+                log.error("not sent, it breaks the protocol spec: %s", exc)
+                await self.kick(errors.CLOSE_SERVER_ERROR, "protocol breach")
+                return
         async with self._send_lock:
             if not self._closed:
                 await self.ws.send_json(message)
@@ -226,7 +242,7 @@ class _Connection:
             if size > limit:
                 await self.kick(errors.CLOSE_TOO_BIG, "frame too big")
                 return
-            verdict = self.limiter.check()
+            verdict = await self.limiter.check_across(self.guard.shared)
             if not verdict.allowed:
                 if verdict.close:
                     log.warning("closing a %s connection that keeps flooding", self.who.role)

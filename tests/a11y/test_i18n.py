@@ -100,7 +100,7 @@ async def test_spanish_phone_joins_votes_and_reads_every_step_in_spanish(
     )
     await page.get_by_label("Código del evento").fill("NOPE")
     await page.get_by_role("button", name="Entrar").click()
-    await expect(page.locator("#join-error")).to_contain_text("Ninguna reunión tiene el código")
+    await expect(page.locator("#join-error")).to_contain_text("Ninguna reunión tiene este código")
     await page.get_by_label("Código del evento").fill(s.tokens.code)
     await page.get_by_role("button", name="Entrar").click()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
 
@@ -40,8 +41,13 @@ async def proxied(
 
 
 def hub_state(base: str) -> str:
-    with urllib.request.urlopen(f"{base}/healthz", timeout=5) as r:
-        return str(json.loads(r.read())["hub"])
+    """The hub as /healthz reports it; with the hub down it answers 503 (docs/security.md)."""
+    try:
+        with urllib.request.urlopen(f"{base}/healthz", timeout=5) as r:
+            return str(json.loads(r.read())["hub"])
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 503
+        return str(json.loads(exc.read())["hub"])
 
 
 async def test_redis_outage_is_noticed_shown_and_screens_resync_after(

@@ -193,7 +193,8 @@ def test_vote_flow_open_vote_change_close_and_late_vote_refused(
 
 def test_join_with_unknown_code_says_so(client: TestClient) -> None:
     r = client.post("/api/join", json={"code": "NOPE1"})
-    assert r.status_code == 404 and "NOPE1" in r.json()["error"]
+    assert r.status_code == 404 and "No meeting has this code" in r.json()["error"]
+    assert "NOPE1" not in r.text, "the answer never echoes what was sent"
 
 
 def test_healthz_and_csp(client: TestClient) -> None:

@@ -163,11 +163,19 @@ def outputs(tmp: Path, people: list[Person]) -> dict[str, Any]:
         screens = {"screen": tokens.display, **tokens.site_displays}
         for name, token in screens.items():
             with client.websocket_connect(f"/ws/display?token={token}") as ws:
-                shown[name] = ws.receive_json()
+                shown[name] = _unstamped(ws.receive_json())
         with client.websocket_connect(f"/ws/producer?token={tokens.producer}") as ws:
-            shown["producer"] = ws.receive_json()
+            shown["producer"] = _unstamped(ws.receive_json())
     shown.update(asyncio.run(_files(db_url, tokens.event_id)))
     return shown
+
+
+def _unstamped(hello: dict[str, Any]) -> dict[str, Any]:
+    """A hello without its clock versions (when it was read, not what it shows)."""
+    hello.pop("version", None)
+    for item in [*hello.get("tallies", []), *hello.get("breakdowns", [])]:
+        item.pop("version", None)
+    return hello
 
 
 async def _files(db_url: str, event_id: int) -> dict[str, Any]:

@@ -57,6 +57,7 @@ def start_server(
         "TOWNHALL_THEMING": "false",
         "TOWNHALL_EMBEDDER": "hashing",
         "TOWNHALL_TALLY_INTERVAL": "0.05",
+        "TOWNHALL_CHECK_PROTOCOL": "true",  # every message sent checked against the spec
         **(env_extra or {}),
     }
     cmd = [sys.executable, "-m", "server.cli", "serve", "--db", db_url, "--port", str(port)]
@@ -87,7 +88,12 @@ class ServerThread:
 
     def __init__(self, db_url: str, env: dict[str, str] | None = None) -> None:
         overrides = {k.removeprefix("TOWNHALL_").lower(): v for k, v in (env or {}).items()}
-        fields = {"theming": False, "embedder": "hashing", "tally_interval": 0.05} | overrides
+        fields = {
+            "theming": False,
+            "embedder": "hashing",
+            "tally_interval": 0.05,
+            "check_protocol": True,  # every message sent checked against the spec
+        } | overrides
         self.settings = Settings(db_url=db_url, port=free_port(), **fields)  # type: ignore[arg-type]
         config = uvicorn.Config(create_app(self.settings), **uvicorn_options(self.settings))
         self.server = uvicorn.Server(config)

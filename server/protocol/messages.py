@@ -8,11 +8,20 @@ import re
 import uuid
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from server.core.errors import InvalidMessage, UnknownMessage
 
 MAX_COMMENT = 2000
+MAX_AT_ONCE = 500  # comments moved or discarded by one team op
 
 
 class _Msg(BaseModel):
@@ -139,16 +148,34 @@ class SplitMsg(_TeamOp):
     label: str | None = Field(None, max_length=200)
 
 
-class MoveMsg(_TeamOp):
+class _OnComments(_TeamOp):
+    """An op on one ``comment`` or on several ``comments`` at once (a drag of a
+    multi-selection): several are applied as one step, one log row, one undo."""
+
+    comment: int | None = None
+    comments: list[int] | None = Field(None, min_length=1, max_length=MAX_AT_ONCE)
+
+    @model_validator(mode="after")
+    def _one_or_many(self) -> _OnComments:
+        if (self.comment is None) == (self.comments is None):
+            raise ValueError("give either comment or comments")
+        return self
+
+    @property
+    def ids(self) -> list[int]:
+        """The comments acted on, in the order given, each once."""
+        given = self.comments if self.comments is not None else [self.comment]
+        return list(dict.fromkeys(c for c in given if c is not None))
+
+
+class MoveMsg(_OnComments):
     type: Literal["move"]
-    comment: int
     to: str | None
     version: int | None = None
 
 
-class DiscardMsg(_TeamOp):
+class DiscardMsg(_OnComments):
     type: Literal["discard"]
-    comment: int
     reason: str = Field(min_length=1, max_length=500)
     version: int | None = None
 

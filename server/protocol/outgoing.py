@@ -115,6 +115,9 @@ class Ack(Closed):
     amounts: dict[str, int] | None = Field(None, description="table_allocation")
     theme: str | None = Field(None, description="curation ops")
     new_theme: str | None = Field(None, description="split")
+    comments: list[int] | None = Field(
+        None, description="move, discard: every comment moved, near-duplicates included"
+    )
     log_id: int | None = Field(None, description="curation ops")
     undone: int | None = Field(None, description="undo")
     published: int | None = Field(None, description="publish")

@@ -191,6 +191,11 @@ class Theme(Closed):
     quotes: list[Quote]
     published: bool
     version: int
+    keywords: list[str] | None = Field(
+        None,
+        description="in a themes message: up to five words or word pairs frequent in the "
+        "theme and rare in the others",
+    )
 
 
 class Site(Closed):

@@ -25,9 +25,14 @@ window.townhall = (function () {
     if (has(texts, s)) return texts[s];
     return has(catalogue, s) ? catalogue[s] : s;
   }
-  // Numbers in the page's language (1,200,000 or 1.200.000).
+  // Numbers in the page's language (1,200,000 or 1.200.000); one formatter per
+  // language (toLocaleString builds one per call: slow on pages full of counts).
   let locale = root.lang === "en" ? "en-GB" : (root.lang || "en-GB");
-  function number(n) { return Number(n).toLocaleString(locale); }
+  let numbers = null;
+  function number(n) {
+    if (!numbers || numbers.locale !== locale) numbers = { locale: locale, format: new Intl.NumberFormat(locale) };
+    return numbers.format.format(Number(n));
+  }
   // An amount of a budget: "£1,200,000" for a currency sign, "40 points" (in the
   // page's language) for a word; whole units, as ballots are (server/budget.py: money).
   function money(n, unit) {

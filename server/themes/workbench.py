@@ -16,19 +16,19 @@ from typing import Any
 from sqlmodel import col, select
 
 from server.core import undo
-from server.core.errors import Conflict, InvalidMessage, NotFound
+from server.core.errors import InvalidMessage, NotFound
 from server.protocol import messages as p
 from server.protocol.outcome import Outcome
 from server.storage import theme_store
 from server.storage.db import Database
 from server.storage.models import CurationLog, Question, Theme
 from server.storage.tokens import Principal
+from server.themes.conflicts import changed_after_step, changed_since_seen
 from server.themes.polls import poll_from_themes
 from server.themes.worker import ThemingWorker
 from theming.engine import ThemeEngine
 from theming.model import CurationError, UnknownComment, UnknownTheme, VersionConflict
 
-CONFLICT = "Someone else changed this theme; it has been reloaded"
 UNDO_DEPTH = 50  # per member and question; older steps stay in the log, not undoable
 
 
@@ -60,6 +60,40 @@ def _cid(comment_id: int) -> str:
     return str(comment_id)
 
 
+def _on_each(msg: Any, act: Any) -> Any:
+    """A move or discard of one comment, or of several as one step. The version
+    the member saw is checked before the first; the later ones only see versions
+    this very step bumped. A comment already carried along as a near-duplicate of
+    an earlier one is not acted on twice."""
+
+    def run(e: ThemeEngine) -> dict[str, Any]:
+        done: list[dict[str, Any]] = []
+        carried: set[str] = set()
+        for cid in (_cid(c) for c in msg.ids):
+            if cid not in carried:
+                done.append(act(e, cid, None if done else msg.version))
+                carried.update(done[-1]["comments"])
+        return done[0] if len(done) == 1 else as_one_step(done)
+
+    return run
+
+
+def as_one_step(done: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several moves (or discards) told as one: where from and to, every
+    comment, and each engine call's own before/after inside."""
+    first = done[0]
+    return {
+        **first,
+        "revision": done[-1]["revision"],
+        "before": {"from": first["before"]["from"], "steps": [d["before"] for d in done]},
+        "after": {
+            **{k: v for k, v in first["after"].items() if k in ("to", "reason")},
+            "steps": [d["after"] for d in done],
+        },
+        "comments": sorted({c for d in done for c in d["comments"]}),
+    }
+
+
 def engine_op(msg: Any) -> Any:
     """The engine call for one message, to run in the worker thread."""
     if isinstance(msg, p.RenameMsg):
@@ -72,9 +106,9 @@ def engine_op(msg: Any) -> Any:
         ids = None if msg.comments is None else [_cid(c) for c in msg.comments]
         return lambda e: e.split(msg.theme, ids, label=msg.label, expected_version=msg.version)
     if isinstance(msg, p.MoveMsg):
-        return lambda e: e.move(_cid(msg.comment), msg.to, expected_version=msg.version)
+        return _on_each(msg, lambda e, c, v: e.move(c, msg.to, expected_version=v))
     if isinstance(msg, p.DiscardMsg):
-        return lambda e: e.discard(_cid(msg.comment), msg.reason, expected_version=msg.version)
+        return _on_each(msg, lambda e, c, v: e.discard(c, msg.reason, expected_version=v))
     if isinstance(msg, p.RestoreMsg):
         return lambda e: e.restore(_cid(msg.comment))
     if isinstance(msg, p.PinQuoteMsg):
@@ -127,12 +161,18 @@ class Workbench:
                 return await self._undo(who, msg, by)
             return await self._apply(who, msg, by)
         except VersionConflict as exc:
-            raise Conflict(CONFLICT) from exc
+            async with self.db.session() as s:
+                told = await changed_since_seen(
+                    s, who.event_id, msg.question_id, exc.theme_id, exc.actual
+                )
+            raise told from exc
         except undo.UndoConflict as exc:
-            raise Conflict(
-                f"{CONFLICT}: theme {exc.theme_id} changed after your step, so it cannot be "
-                "undone; change it by hand instead"
-            ) from exc
+            step = self.undo[(msg.question_id, by)][-1]
+            async with self.db.session() as s:
+                told = await changed_after_step(
+                    s, who.event_id, msg.question_id, exc.theme_id, step["log_id"]
+                )
+            raise told from exc
         except (UnknownTheme, UnknownComment) as exc:
             raise NotFound(f"{exc}; it may have been merged or re-themed — reloaded") from exc
         except CurationError as exc:
@@ -153,7 +193,9 @@ class Workbench:
                 if row is None:
                     raise NotFound(f"theme {key} no longer exists; the themes have been reloaded")
                 if row.version != version:
-                    raise Conflict(CONFLICT)
+                    raise await changed_since_seen(
+                        s, who.event_id, msg.question_id, key, row.version
+                    )
             for row in rows:
                 row.published = row.key in msg.themes
                 s.add(row)
@@ -219,6 +261,9 @@ class Workbench:
             details = {k: v for k, v in result.items() if k not in ("before", "after")}
             if "new_theme" in result:
                 ack["new_theme"] = result["new_theme"]
+            if isinstance(msg, p.MoveMsg | p.DiscardMsg):
+                # Near-duplicates go with the comments named: the page says how many moved.
+                ack["comments"] = sorted(int(c) for c in result["comments"])
             key = theme_key(msg, result)
             ack["theme"] = key
             after = {"op_id": msg.id, "ack": dict(ack), "after": result.get("after"), **details}

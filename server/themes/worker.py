@@ -76,6 +76,9 @@ class ThemingWorker:
         self.clocks: dict[int, LiveClock] = defaultdict(LiveClock)
         self.question_event: dict[int, int] = {}
         self.question_text: dict[int, str] = {}
+        # question -> theme key -> keywords of the last full snapshot, so a page's
+        # sync (which skips the c-TF-IDF, ~0.7 s at 5,000 comments) still shows them.
+        self.keywords: dict[int, dict[str, list[str]]] = {}
         self.locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -301,6 +304,7 @@ class ThemingWorker:
         extra: Sequence[Any] = (),
         retired: Sequence[dict[str, Any]] = (),
     ) -> None:
+        self.keywords[question_id] = {t["id"]: t["keywords"] for t in snap["themes"]}
         async with self.db.writer() as s:
             await self.cache.save_new(s)
             st = await s.get(ThemeState, question_id)
@@ -323,7 +327,12 @@ class ThemingWorker:
         live = {(question_id, t["id"]) for t in snap["themes"]}  # retired rows stay if published
         async with self.db.session() as s:
             rows = await theme_store.themes_view(s, event_id, question_id=question_id)
-        themes = [t for t in rows if (t["question_id"], t["key"]) in live]
+        words = self.keywords.get(question_id, {})
+        themes = [
+            {**t, "keywords": words.get(t["key"], [])}
+            for t in rows
+            if (t["question_id"], t["key"]) in live
+        ]
         return {
             "type": "themes",
             "question_id": question_id,

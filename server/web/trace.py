@@ -1,13 +1,13 @@
 """The traceability view: every theme back to the citizens' own words (with
 table, site and time) and the curation steps that shaped it.
 
-Open to anyone with the display link (published themes only); the team and
-producer links see every theme. Rendered on the server, escaped by Jinja.
+Open to anyone with the display link (published themes only: what the room
+saw); the team and producer links see every theme. Rendered on the server,
+escaped by Jinja.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from typing import Any
 
@@ -21,6 +21,7 @@ from server.storage import theme_store
 from server.storage.models import (
     Comment,
     CurationLog,
+    Event,
     EventTable,
     Question,
     Site,
@@ -28,33 +29,16 @@ from server.storage.models import (
     ThemeMembership,
     iso,
 )
+from server.themes.conflicts import mentions
 from server.web.pages import render
+from server.web.trace_steps import step_view
 
 ROLES = ("display", "team", "producer")
 
 
-def _mentions(row: CurationLog, key: str) -> bool:
-    # Merge sources and split-off themes appear inside before/after, not as theme_key.
-    quoted = f'"{key}"'
-    return row.theme_key == key or quoted in row.before or quoted in row.after
-
-
-def step_view(row: CurationLog) -> dict[str, Any]:
-    after = json.loads(row.after)
-    after.pop("op_id", None)
-    after.pop("ack", None)
-    return {
-        "id": row.id,
-        "at": iso(row.at),
-        "actor": row.actor,
-        "action": row.action,
-        "before": json.dumps(json.loads(row.before), ensure_ascii=False)[:600],
-        "after": json.dumps(after, ensure_ascii=False)[:600],
-    }
-
-
 async def trace_data(s: AsyncSession, event_id: int, everything: bool) -> list[dict[str, Any]]:
-    """Per question: its themes, each with member comments and curation steps."""
+    """Per question, in agenda order: its themes (published first, biggest first),
+    each with member comments and the curation steps that mention it."""
     q = select(Theme).where(Theme.event_id == event_id)
     if not everything:
         q = q.where(Theme.published == True)  # noqa: E712
@@ -79,30 +63,35 @@ async def trace_data(s: AsyncSession, event_id: int, everything: bool) -> list[d
     by_theme: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for theme_id, c, table, site in members:
         by_theme[theme_id].append(theme_store.comment_view(c, table, site))
-    questions = {
-        qq.id: qq
-        for qq in (await s.exec(select(Question).where(Question.event_id == event_id))).all()
-    }
-    out: dict[int, dict[str, Any]] = {}
-    for t in themes:
-        question = questions.get(t.question_id)
-        block = out.setdefault(
-            t.question_id, {"text": question.text if question else "", "themes": []}
+    questions = (
+        await s.exec(
+            select(Question).where(Question.event_id == event_id).order_by(col(Question.id))
         )
-        block["themes"].append(
+    ).all()
+    out: dict[int, dict[str, Any]] = {
+        qq.id: {"id": qq.id, "text": qq.text, "themes": []} for qq in questions if qq.id is not None
+    }
+    for t in themes:
+        comments = by_theme.get(t.id or 0, [])
+        out[t.question_id]["themes"].append(
             {
                 "key": t.key,
+                "anchor": f"q{t.question_id}-{t.key}",
                 "label": t.label,
                 "published": t.published,
-                "comments": by_theme.get(t.id or 0, []),
+                "comments": comments,
+                "tables": len({c["table"] for c in comments}),
+                "sites": len({c["site"] for c in comments}),
                 "steps": [
-                    step_view(r)
+                    step_view(r, t.key, iso(r.at))
                     for r in logs
-                    if r.question_id == t.question_id and _mentions(r, t.key)
+                    if r.question_id == t.question_id and mentions(r, t.key)
                 ],
             }
         )
-    return list(out.values())
+    for block in out.values():
+        block["themes"].sort(key=lambda th: (not th["published"], -len(th["comments"])))
+    return [block for block in out.values() if block["themes"]]
 
 
 async def trace_page(request: Request) -> Response:
@@ -115,4 +104,12 @@ async def trace_page(request: Request) -> Response:
     everything = who.role != "display"
     async with meeting.db.session() as s:
         questions = await trace_data(s, who.event_id, everything)
-    return render(request, "trace.html", questions=questions, everything=everything)
+        event = await s.get(Event, who.event_id)
+    return render(
+        request,
+        "trace.html",
+        questions=questions,
+        everything=everything,
+        title=event.title if event else "",
+        shown=sum(len(q["themes"]) for q in questions),
+    )

@@ -13,7 +13,7 @@ from websockets.asyncio.client import connect
 from tests.support.a11y import axe_violations, tab_to
 from tests.support.live import recv_until
 from tests.support.server import LiveServer
-from tests.support.workbench import Themed, sync
+from tests.support.workbench import Themed, op, sync
 
 pytestmark = pytest.mark.browser
 WAIT = 20_000  # ms, for every wait on the page: a shared two-core machine
@@ -33,17 +33,18 @@ async def staff_page(browser: Any, url: str, errors: list[str], *, axe: bool = F
 async def team_page(s: LiveServer, browser: Any, errors: list[str], axe: bool = False) -> Any:
     page = await staff_page(browser, f"{s.base}/team?token={s.tokens.team}", errors, axe=axe)
     await expect(page.locator("#conn")).to_have_attribute("data-state", "connected", timeout=WAIT)
-    await expect(page.locator("#themes article.theme").nth(2)).to_be_visible(timeout=WAIT)
+    await expect(page.locator("#themes li.trow").nth(2)).to_be_visible(timeout=WAIT)
+    await expect(page.locator("#comments li.crow").first).to_be_visible(timeout=WAIT)
     return page
 
 
-async def focused(page: Any, js: str = "el => el.dataset.key") -> Any:
-    """Something about the focused element (by default its theme key)."""
+async def focused(page: Any, js: str = "el => el.closest('li').dataset.key") -> Any:
+    """Something about the focused element (by default the key of its theme row)."""
     return await page.evaluate(f"() => ({js})(document.activeElement)")
 
 
 async def theme_keys(page: Any) -> list[str]:
-    keys: list[str] = await page.locator("#themes article.theme").evaluate_all(
+    keys: list[str] = await page.locator("#themes li.trow").evaluate_all(
         "els => els.map(e => e.dataset.key)"
     )
     return keys
@@ -70,9 +71,39 @@ async def test_staff_pages_have_no_serious_axe_violations(
 
     team = await team_page(s, browser, errors, axe=True)
     found += await axe_violations(team, "team with themes")
+    await team.locator("#comments li.crow input.sel").first.focus()  # the row's actions show
+    await team.keyboard.press("Shift+ArrowDown")  # two comments selected
+    found += await axe_violations(team, "team, comments selected")
+    await team.keyboard.press("t")
+    await expect(team.locator("#move-dialog")).to_be_visible(timeout=WAIT)
+    found += await axe_violations(team, "team move dialog")
+    await team.keyboard.press("Escape")
+    await team.keyboard.press("d")
+    await expect(team.locator("#discard-dialog")).to_be_visible(timeout=WAIT)
+    found += await axe_violations(team, "team discard dialog")
+    await team.keyboard.press("Escape")
+    await team.locator("#publish").click()
+    await expect(team.locator("#publish-dialog")).to_be_visible(timeout=WAIT)
+    found += await axe_violations(team, "team publish dialog")
+    await team.keyboard.press("Escape")
+    await team.locator("#filter").fill("bus")
+    await team.locator('li.trow[data-key="_all"] button.open').click()
+    found += await axe_violations(team, "team, all comments searched")
     await team.locator("#shortcuts-button").click()
     await expect(team.locator("#shortcuts")).to_be_visible(timeout=WAIT)
     found += await axe_violations(team, "team shortcut help")
+
+    q = themed_server.question_id
+    async with connect(s.ws_url("team", s.tokens.team)) as ws:  # one theme on the screens
+        await recv_until(ws, "hello")
+        th = max((await sync(ws, q))["themes"], key=lambda t: t["size"])
+        await op(ws, "publish", q, themes={th["key"]: th["version"]})
+    for token, state in ((s.tokens.display, "display"), (s.tokens.team, "team")):
+        trace = await staff_page(browser, f"{s.base}/trace?token={token}", errors, axe=True)
+        await expect(trace.locator(".trace-theme").first).to_be_visible(timeout=WAIT)
+        found += await axe_violations(trace, f"trace for the {state} link")
+        await trace.locator("#trace-filter").fill("bus")
+        found += await axe_violations(trace, f"trace for the {state} link, searched")
 
     producer = await staff_page(
         browser, f"{s.base}/producer?token={s.tokens.producer}", errors, axe=True
@@ -97,14 +128,17 @@ async def test_staff_pages_have_no_serious_axe_violations(
     assert errors == []
 
 
-async def test_workbench_shortcuts_move_rename_undo_publish_and_merge(
+async def test_workbench_shortcuts_open_rename_undo_publish_merge_and_move(
     themed_server: Themed, browser: Any
 ) -> None:
     s, q = themed_server.server, themed_server.question_id
     errors: list[str] = []
+    async with connect(s.ws_url("team", s.tokens.team)) as ws:  # nothing on the screens
+        await recv_until(ws, "hello")
+        await op(ws, "publish", q, themes={})
     page = await team_page(s, browser, errors)
     status = page.locator("#status")
-    await tab_to(page, page.get_by_label("Your name (for the log)"))
+    await tab_to(page, page.get_by_label("Your name"))
     await page.keyboard.type("Kim")
     await tab_to(page, page.locator("#retheme"))  # out of the fields: single keys act
 
@@ -116,25 +150,34 @@ async def test_workbench_shortcuts_move_rename_undo_publish_and_merge(
     await expect(help_).to_be_hidden(timeout=WAIT)
     await expect(page.locator("#retheme")).to_be_focused(timeout=WAIT)  # back where it was
 
+    # j / k and the arrows open the next or previous theme; the pane follows.
     keys = await theme_keys(page)
-    for key, want in (("j", 0), ("j", 1), ("ArrowUp", 0), ("ArrowDown", 1), ("k", 0)):
+    for key, want in (("j", 1), ("j", 2), ("ArrowUp", 1), ("ArrowDown", 2), ("k", 1), ("k", 0)):
         await page.keyboard.press(key)
         assert await focused(page) == keys[want], f"after {key}"
-
-    # r: rename the focused theme; the letters typed are text, not shortcuts.
+        # The pane shows the theme opened (its key: a re-cluster may relabel it meanwhile).
+        await expect(page.locator("#comments")).to_have_attribute(
+            "data-bucket", keys[want], timeout=WAIT
+        )
+    await page.keyboard.press("n")
+    await expect(page.locator("#pane-label")).to_have_text("Not in a theme yet", timeout=WAIT)
+    await page.keyboard.press("j")  # back to the first theme
     first = keys[0]
+    assert await focused(page) == first
+
+    # r: rename the open theme; the letters typed are text, not shortcuts.
     before = (await server_themes(s, q))[first]["label"]
     await page.keyboard.press("r")
-    assert await focused(page, "el => el.className") == "rename-input"
+    assert await focused(page, "el => el.id") == "rename-input"
     typed = "Express buses, parks and maps / just ask?"
     await page.keyboard.type(typed)
-    box = page.locator(f'article[data-key="{first}"]')
-    await expect(box.locator(".rename-input")).to_have_value(typed, timeout=WAIT)
+    await expect(page.locator("#rename-input")).to_have_value(typed, timeout=WAIT)
     await expect(help_).to_be_hidden(timeout=WAIT)
     await expect(status).to_have_text("", timeout=WAIT)  # no merge, publish, undo, split
     await page.keyboard.press("Enter")
     await expect(status).to_have_text("Renamed.", timeout=WAIT)
-    await expect(box.locator(".label")).to_have_text(typed, timeout=WAIT)
+    row = page.locator(f'#themes li.trow[data-key="{first}"]')
+    await expect(row.locator(".t-label")).to_have_text(typed, timeout=WAIT)
     assert (await server_themes(s, q))[first]["label"] == typed
 
     # Esc leaves the field for its theme; u undoes the rename.
@@ -142,38 +185,66 @@ async def test_workbench_shortcuts_move_rename_undo_publish_and_merge(
     assert await focused(page) == first
     await page.keyboard.press("u")
     await expect(status).to_have_text("Your last step was undone.", timeout=WAIT)
-    await expect(box.locator(".label")).to_have_text(before, timeout=WAIT)
-    assert (await server_themes(s, q))[first]["label"] == before
+    await expect(row.locator(".t-label")).to_have_text(before, timeout=WAIT)
 
-    # p with nothing selected publishes nothing; x then p publishes this theme.
+    # p with nothing selected asks before publishing everything; Esc publishes nothing.
+    publish = page.locator("#publish-dialog")
     await page.keyboard.press("p")
-    await expect(status).to_contain_text("Select the themes to publish first", timeout=WAIT)
+    await expect(publish.locator("#publish-h")).to_contain_text(
+        "No theme is selected", timeout=WAIT
+    )
+    await page.keyboard.press("Escape")
+    await expect(publish).to_be_hidden(timeout=WAIT)
+    assert not any(t["published"] for t in (await server_themes(s, q)).values())
+    # x then p says exactly what goes to the screens; Enter confirms.
     await page.keyboard.press("x")
-    await expect(box.locator("input.pick")).to_be_checked(timeout=WAIT)
+    await expect(row.locator("input.pick")).to_be_checked(timeout=WAIT)
     await page.keyboard.press("p")
-    await expect(status).to_have_text("Published 1 themes to the screens.", timeout=WAIT)
-    await expect(box).to_have_attribute("data-published", "true", timeout=WAIT)
+    await expect(publish.locator("#publish-h")).to_have_text("Publish 1 theme to the screens?")
+    await expect(publish.locator("#publish-list li.adding .p-label")).to_have_text([before])
+    await page.keyboard.press("Enter")
+    await expect(status).to_have_text(
+        "Published 1 theme: the screens now show 1 theme for this question.", timeout=WAIT
+    )
+    await expect(row.locator(".badge")).to_be_visible(timeout=WAIT)
     assert (await server_themes(s, q))[first]["published"]
-    await page.keyboard.press("x")
-    await expect(box.locator("input.pick")).not_to_be_checked(timeout=WAIT)
+    await expect(row.locator("input.pick")).not_to_be_checked(timeout=WAIT)
 
-    # x on two themes, m merges them; the focus moves to the merged theme; Ctrl+Z undoes.
-    a, b = keys[1], keys[2]
+    # x on the next theme, k back, m merges it into the open one; Ctrl+Z undoes.
+    other = keys[1]
     sizes = await server_themes(s, q)
-    for _ in range(2):
-        await page.keyboard.press("j")
-        await page.keyboard.press("x")
-    assert await focused(page) == b
+    await page.keyboard.press("j")
+    await page.keyboard.press("x")
+    await page.keyboard.press("k")
+    assert await focused(page) == first
     await page.keyboard.press("m")
-    await expect(status).to_have_text("Themes merged.", timeout=WAIT)
-    await expect(page.locator(f'article[data-key="{b}"]')).to_have_count(0, timeout=WAIT)
-    await expect(page.locator(f'article[data-key="{a}"]')).to_be_focused(timeout=WAIT)
+    await expect(status).to_contain_text("Merged", timeout=WAIT)
+    await expect(page.locator(f'#themes li.trow[data-key="{other}"]')).to_have_count(
+        0, timeout=WAIT
+    )
     merged = await server_themes(s, q)
-    assert b not in merged and merged[a]["size"] == sizes[a]["size"] + sizes[b]["size"]
+    assert other not in merged
+    assert merged[first]["size"] == sizes[first]["size"] + sizes[other]["size"]
     await page.keyboard.press("Control+z")
     await expect(status).to_have_text("Your last step was undone.", timeout=WAIT)
-    await expect(page.locator(f'article[data-key="{b}"]')).to_have_count(1, timeout=WAIT)
-    assert (await server_themes(s, q))[b]["size"] == sizes[b]["size"]
+    await expect(page.locator(f'#themes li.trow[data-key="{other}"]')).to_have_count(
+        1, timeout=WAIT
+    )
+
+    # Into the comments: Shift+↓ selects as it goes, t moves them to a theme found by name.
+    await tab_to(page, page.locator("#comments li.crow input.sel[tabindex='0']"))
+    await page.keyboard.press("Shift+ArrowDown")
+    await expect(page.locator("#selection-note")).to_have_text("2 comments selected", timeout=WAIT)
+    picked = await page.locator("#comments li.crow.selected").evaluate_all(
+        "els => els.map(e => Number(e.dataset.id))"
+    )
+    target = (await server_themes(s, q))[keys[2]]
+    await page.keyboard.press("t")
+    await expect(page.locator("#move-dialog")).to_be_visible(timeout=WAIT)
+    await page.keyboard.type(target["label"][:20])
+    await page.keyboard.press("Enter")
+    await expect(status).to_have_text(f"Moved 2 comments to “{target['label']}”.", timeout=WAIT)
+    assert set(picked) <= set((await server_themes(s, q))[keys[2]]["members"])
 
     # / goes to the search field; what is typed there is a search, nothing else.
     await page.keyboard.press("/")
@@ -181,7 +252,7 @@ async def test_workbench_shortcuts_move_rename_undo_publish_and_merge(
     await page.keyboard.type("mpux?")
     await expect(page.locator("#filter")).to_have_value("mpux?", timeout=WAIT)
     await expect(help_).to_be_hidden(timeout=WAIT)
-    await expect(status).to_have_text("Your last step was undone.", timeout=WAIT)
+    await expect(status).to_have_text(f"Moved 2 comments to “{target['label']}”.", timeout=WAIT)
     assert errors == []
 
 
@@ -206,17 +277,21 @@ async def test_workbench_single_key_shortcuts_can_be_switched_off(
     await flip_single_keys(page)
     await expect(page.locator("#shortcuts-button")).to_be_focused(timeout=WAIT)
 
+    shown = await page.locator("#comments").get_attribute("data-bucket")
     for key in ("j", "?"):
         await page.keyboard.press(key)
     await expect(help_).to_be_hidden(timeout=WAIT)
     assert await focused(page, "el => el.id") == "shortcuts-button"  # j moved nothing
+    assert await page.locator("#comments").get_attribute("data-bucket") == shown
     assert await page.evaluate("() => localStorage.getItem('townhall.team.keys')") == "off"
 
     await page.keyboard.press("F1")  # not a character key: stays on
     await expect(help_).to_be_visible(timeout=WAIT)
     await flip_single_keys(page)
-    await page.keyboard.press("j")
-    assert await focused(page) == (await theme_keys(page))[0]
+    keys = await theme_keys(page)
+    at = keys.index(await page.locator("#comments").get_attribute("data-bucket") or "")
+    await page.keyboard.press("j")  # on again: to the theme after the open one
+    assert await focused(page) == keys[at + 1]
     assert errors == []
 
 

@@ -29,30 +29,34 @@ async def open_team(ctx: Any, s: LiveServer, name: str, trouble: list[str]) -> A
     await page.fill("#member-name", name)
     await page.dispatch_event("#member-name", "change")
     await expect(page.locator("#conn")).to_have_attribute("data-state", "connected", timeout=WAIT)
+    await expect(page.locator("#themes li.trow").first).to_be_visible(timeout=WAIT)
     return page
 
 
+def theme_row(page: Any, key: str) -> Any:
+    return page.locator(f'#themes li.trow[data-key="{key}"]')
+
+
 async def merge_and_rename_is_seen_by_the_other_member(s: LiveServer, browser: Any, q: int) -> None:
+    """Ana drops one theme on another and renames the result; Ben's page follows."""
     trouble: list[str] = []
-    ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx = await browser.new_context(viewport={"width": 1440, "height": 900})
     ana, ben = await open_team(ctx, s, "Ana", trouble), await open_team(ctx, s, "Ben", trouble)
     async with connect(s.ws_url("team", s.tokens.team)) as team:
         await recv_until(team, "hello")
         a, b = biggest(await sync(team, q))
-    for key in (a["key"], b["key"]):
-        await ana.locator(f'article[data-key="{key}"] input.pick').check(timeout=WAIT)
-    await ana.click("#merge")
-    await expect(ana.locator("#status")).to_have_text("Themes merged.", timeout=WAIT)
-    # The page chooses which of the two the other merges into; Ben sees only that one.
-    either = ben.locator(f'article[data-key="{a["key"]}"], article[data-key="{b["key"]}"]')
-    await expect(either).to_have_count(1, timeout=WAIT)
-    kept = await either.get_attribute("data-key")
-    target = ben.locator(f'article[data-key="{kept}"]')
-    await ana.locator(f'article[data-key="{kept}"] .rename-input').fill("Getting around town")
-    await ana.locator(f'article[data-key="{kept}"] button.rename').click()
-    await expect(target.locator(".label")).to_have_text("Getting around town", timeout=WAIT)
-    await expect(target.locator(".theme-meta")).to_contain_text(
-        f"{a['size'] + b['size']} comments", timeout=WAIT
+    await theme_row(ana, b["key"]).drag_to(theme_row(ana, a["key"]))
+    await expect(ana.locator("#status")).to_have_text(
+        f"Merged “{b['label']}” into “{a['label']}” (u undoes it).", timeout=WAIT
+    )
+    await expect(theme_row(ben, b["key"])).to_have_count(0, timeout=WAIT)
+    await theme_row(ana, a["key"]).locator("button.open").click()
+    await ana.locator("#rename-input").fill("Getting around town")
+    await ana.locator("#rename").click()
+    target = theme_row(ben, a["key"])
+    await expect(target.locator(".t-label")).to_have_text("Getting around town", timeout=WAIT)
+    await expect(target.locator(".t-size .n")).to_have_text(
+        str(a["size"] + b["size"]), timeout=WAIT
     )
     assert trouble == []
     await ctx.close()
@@ -71,7 +75,7 @@ async def test_hostile_comment_is_text_on_team_screen_and_trace_and_a_publish_re
 ) -> None:
     s, q = themed_server.server, themed_server.question_id
     trouble: list[str] = []
-    ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx = await browser.new_context(viewport={"width": 1440, "height": 900})
     team_page = await open_team(ctx, s, "Cy", trouble)
     screen = await ctx.new_page()
     screen.on("dialog", lambda d: trouble.append("dialog: " + d.message))
@@ -87,22 +91,33 @@ async def test_hostile_comment_is_text_on_team_screen_and_trace_and_a_publish_re
         await recv_until(producer, "hello")
         await table.send(json.dumps({"type": "comment", "id": new_id(), "seq": 1, "text": HOSTILE}))
         cid = (await recv_until(table, "ack"))["comment_id"]
-        live = team_page.locator(f'#comments li[data-id="{cid}"] .text')
+        # The new comment is found by its words, among all comments.
+        await team_page.fill("#filter", "keep buses running late")
+        await team_page.locator('li.trow[data-key="_all"] button.open').click()
+        live = team_page.locator(f'#comments li[data-id="{cid}"] .c-text')
         await expect(live).to_have_text(HOSTILE, timeout=WAIT)
         th = biggest(await sync(team, q))[0]
         moved = await op(team, "move", q, comment=cid, to=th["key"], version=th["version"])
         th = next(t for t in (await sync(team, q))["themes"] if t["key"] == th["key"])
         pin = await op(team, "pin_quote", q, theme=th["key"], comment=cid, version=th["version"])
+        await op(team, "publish", q, themes={})  # nothing on the screens before this test's publish
         await producer.send(json.dumps({"type": "screen", "id": new_id(), "mode": "themes"}))
         await recv_until(producer, "ack")
     assert moved["type"] == pin["type"] == "ack", (moved, pin)
-    box = team_page.locator(f'article[data-key="{th["key"]}"]')
-    await expect(box.locator("blockquote").first).to_have_text(HOSTILE, timeout=WAIT)
-    await box.locator("input.pick").check()
+    await team_page.fill("#filter", "")
+    await theme_row(team_page, th["key"]).locator("button.open").click()
+    await expect(team_page.locator("#pane-quotes .q-text").first).to_have_text(
+        HOSTILE, timeout=WAIT
+    )
+    await theme_row(team_page, th["key"]).locator("input.pick").check()
     await team_page.click("#publish")
-    await expect(team_page.locator("#status")).to_contain_text("Published", timeout=WAIT)
+    dialog = team_page.locator("#publish-dialog")
+    await expect(dialog.locator("#publish-list li.adding .p-label")).to_have_text([th["label"]])
+    await dialog.locator("#publish-confirm").click()
+    await expect(team_page.locator("#status")).to_contain_text("Published 1 theme", timeout=WAIT)
     await expect(screen.locator("#view-themes")).to_be_visible(timeout=WAIT)
-    await expect(screen.locator("#themes blockquote").first).to_have_text(HOSTILE, timeout=WAIT)
+    quote = screen.locator("#themes blockquote").filter(has_text="keep buses running late")
+    await expect(quote).to_have_text(HOSTILE, timeout=WAIT)
     trace = await ctx.new_page()
     trace.on("dialog", lambda d: trouble.append("dialog: " + d.message))
     await trace.goto(f"{s.base}/trace?token={s.tokens.display}")

@@ -14,6 +14,7 @@ from websockets.asyncio.client import connect
 
 from tests.support.example import new_id
 from tests.support.live import join, recv_until
+from tests.support.server import LiveServer
 from tests.support.workbench import Themed, biggest, op, sync
 
 
@@ -70,9 +71,12 @@ async def test_publishing_a_theme_changed_since_it_was_seen_is_refused(
     async with connect(s.ws_url("team", s.tokens.team)) as team:
         await recv_until(team, "hello")
         th = biggest(await sync(team, q))[0]
-        await op(team, "rename", q, theme=th["key"], version=th["version"], label="Changed")
+        await op(
+            team, "rename", q, theme=th["key"], version=th["version"], label="Changed", name="Rae"
+        )
         refused = await op(team, "publish", q, themes={th["key"]: th["version"]})
     assert refused["code"] == "conflict"
+    assert refused["message"].startswith(f"Rae renamed “{th['label']}” since you last saw it")
 
 
 async def test_trace_page_shows_a_published_theme_with_its_comments_and_steps(
@@ -81,14 +85,21 @@ async def test_trace_page_shows_a_published_theme_with_its_comments_and_steps(
     s, q = themed_server.server, themed_server.question_id
     async with connect(s.ws_url("team", s.tokens.team)) as team:
         await recv_until(team, "hello")
-        th = biggest(await sync(team, q))[0]
-        done = await op(team, "publish", q, themes={th["key"]: th["version"]})
+        th, other = biggest(await sync(team, q), 2)
+        done = await op(team, "publish", q, themes={th["key"]: th["version"]}, name="Pia")
     assert done["type"] == "ack", done
     page = await asyncio.to_thread(fetch, f"{s.base}/trace?token={s.tokens.display}")
     assert f'data-key="{th["key"]}"' in page and html.escape(th["label"]) in page
     for cid in th["members"]:
         assert f'data-id="{cid}"' in page
     assert 'data-action="publish"' in page
+    # Told as a sentence a citizen can follow, with the record itself one click away.
+    assert "<strong>Pia</strong> published 1 theme to the screens, this one among them" in page
+    assert f'href="#q{q}-{th["key"]}"' in page  # the contents link to it
+    # A display link lists what the room saw: a theme not published is not there.
+    assert f'data-key="{other["key"]}"' not in page
+    everything = await asyncio.to_thread(fetch, f"{s.base}/trace?token={s.tokens.team}")
+    assert f'data-key="{other["key"]}"' in everything
     with pytest.raises(urllib.error.HTTPError) as refused:
         await asyncio.to_thread(fetch, f"{s.base}/trace?token=nope")
     assert refused.value.code == 403
@@ -97,3 +108,13 @@ async def test_trace_page_shows_a_published_theme_with_its_comments_and_steps(
 def fetch(url: str) -> str:
     with urllib.request.urlopen(url, timeout=10) as r:
         return str(r.read().decode())
+
+
+async def test_trace_page_for_a_display_says_when_nothing_is_published_yet(
+    live_server: LiveServer,
+) -> None:
+    page = await asyncio.to_thread(
+        fetch, f"{live_server.base}/trace?token={live_server.tokens.display}"
+    )
+    assert "Nothing has been published to the screens yet." in page
+    assert "trace-theme" not in page

@@ -24,8 +24,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from server.event.loader import IssuedTokens
 from server.storage.db import Database
 from server.storage.models import CurationLog
+from server.themes.conflicts import CHANGED
 from server.themes.rpc import NOT_ANSWERING
-from server.themes.workbench import CONFLICT
 from tests.skip_policy import missing
 from tests.support.database import postgres_available, postgres_database, redis_available
 from tests.support.example import ROOT, load_example, new_id
@@ -215,12 +215,14 @@ async def test_a_stale_version_forwarded_from_a_web_process_is_refused_with_conf
     async with connect(ws_url(c.web[1], "team", c.tokens.team)) as team:
         await recv_until(team, "hello")
         th = biggest(await two_themes(team, q), 1)[0]
-        first = await op(team, "rename", q, theme=th["key"], version=th["version"], label="One")
-        stale = await op(team, "rename", q, theme=th["key"], version=th["version"], label="Two")
+        fields = {"theme": th["key"], "version": th["version"]}
+        first = await op(team, "rename", q, label="One", name="Ana", **fields)
+        stale = await op(team, "rename", q, label="Two", name="Ben", **fields)
         after = await sync(team, q)
     assert first["type"] == "ack", first
     assert stale["type"] == "error" and stale["code"] == "conflict", stale
-    assert stale["message"].startswith(CONFLICT)
+    # Told in one line, as on one process: who did what to which theme.
+    assert stale["message"] == CHANGED.format(who="Ana", did="renamed", label=th["label"])
     assert (theme(after, th["key"]) or {}).get("label") == "One"
     assert stale["id"] not in "".join(r.after for r in await logged(c.pg_url))
 

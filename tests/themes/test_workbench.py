@@ -58,12 +58,17 @@ async def test_a_stale_version_is_refused_with_conflict_and_changes_nothing(
     async with connect(s.ws_url("team", s.tokens.team)) as team:
         msg = await current(team, q)
         th = biggest(msg)[0]
-        first = await op(team, "rename", q, theme=th["key"], version=th["version"], label="One")
-        stale = await op(team, "rename", q, theme=th["key"], version=th["version"], label="Two")
+        fields = {"theme": th["key"], "version": th["version"]}
+        first = await op(team, "rename", q, label="One", name="Ana", **fields)
+        stale = await op(team, "rename", q, label="Two", name="Ben", **fields)
         now = await sync(team, q)
     assert first["type"] == "ack"
     assert stale["type"] == "error" and stale["code"] == "conflict"
-    assert stale["message"].startswith("Someone else changed this theme; it has been reloaded")
+    # One line that says who did what to which theme, so Ben knows why.
+    assert stale["message"] == (
+        f"Ana renamed “{th['label']}” since you last saw it; it has been reloaded — "
+        "check it and try again"
+    )
     assert next(t for t in now["themes"] if t["key"] == th["key"])["label"] == "One"
     assert stale["id"] not in "".join(r.after for r in await log_rows(s))
 
@@ -170,6 +175,9 @@ async def test_undo_is_refused_when_someone_changed_the_theme_since(
         refused = await op(team, "undo", q, name="Vic")
         now = await sync(team, q)
     assert refused["type"] == "error" and refused["code"] == "conflict"
+    assert refused["message"] == (
+        "Val renamed “A” after your step, so it cannot be undone; change it by hand"
+    )
     assert next(t for t in now["themes"] if t["key"] == th["key"])["label"] == "B"
 
 
@@ -201,3 +209,94 @@ async def test_a_display_cannot_curate_and_an_unknown_theme_is_not_found(
         missing = await op(team, "rename", q, theme="t999", version=1, label="x")
     assert forbidden["code"] == "forbidden"
     assert missing["code"] == "not_found"
+
+
+async def test_moving_several_comments_is_one_step_with_one_log_row_and_one_undo(
+    themed_server: Themed,
+) -> None:
+    """A drag of a multi-selection: every comment lands, the log has one row, and
+    one undo puts them all back."""
+    s, q = themed_server.server, themed_server.question_id
+    async with connect(s.ws_url("team", s.tokens.team)) as team:
+        msg = await current(team, q)
+        a, b = biggest(msg)
+        picked = a["members"][:3]
+        rows_before = len(await log_rows(s))
+        moved = await op(
+            team, "move", q, comments=picked, to=b["key"], version=b["version"], name="Mo"
+        )
+        now = await sync(team, q)
+        rows_after = await log_rows(s)
+        undone = await op(team, "undo", q, name="Mo")
+        back = await sync(team, q)
+    assert moved["type"] == "ack" and moved["theme"] == b["key"], moved
+    assert set(picked) <= set(moved["comments"]), moved  # near-duplicates would be there too
+    into = next(t for t in now["themes"] if t["key"] == b["key"])
+    assert set(picked) <= set(into["members"])
+    assert len(rows_after) == rows_before + 1
+    row = rows_after[-1]
+    assert row.action == "move" and row.actor == "theme team · Mo"
+    assert {int(c) for c in json.loads(row.after)["comments"]} >= set(picked)
+    assert undone["type"] == "ack", undone
+    home = next(t for t in back["themes"] if t["key"] == a["key"])
+    assert set(picked) <= set(home["members"])
+
+
+async def test_a_multi_move_onto_a_theme_changed_since_is_refused_and_moves_nothing(
+    themed_server: Themed,
+) -> None:
+    s, q = themed_server.server, themed_server.question_id
+    async with connect(s.ws_url("team", s.tokens.team)) as team:
+        msg = await current(team, q)
+        a, b = biggest(msg)
+        await op(team, "rename", q, theme=b["key"], version=b["version"], label="Z", name="Zed")
+        refused = await op(
+            team, "move", q, comments=a["members"][:2], to=b["key"], version=b["version"]
+        )
+        now = await sync(team, q)
+    assert refused["code"] == "conflict" and refused["message"].startswith("Zed renamed")
+    still = next(t for t in now["themes"] if t["key"] == a["key"])
+    assert set(a["members"][:2]) <= set(still["members"])
+
+
+async def test_discarding_several_comments_keeps_each_on_record_with_the_reason(
+    themed_server: Themed,
+) -> None:
+    s, q = themed_server.server, themed_server.question_id
+    async with connect(s.ws_url("team", s.tokens.team)) as team:
+        msg = await current(team, q)
+        th = biggest(msg, 3)[2]
+        picked = th["members"][:2]
+        gone = await op(
+            team, "discard", q, comments=picked, reason="a test line", version=th["version"]
+        )
+        now = await sync(team, q)
+        for cid in picked:  # put them back for the other tests
+            await op(team, "restore", q, comment=cid)
+    assert gone["type"] == "ack", gone
+    assert {(d["id"], d["reason"]) for d in now["discarded"]} >= {
+        (c, "a test line") for c in picked
+    }
+
+
+async def test_a_move_names_one_comment_or_several_never_both(themed_server: Themed) -> None:
+    s, q = themed_server.server, themed_server.question_id
+    async with connect(s.ws_url("team", s.tokens.team)) as team:
+        msg = await current(team, q)
+        th = biggest(msg)[0]
+        both = await op(
+            team, "move", q, comment=th["members"][0], comments=th["members"][:2], to=None
+        )
+        neither = await op(team, "move", q, to=None)
+        empty = await op(team, "move", q, comments=[], to=None)
+    for reply in (both, neither, empty):
+        assert reply["type"] == "error" and reply["code"] == "invalid", reply
+
+
+async def test_themes_carry_each_themes_keywords(themed_server: Themed) -> None:
+    """The workbench lists keywords beside each label; a page's sync has them too."""
+    s, q = themed_server.server, themed_server.question_id
+    async with connect(s.ws_url("team", s.tokens.team)) as team:
+        msg = await current(team, q)
+    assert all(isinstance(t["keywords"], list) for t in msg["themes"])
+    assert any(t["keywords"] for t in msg["themes"]), msg["themes"]

@@ -1,0 +1,98 @@
+"""The traceability page tells each logged curation step as a sentence, seen from
+the theme it is listed under; the rows here hold what the real theme engine
+returns for each op, filed as server/curation.py files them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from server.storage.models import CurationLog
+from server.themes.embeddings import make_embedder
+from server.themes.recluster import machine_rows
+from server.themes.workbench import as_one_step
+from server.web.trace_steps import sentence, step_view
+from tests.support.theming import synthetic_comments
+from theming.engine import ThemeEngine
+
+
+def engine() -> ThemeEngine:
+    e = ThemeEngine(make_embedder("hashing"))
+    e.add(synthetic_comments(per_theme=8))
+    e.retheme()
+    return e
+
+
+def logged(
+    result: dict[str, Any], action: str, key: str | None, actor: str = "team · Ana"
+) -> CurationLog:
+    details = {k: v for k, v in result.items() if k not in ("before", "after")}
+    after = {"op_id": "x", "ack": {}, "after": result.get("after"), **details}
+    return CurationLog(
+        event_id=1,
+        question_id=1,
+        actor=actor,
+        action=action,
+        theme_key=key,
+        before=json.dumps(result.get("before")),
+        after=json.dumps(after),
+    )
+
+
+def two_themes(e: ThemeEngine) -> tuple[str, str]:
+    snap = e.snapshot()
+    big = sorted(snap["themes"], key=lambda t: -t["size"])
+    return big[0]["id"], big[1]["id"]
+
+
+def test_a_rename_says_from_what_to_what() -> None:
+    e = engine()
+    a, _ = two_themes(e)
+    old = e.themes[a].label
+    row = logged(e.rename(a, "Buses at night"), "rename", a)
+    assert sentence(row, a) == f"renamed “{old}” to “Buses at night”"
+
+
+def test_a_merge_reads_differently_from_each_side() -> None:
+    e = engine()
+    a, b = two_themes(e)
+    source = e.themes[b].label
+    row = logged(e.merge([b], a), "merge", a)
+    assert sentence(row, a) == f"merged “{source}” into this theme"
+    assert sentence(row, b) == f"merged this theme into “{e.themes[a].label}”"
+
+
+def test_a_move_of_several_comments_counts_them_and_names_both_ends() -> None:
+    e = engine()
+    a, b = two_themes(e)
+    members = e.snapshot()["themes"]
+    picked = next(t for t in members if t["id"] == a)["members"][:2]
+    label_a = e.themes[a].label
+    result = as_one_step([e.move(picked[0], b), e.move(picked[1], b)])
+    row = logged(result, "move", b)
+    n = len(result["comments"])
+    assert sentence(row, b) == f"moved {n} comments into this theme from “{label_a}”"
+    assert sentence(row, a) == f"moved {n} comments out of this theme into “{e.themes[b].label}”"
+
+
+def test_a_discard_gives_the_reason_and_the_step_keeps_its_record() -> None:
+    e = engine()
+    a, _ = two_themes(e)
+    cid = e.snapshot()["themes"][0]["members"][0]
+    row = logged(e.discard(cid, "a test line"), "discard", a)
+    row.id = 7
+    view = step_view(row, a, "2026-11-29T10:00:00+00:00")
+    assert view["text"].startswith("discarded 1 comment") and "“a test line”" in view["text"]
+    assert view["who"] == "Ana"
+    assert '"reason": "a test line"' in view["record"] and "op_id" not in view["record"]
+
+
+def test_an_automatic_re_cluster_reads_from_the_retired_theme_and_from_where_it_went() -> None:
+    retired = [
+        {"theme": "t7", "label": "Bus shelters", "size": 4, "into": "t2", "into_label": "Buses"}
+    ]
+    row = machine_rows(1, 1, retired)[0]
+    assert sentence(row, "t7") == "retired this theme: most of its comments went to “Buses”"
+    assert sentence(row, "t2") == "folded “Bus shelters” into this theme"
+    back = machine_rows(1, 1, [{**retired[0], "into": None, "into_label": None}])[0]
+    assert sentence(back, "t7").endswith("went back to those not in a theme yet")

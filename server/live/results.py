@@ -1,6 +1,7 @@
 """The results pushed to the screens, producer and team: tallies (the whole
 event's and each site's), breakdowns, paired shifts and the room's demographics,
-recomputed from the database and coalesced, so a burst of 5,000 votes becomes one
+coalesced; tallies come from the ballots held in memory (``tallies``), the rest
+is recomputed from the database, so a burst of 5,000 votes becomes one
 tally per interval, not 5,000."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from sqlmodel import select
 
 from server.live.hub import MemoryHub
+from server.live.tallies import LiveTallies
 from server.live.version import VersionClock
 from server.settings import Settings
 from server.storage import result_store
@@ -26,12 +28,18 @@ log = logging.getLogger("townhall.meeting")
 
 class ResultPush:
     def __init__(
-        self, settings: Settings, db: Database, hub: MemoryHub, clock: VersionClock
+        self,
+        settings: Settings,
+        db: Database,
+        hub: MemoryHub,
+        tallies: LiveTallies,
+        clock: VersionClock,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.db = db
         self.hub = hub
+        self.tallies = tallies
         self._dirty_polls: set[tuple[int, int]] = set()
         self._dirty_demographics: set[int] = set()
         self._wake = asyncio.Event()
@@ -87,13 +95,11 @@ class ResultPush:
             spent = time.monotonic() - started
 
     async def _push_tallies(self, s: Any, polls: set[tuple[int, int]], version: int) -> None:
-        small_cell = self.settings.small_cell
         for event_id, poll_id in polls:
-            view = await result_store.tally_view(s, poll_id, None, small_cell, version)
-            await self.hub.publish(f"tally:{event_id}", {"type": "tally", **view})
-            for site_id in await self._sites(s, event_id):
-                view = await result_store.tally_view(s, poll_id, site_id, small_cell, version)
-                topic = f"tally:{event_id}:site:{site_id}"
+            sites = await self._sites(s, event_id)
+            views = await self.tallies.views(s, poll_id, sites, self.settings.small_cell, version)
+            for site_id, view in zip([None, *sites], views, strict=True):
+                topic = f"tally:{event_id}" + (f":site:{site_id}" if site_id else "")
                 await self.hub.publish(topic, {"type": "tally", **view})
 
     async def _push_demographics(self, s: Any, events: set[int], version: int) -> None:
@@ -108,14 +114,15 @@ class ResultPush:
         self, s: Any, due: set[tuple[int, int]], at: dict[tuple[int, int], float], version: int
     ) -> None:
         """The breakdowns (and paired shifts) owed, each at most every breakdown_interval:
-        like tallies, never more than a fifth of the time goes to them."""
+        the breakdown re-reads every ballot with its voter's answers, so never more
+        than a tenth of the loop goes to it."""
         every, small_cell = self.settings.breakdown_interval, self.settings.small_cell
         now = time.monotonic()
         for key in [k for k in due if now >= at.get(k, 0)]:
             due.discard(key)
             t0 = time.monotonic()
             extra = await result_store.breakdown_view(s, key[1], small_cell, version)
-            at[key] = now + max(every, 5 * (time.monotonic() - t0))
+            at[key] = now + max(every, 10 * (time.monotonic() - t0))
             await self.hub.publish(f"tally:{key[0]}", extra)
             shift = await shift_view(s, key[1], small_cell)
             if shift is not None:  # a poll asked twice: the paired change too

@@ -3,6 +3,12 @@ client issue's target: all acked, p99 <= 500 ms), and how long until each
 comment sits in a theme on a theme-team connection (DESIGN: p95 <= 3 s).
 
     python bench/comment_load.py --tables 500 --window 1 [--embedder minilm|hashing]
+        [--theming both|on|off]
+
+With ``--theming both`` (the default) it runs twice on fresh servers, theming
+off then on, and prints the ratio of the two ack p99s (target <= 1.5). The
+server runs on CPU 0 and this generator on CPU 1 (``--server-cpus`` /
+``--load-cpus``); the load average and the server's RSS are printed.
 
 Latencies run from each comment's scheduled send time. Real comments from
 ../shared/data/polis-bowling-green.csv (or the shipped sample).
@@ -28,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pinning import add_pinning, load_average, pin  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from server.cli.loadtest import percentile  # noqa: E402
@@ -59,12 +66,22 @@ def texts(n: int) -> list[str]:
     return [rows[i % len(rows)] for i in range(n)]
 
 
-def start_server(db_url: str, embedder: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    db_url: str, args: argparse.Namespace, theming: bool, log: Path
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {**os.environ, "TOWNHALL_EMBEDDER": embedder, "TOWNHALL_LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "TOWNHALL_EMBEDDER": args.embedder,
+        "TOWNHALL_LOG_LEVEL": "warning",
+        "TOWNHALL_THEMING": "true" if theming else "false",
+    }
+    cmd = [sys.executable, "-m", "server.cli", "serve", "--db", db_url, "--port", str(port)]
+    if args.server_cpus:
+        cmd = ["taskset", "-c", args.server_cpus, *cmd]
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--db", db_url, "--port", str(port)],
+            cmd,
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
@@ -80,25 +97,40 @@ def start_server(db_url: str, embedder: str, log: Path) -> tuple[subprocess.Pope
     return proc, f"ws://127.0.0.1:{port}"
 
 
-async def run(args: argparse.Namespace) -> None:
+def rss_mib(pid: int) -> float:
+    """RSS of the server process and its children, in MiB."""
+    pids = [pid] + [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    total = 0
+    for p in pids:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+async def run(args: argparse.Namespace, theming: bool) -> float:
+    """One run on a fresh server; returns the ack p99 in ms."""
     tmp = Path(tempfile.mkdtemp(prefix="townhall-bench-"))
     event = tmp / "event.toml"
     event.write_text(EVENT.format(tables=args.tables))
     db_url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
     tokens = await asyncio.to_thread(load_example, db_url, event)
-    proc, base = await asyncio.to_thread(start_server, db_url, args.embedder, tmp / "server.log")
+    proc, base = await asyncio.to_thread(start_server, db_url, args, theming, tmp / "server.log")
+    print(f"-- theming {'on' if theming else 'off'}; {load_average()}", flush=True)
     try:
-        await measure(args, tokens, base)
+        p99 = await measure(args, tokens, base, theming)
+        print(f"server RSS after the run: {rss_mib(proc.pid):.0f} MiB; {load_average()}")
+        return p99
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(20)
 
 
-async def measure(args: argparse.Namespace, tokens: object, base: str) -> None:
+async def measure(args: argparse.Namespace, tokens: object, base: str, theming: bool) -> float:
     tables = sorted(tokens.tables.items())  # type: ignore[attr-defined]
     team = await connect(f"{base}/ws/team?token={tokens.team}", max_size=2**26)  # type: ignore[attr-defined]
     await team.recv()
-    if args.embedder == "minilm":
+    if theming and args.embedder == "minilm":
         # Load the model before the clock starts, as a real meeting's warm-up would.
         warm = await connect(f"{base}/ws/table?token={tables[0][1]}")
         await warm.recv()
@@ -146,11 +178,12 @@ async def measure(args: argparse.Namespace, tokens: object, base: str) -> None:
                 if cid in cid_of and cid_of[cid] not in themed:
                     themed[cid_of[cid]] = now
 
-    watcher = asyncio.create_task(watch())
+    watcher = asyncio.create_task(watch()) if theming else None
     await asyncio.gather(*(send(i) for i in range(len(conns))))
     try:
-        async with asyncio.timeout(120):
-            await watcher
+        if watcher is not None:
+            async with asyncio.timeout(120):
+                await watcher
     except TimeoutError:
         pass
     ack_ms = [(acked[i] - scheduled[i]) * 1000 for i in acked]
@@ -163,13 +196,15 @@ async def measure(args: argparse.Namespace, tokens: object, base: str) -> None:
         f"comment->ack ms: p50 {percentile(ack_ms, 50):.0f}  p99 {percentile(ack_ms, 99):.0f}  "
         f"(target p99<=500: ratio {percentile(ack_ms, 99) / 500:.2f})"
     )
-    print(
-        f"comment->placed on the workbench s: p50 {percentile(theme_s, 50):.2f}  "
-        f"p95 {percentile(theme_s, 95):.2f}  ({len(themed)} of {len(conns)} seen; "
-        f"target p95<=3: ratio {percentile(theme_s, 95) / 3:.2f})"
-    )
+    if theming:
+        print(
+            f"comment->placed on the workbench s: p50 {percentile(theme_s, 50):.2f}  "
+            f"p95 {percentile(theme_s, 95):.2f}  ({len(themed)} of {len(conns)} seen; "
+            f"target p95<=3: ratio {percentile(theme_s, 95) / 3:.2f})"
+        )
     for c in [*conns, team]:
         await c.close()
+    return percentile(ack_ms, 99)
 
 
 def main() -> None:
@@ -179,10 +214,21 @@ def main() -> None:
     ap.add_argument("--tables", type=int, default=500)
     ap.add_argument("--window", type=float, default=1.0)
     ap.add_argument("--embedder", choices=["minilm", "hashing"], default="minilm")
+    ap.add_argument("--theming", choices=["both", "on", "off"], default="both")
+    add_pinning(ap)
     args = ap.parse_args()
+    pin(args)
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    asyncio.run(run(args))
+    if args.theming != "both":
+        asyncio.run(run(args, args.theming == "on"))
+        return
+    off = asyncio.run(run(args, False))
+    on = asyncio.run(run(args, True))
+    print(
+        f"ack p99 theming on / off: {on:.0f} / {off:.0f} ms = {on / off:.2f} "
+        f"(target <= 1.5: ratio {on / off / 1.5:.2f})"
+    )
 
 
 if __name__ == "__main__":

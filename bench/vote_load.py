@@ -4,11 +4,15 @@ over a window, D displays watching (the keypad issue's targets).
     python bench/vote_load.py --phones 5000 --votes 5000 --window 10 --displays 10
     python bench/vote_load.py --workers 2 --db postgresql+asyncpg://postgres@127.0.0.1/test ...
 
-Starts its own server on a fresh database (SQLite unless --db), creates the
-participants directly in the database (joining 5,000 phones over HTTP would
-measure the join, not the vote), then runs ``server.cli.loadtest``. Prints
+Starts its own server on a fresh database (SQLite unless --db), joins the
+phones as real ones do (POST /api/join at one of the event's sites, open the
+socket, answer the demographic questions; timed: the hall filling), then runs
+``server.cli.loadtest``: a poll opens (timed until every phone has heard), the
+votes go out, the screens watch. ``--preloaded`` creates the participants in
+the database instead, to measure the vote alone. Prints the join time,
 sent/acked/duplicate/lost counts, percentiles, ratios to the targets and the
-server processes' RSS.
+server processes' RSS. The server runs on CPU 0 and this generator on CPU 1
+(``--server-cpus`` / ``--load-cpus``); the load average is printed before and after.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from phones import join_and_answer  # noqa: E402
+from pinning import add_pinning, load_average, pin  # noqa: E402
 
 from server.cli.loadtest import run_load  # noqa: E402
 from server.storage.db import Database  # noqa: E402
@@ -51,6 +58,20 @@ def rss_mib(pid: int) -> float:
     return total / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the server processes have used: unlike latencies
+    on a shared machine, it does not depend on what the neighbours are doing."""
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    ticks = 0
+    for p in pids:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 async def make_participants(db_url: str, event_id: int, n: int) -> list[str]:
     db = Database(db_url)
     tokens = []
@@ -69,6 +90,8 @@ def start(db_url: str, args: argparse.Namespace, log: Path) -> tuple[subprocess.
     port = free_port()
     env = {**os.environ, "TOWNHALL_THEMING": "false", "TOWNHALL_LOG_LEVEL": "warning"}
     cmd = [sys.executable, "-m", "server.cli", "serve", "--db", db_url, "--port", str(port)]
+    if args.server_cpus:
+        cmd = ["taskset", "-c", args.server_cpus, *cmd]
     if args.workers > 1:
         cmd += ["--workers", str(args.workers), "--hub", args.hub]
     with log.open("wb") as out:
@@ -88,7 +111,9 @@ def start(db_url: str, args: argparse.Namespace, log: Path) -> tuple[subprocess.
 
 async def main_async(args: argparse.Namespace, db_url: str) -> None:
     tokens = await asyncio.to_thread(load_example, db_url)
-    phones = await make_participants(db_url, tokens.event_id, args.phones)
+    preloaded = []
+    if args.preloaded:
+        preloaded = await make_participants(db_url, tokens.event_id, args.phones)
     log = Path(tempfile.mkdtemp(prefix="townhall-bench-")) / "server.log"
     proc, base = start(db_url, args, log)
     print(
@@ -97,22 +122,45 @@ async def main_async(args: argparse.Namespace, db_url: str) -> None:
         flush=True,
     )
     try:
+        phones = None
+        if not args.preloaded:
+            cpu = cpu_seconds(proc.pid)
+            phones, joined = await join_and_answer(
+                base, tokens.code, args.phones, list(tokens.site_displays)
+            )
+            for line in joined.summary():
+                print(line, flush=True)
+            print(f"server CPU for the joins: {cpu_seconds(proc.pid) - cpu:.1f} s", flush=True)
+        marks: dict[str, float] = {}
+
+        def progress(message: str) -> None:
+            print(f"  {message}", flush=True)
+            if message.startswith(("voting:", "votes done")):
+                marks[message[:6]] = cpu_seconds(proc.pid)
+
         result = await run_load(
             base,
             producer_token=tokens.producer,
             display_token=tokens.display,
-            phone_tokens=phones,
+            phone_tokens=preloaded,
+            phones=phones,
             votes=args.votes,
             window=args.window,
             displays=args.displays,
-            progress=lambda m: print(f"  {m}", flush=True),
+            progress=progress,
         )
         for line in result.summary():
             print(line)
         print(
-            f"server RSS with {len(phones)} phones connected: {rss_mib(proc.pid):.0f} MiB "
-            f"(target <= 400 per process with 5,000 phones)"
+            f"server CPU while voting: {marks['votes '] - marks['voting']:.1f} s "
+            f"for {result.sent} votes"
         )
+        print(
+            f"server RSS with {result.phones} phones connected: {rss_mib(proc.pid):.0f} MiB "
+            f"(target <= 400 per process with 5,000 phones: ratio "
+            f"{rss_mib(proc.pid) / 400:.2f})"
+        )
+        print(f"after the run: {load_average()}")
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(20)
@@ -128,10 +176,18 @@ def main() -> None:
         "--window", type=float, default=10.0, help="seconds over which votes are spread"
     )
     ap.add_argument("--displays", type=int, default=10)
+    ap.add_argument(
+        "--preloaded",
+        action="store_true",
+        help="create the participants in the database instead of joining them over HTTP "
+        "with their demographic answers (measures the vote alone)",
+    )
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--hub", default="redis://127.0.0.1:6379")
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    add_pinning(ap)
     args = ap.parse_args()
+    pin(args)
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if args.db == "postgres":

@@ -26,6 +26,7 @@ pytest_plugins = (
     "pytester",
     "tests.skip_policy",
     "tests.support.browser",
+    "tests.support.meeting",
     "tests.support.workbench",
 )
 

@@ -1,199 +1,147 @@
 "use strict";
-// The big screen: live bars with counts and percentages, turnout, a closing
-// countdown, published themes with quotes, the room vs census, join QR.
+// The big screen: keeps the room's state from the display websocket and shows the
+// view the producer chose (or the room brought up: a poll opened or closed, themes
+// published). Views are drawn by screen_views.js; figures animate as they change.
 (function () {
   const t = window.townhall;
-  const tr = t.tr;
+  const views = window.townhallViews;
+  const charts = window.townhallCharts;
   const token = document.body.dataset.token;
-  const tallies = new Map();
-  const breakdowns = new Map();
-  let event = null;
-  let mode = "poll";
-  let themes = [];
-  let countdown = null;
-  let site = null;
-  let demographics = [];
-  // Several languages and no ?lang= on the link: the screen takes turns (common.js).
-  t.alternate(function () { if (event) render(); });
+  const MODES = ["poll", "breakdown", "themes", "demographics", "join"];
+  const params = new URLSearchParams(location.search);
+  // Results by group show one demographic question at a time, turning the page.
+  const PAGE_SECONDS = Math.max(3, Number(params.get("pages")) || 12);
+  const state = {
+    event: null, site: null, screen: { mode: "join", poll_id: null, question_id: null },
+    tallies: new Map(), breakdowns: new Map(), themes: [], demographics: [], page: 0,
+  };
+  t.alternate(function () { render(); });
 
   t.connect("display", token, function (msg) {
-    if (msg.type === "hello") {
-      event = msg.event;
-      mode = event.screen_mode;
-      document.getElementById("event-code").textContent = event.code;
-      document.getElementById("join-url").textContent = location.host + "/join";
-      site = msg.site || null;
-      if (msg.site) {
-        // A site's own screen: its figures, and a QR code that joins phones to this site.
-        document.getElementById("join-url").textContent = location.host + "/j/" + event.code + "?site=" + msg.site.key;
-        document.querySelector("img.qr").src = "/join-qr.svg?site=" + encodeURIComponent(msg.site.key);
-      }
-      msg.tallies.forEach(function (v) { tallies.set(v.poll.id, v); });
-      themes = msg.themes;
-      (msg.breakdowns || []).forEach(function (b) { breakdowns.set(b.poll_id, b); });
-      document.getElementById("hub").hidden = msg.hub_healthy !== false;
-      demographics = msg.demographics;
-    } else if (msg.type === "hub") {
-      document.getElementById("hub").hidden = msg.healthy;
-    } else if (msg.type === "breakdown") {
-      breakdowns.set(msg.poll_id, msg);
-    } else if (msg.type === "tally") {
-      tallies.set(msg.poll.id, msg);
-    } else if (msg.type === "poll") {
-      const known = tallies.get(msg.poll.id);
-      tallies.set(msg.poll.id, { poll: msg.poll, result: known ? known.result : null, participants: known ? known.participants : 0 });
-    } else if (msg.type === "screen_changed") {
-      mode = msg.mode;
-    } else if (msg.type === "published") {
-      themes = msg.themes;
-    } else if (msg.type === "demographics") {
-      demographics = msg.questions;
-    }
+    receive(msg);
     if (window.townhallShift) window.townhallShift.onMessage(msg); // polls asked twice
     render();
   });
 
-  function currentTally() {
-    let best = null;
-    tallies.forEach(function (v) {
-      if (v.poll.status === "open") best = v;
-      else if (!best || (best.poll.status !== "open" && v.poll.id > best.poll.id)) best = best || v;
+  function receive(msg) {
+    if (msg.type === "hello") {
+      state.event = msg.event;
+      state.screen = msg.event.screen || { mode: msg.event.screen_mode };
+      state.site = msg.site || null;
+      state.tallies.clear();
+      msg.tallies.forEach(function (v) { state.tallies.set(v.poll.id, v); });
+      state.breakdowns.clear();
+      (msg.breakdowns || []).forEach(function (b) { state.breakdowns.set(b.poll_id, b); });
+      state.themes = msg.themes;
+      state.demographics = msg.demographics;
+      document.getElementById("hub").hidden = msg.hub_healthy !== false;
+      showJoin();
+    } else if (msg.type === "hub") {
+      document.getElementById("hub").hidden = msg.healthy;
+    } else if (msg.type === "breakdown") {
+      state.breakdowns.set(msg.poll_id, msg);
+    } else if (msg.type === "tally") {
+      state.tallies.set(msg.poll.id, msg);
+    } else if (msg.type === "poll") {
+      const known = state.tallies.get(msg.poll.id);
+      state.tallies.set(msg.poll.id, Object.assign({ result: null, participants: 0 }, known || {}, { poll: msg.poll }));
+    } else if (msg.type === "screen_changed") {
+      if (msg.mode !== state.screen.mode) state.page = 0;
+      state.screen = msg;
+    } else if (msg.type === "published") {
+      state.themes = msg.themes;
+    } else if (msg.type === "demographics") {
+      state.demographics = msg.questions;
+    }
+  }
+
+  // The join address phones use (the server's public address, else this page's own).
+  function showJoin() {
+    const ev = state.event;
+    let url = document.body.dataset.join || (location.origin + "/j/" + ev.code);
+    let qr = "/join-qr.svg";
+    if (state.site) { // a site's own screen: phones that scan it join this site
+      url += "?site=" + encodeURIComponent(state.site.key);
+      qr += "?site=" + encodeURIComponent(state.site.key);
+    }
+    document.querySelectorAll(".join-url").forEach(function (n) { n.textContent = url.replace(/^https?:\/\//, ""); });
+    document.querySelectorAll(".event-code").forEach(function (n) { n.textContent = ev.code; });
+    document.querySelectorAll("img.qr").forEach(function (img) { if (img.getAttribute("src") !== qr) img.src = qr; });
+  }
+
+  // The poll on screen: the one the producer named, else the open one, else the last closed.
+  function shownTally() {
+    const named = state.screen.poll_id !== null && state.screen.poll_id !== undefined ? state.tallies.get(state.screen.poll_id) : null;
+    if (named) return named;
+    let open = null;
+    let last = null;
+    state.tallies.forEach(function (v) {
+      if (v.poll.status === "open") open = v;
+      else if (v.poll.status === "closed" && (!last || (v.poll.closes_at || "") > (last.poll.closes_at || ""))) last = v;
     });
-    return best;
+    return open || last;
+  }
+
+  function question(id) {
+    for (const r of state.event.rounds) {
+      for (const q of r.questions) { if (q.id === id) return q; }
+    }
+    return null;
+  }
+
+  // The themes wall: the named question's published themes, else the current question's,
+  // else every published theme.
+  function shownThemes() {
+    const ids = [state.screen.question_id, state.event.current_question && state.event.current_question.id];
+    for (const id of ids) {
+      if (id === null || id === undefined) continue;
+      const mine = state.themes.filter(function (th) { return th.question_id === id; });
+      if (mine.length) return { list: mine, question: question(id) };
+    }
+    return { list: state.themes, question: null };
   }
 
   function render() {
-    if (!event) return;
+    if (!state.event) return;
     document.getElementById("event-title").textContent =
-      t.text(event.title) + (site ? " — " + t.text(site.name) : "");
-    renderDemographics(demographics);
-    ["poll", "breakdown", "themes", "demographics", "join"].forEach(function (m) {
-      document.getElementById("view-" + m).hidden = m !== mode;
-    });
-    const current = currentTally();
-    renderPoll(current);
-    renderBreakdown(current);
-    if (window.townhallShift) window.townhallShift.render(current && current.poll);
-    renderThemes();
-  }
-
-  function renderPoll(v) {
-    const bars = document.getElementById("bars");
-    const meta = document.getElementById("poll-meta");
-    t.clear(bars);
-    if (!v) return;
-    document.getElementById("poll-prompt").textContent = t.text(v.poll.prompt);
-    const r = v.result;
-    const turnout = r ? r.turnout : 0;
-    meta.textContent = tr("{n} voted of {total} in the room", { n: turnout, total: v.participants }) +
-      (v.poll.status === "closed" ? " · " + tr("closed") : "");
-    if (countdown) clearInterval(countdown);
-    if (v.poll.status === "open" && v.poll.closes_at) {
-      const end = Date.parse(v.poll.closes_at);
-      countdown = setInterval(function () {
-        const left = Math.max(0, Math.round((end - Date.now()) / 1000));
-        meta.dataset.countdown = String(left);
-        meta.textContent = tr("{n} voted · closes in {s} s", { n: turnout, s: left });
-      }, 1000);
+      t.text(state.event.title) + (state.site ? " — " + t.text(state.site.name) : "");
+    let mode = MODES.indexOf(state.screen.mode) >= 0 ? state.screen.mode : "poll";
+    const v = shownTally();
+    if (mode === "poll" && !v) mode = "join"; // nothing to show yet: help people join
+    MODES.forEach(function (m) { document.getElementById("view-" + m).hidden = m !== mode; });
+    document.body.dataset.view = mode; // what is on screen (tests and screenshots wait for it)
+    const bd = v ? state.breakdowns.get(v.poll.id) : null;
+    if (mode === "poll") {
+      views.poll(v, bd);
+      if (window.townhallShift) window.townhallShift.render(v && v.poll);
+    } else if (mode === "breakdown") {
+      views.breakdown(v, bd, state.page);
+    } else if (mode === "themes") {
+      const shown = shownThemes();
+      views.themes(shown.list, shown.question);
+    } else if (mode === "demographics") {
+      views.demographics(state.demographics);
     }
-    if (!r) return;
-    if (window.townhallBudgetScreen && window.townhallBudgetScreen.handles(v)) {
-      window.townhallBudgetScreen.render(v, bars, meta); // display/static/budget_screen.js
-      return;
-    }
-    const bd = breakdowns.get(v.poll.id);
-    const weighted = {};
-    if (bd && bd.weighted) {
-      bd.weighted.options.forEach(function (o) { weighted[o.key] = o.weighted_percent; });
-      meta.textContent += " · " + tr("census-weighted figures use an effective sample of {n}",
-        { n: Math.round(bd.weighted.effective_sample_size) });
-    }
-    r.options.forEach(function (o) {
-      const li = t.el("li", null, "bar");
-      li.dataset.key = o.key;
-      li.appendChild(t.el("span", t.text(o.label), "bar-label"));
-      const track = t.el("span", null, "bar-track");
-      const fill = t.el("span", null, "bar-fill");
-      const pct = o.percent || 0;
-      fill.style.width = Math.max(0, Math.min(100, pct)) + "%";
-      track.appendChild(fill);
-      li.appendChild(track);
-      let score = v.poll.kind === "ranking" ? tr("{points} pts · {first} first", { points: o.borda, first: o.first_preferences }) : o.count + " · " + Math.round(pct) + "%";
-      if (weighted[o.key] !== undefined && v.poll.kind !== "ranking") {
-        score += " (" + tr("weighted {pct}%", { pct: Math.round(weighted[o.key]) }) + ")";
-      }
-      li.appendChild(t.el("span", score, "bar-value"));
-      bars.appendChild(li);
-    });
+    fit();
   }
 
-  // One table per demographic question: a row per group, a column per option,
-  // percentages as text; suppressed groups say so instead of showing numbers.
-  function renderBreakdown(v) {
-    const box = document.getElementById("breakdown");
-    t.clear(box);
-    if (!v) return;
-    document.getElementById("breakdown-prompt").textContent = t.text(v.poll.prompt) + " — " + tr("by group");
-    const bd = breakdowns.get(v.poll.id);
-    if (!bd) return;
-    bd.crosstabs.forEach(function (ct) {
-      const table = t.el("table", null, "crosstab");
-      table.appendChild(t.el("caption", t.text(ct.prompt)));
-      const head = t.el("tr");
-      head.appendChild(t.el("th", tr("Group")));
-      v.poll.options.forEach(function (o) { head.appendChild(t.el("th", t.text(o.label))); });
-      const thead = t.el("thead");
-      thead.appendChild(head);
-      table.appendChild(thead);
-      const body = t.el("tbody");
-      ct.rows.forEach(function (row) {
-        const line = t.el("tr");
-        const th = t.el("th", t.text(row.label) + (row.suppressed ? "" : " (" + row.participants + ")"));
-        th.scope = "row";
-        line.appendChild(th);
-        v.poll.options.forEach(function (o) {
-          let text = "—";
-          if (row.suppressed) text = tr("fewer than 10");
-          else if (row.result) {
-            const opt = row.result.options.find(function (x) { return x.key === o.key; });
-            text = opt ? Math.round(opt.percent) + "%" : "—";
-          }
-          line.appendChild(t.el("td", text));
-        });
-        body.appendChild(line);
-      });
-      table.appendChild(body);
-      box.appendChild(table);
-    });
+  // Long prompts and labels (two languages, twelve options) shrink until they fit.
+  function fit() {
+    const view = document.querySelector(".view:not([hidden])");
+    if (!view) return;
+    charts.fitAll(view, "h1, .view-sub, .bar-label, .theme-card h2, .demo-q h2", 0.55);
+    charts.fitAll(document, ".screen-title", 0.7);
   }
 
-  function renderThemes() {
-    const list = document.getElementById("themes");
-    t.clear(list);
-    themes.forEach(function (th) {
-      const li = t.el("li", null, "theme");
-      li.appendChild(t.el("h2", th.label + " (" + th.size + ")"));
-      th.quotes.forEach(function (q) { li.appendChild(t.el("blockquote", q.text)); });
-      list.appendChild(li);
-    });
-  }
+  setInterval(function () {
+    if (!state.event || state.screen.mode !== "poll") return;
+    const v = shownTally();
+    if (v && v.poll.status === "open" && v.poll.closes_at) views.countdown(v.poll);
+  }, 1000);
 
-  function renderDemographics(questions) {
-    const box = document.getElementById("demographics");
-    t.clear(box);
-    questions.forEach(function (q) {
-      const sec = t.el("section");
-      const rep = q.representativeness === null || q.representativeness === undefined ? "—" : Math.round(q.representativeness * 100) + "%";
-      sec.appendChild(t.el("h2", t.text(q.prompt) + " · " + tr("match with census {pct}", { pct: rep })));
-      const ul = t.el("ul", null, "demo");
-      q.options.forEach(function (o) {
-        const room = q.room_shares && q.room_shares[o.key] !== undefined ? Math.round(q.room_shares[o.key] * 100) + "%" : "—";
-        const census = o.census === null ? "—" : Math.round(o.census * 100) + "%";
-        ul.appendChild(t.el("li", t.text(o.label) + ": " + tr("room {room} · census {census}",
-          { room: o.count === null ? tr("fewer than 10") : room, census: census })));
-      });
-      sec.appendChild(ul);
-      box.appendChild(sec);
-    });
-  }
+  setInterval(function () {
+    if (!state.event || state.screen.mode !== "breakdown") return;
+    state.page += 1;
+    render();
+  }, PAGE_SECONDS * 1000);
 })();

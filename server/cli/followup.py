@@ -9,18 +9,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from server.cli.options import DbOpt, console
 
 followup_app = typer.Typer(
     help="Follow-up contacts (emails left for a later survey): export, delete.",
     no_args_is_help=True,
 )
-console = Console(stderr=True)
-
-DbOpt = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL (default: $TOWNHALL_DB_URL or ./townhall.db)."),
-]
 
 
 def _db_url(db: str | None) -> str:

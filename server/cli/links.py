@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,19 @@ from rich.console import Console
 
 from server.event.loader import IssuedTokens
 from server.settings import Settings
+
+
+def lan_address() -> str:
+    """This machine's address on its local network (the one phones on the venue
+    wifi reach), or 127.0.0.1 when it has none. Connecting a UDP socket sends
+    nothing; it only asks the OS which interface would be used."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))
+            address = str(s.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+    return address if not address.startswith("0.") else "127.0.0.1"
 
 
 def print_links(console: Console, base_url: str, tokens: IssuedTokens, *, qr: bool = True) -> None:

@@ -34,13 +34,14 @@ class LoadResult:
     ack_ms: list[float] = field(default_factory=list)
     display_ms: list[float] = field(default_factory=list)
     connect_seconds: float = 0.0
+    poll_open_ms: list[float] = field(default_factory=list)
 
     @property
     def lost(self) -> int:
         return self.sent - self.acked
 
     def summary(self) -> list[str]:
-        a, d = self.ack_ms, self.display_ms
+        a, d, o = self.ack_ms, self.display_ms, self.poll_open_ms
         return [
             f"phones connected {self.phones} in {self.connect_seconds:.1f} s",
             f"votes sent {self.sent}, acked {self.acked}, duplicate acks {self.duplicates}, "
@@ -50,6 +51,9 @@ class LoadResult:
             f"p99<=250: ratio {percentile(a, 99) / 250:.2f})",
             f"vote->every display ms: p50 {percentile(d, 50):.0f}  p99 {percentile(d, 99):.0f}  "
             f"(target p99<=1000: ratio {percentile(d, 99) / 1000:.2f})",
+            f"poll opening -> every phone ms: p50 {percentile(o, 50):.0f}  all "
+            f"{max(o, default=float('nan')):.0f}  (target all<=1000: ratio "
+            f"{max(o, default=float('nan')) / 1000:.2f})",
         ]
 
 
@@ -77,11 +81,13 @@ async def run_load(
     displays: int = 10,
     poll_key: str | None = None,
     progress: Callable[[str], None] = print,
+    phones: list[ClientConnection] | None = None,
 ) -> LoadResult:
+    """``phones``: sockets already open (join_and_answer); else ``phone_tokens`` connect."""
     ws = base.replace("http", "ws", 1)
     t0 = time.perf_counter()
-    conns: list[ClientConnection] = []
-    for i in range(0, len(phone_tokens), 200):
+    conns: list[ClientConnection] = list(phones or [])
+    for i in range(0, len(phone_tokens) if phones is None else 0, 200):
         conns += await asyncio.gather(
             *(
                 # ping_interval=None: a phone's browser never pings (it only answers the
@@ -94,7 +100,8 @@ async def run_load(
             )
         )
         progress(f"connected {len(conns)}/{len(phone_tokens)} phones")
-    await asyncio.gather(*(c.recv() for c in conns))
+    if phones is None:
+        await asyncio.gather(*(c.recv() for c in conns))
     connect_seconds = time.perf_counter() - t0
     screens = [
         await connect(f"{ws}/ws/display?token={display_token}", max_size=2**24)
@@ -109,16 +116,29 @@ async def run_load(
             for p in event["polls"]
             if (p["key"] == poll_key if poll_key else p["kind"] == "single")
         )
+        opened = time.perf_counter()
         await producer.send(
             json.dumps({"type": "open_poll", "id": str(uuid.uuid4()), "poll_id": poll["id"]})
         )
+        reached = await asyncio.gather(*(_poll_opened(c, poll["id"]) for c in conns))
         progress(f"voting: {min(votes, len(conns))} votes over {window:g} s")
         result = await _vote(conns, screens, poll, votes, window)
         progress("votes done")
     result.connect_seconds = connect_seconds
+    result.poll_open_ms = [(t - opened) * 1000 for t in reached]
     for c in [*conns, *screens]:
         await c.close()
     return result
+
+
+async def _poll_opened(conn: ClientConnection, poll_id: int) -> float:
+    """When this phone heard that the poll is open."""
+    async with asyncio.timeout(60):
+        while True:
+            msg = json.loads(await conn.recv())
+            if msg.get("type") == "poll" and msg["poll"]["id"] == poll_id:
+                if msg["poll"]["status"] == "open":
+                    return time.perf_counter()
 
 
 async def _vote(

@@ -11,13 +11,22 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from server.cli.documents import export, report
 from server.cli.followup import followup_app
-from server.cli.options import DbOpt, LinksJsonOpt, PublicUrlOpt
+from server.cli.options import (
+    AccessLogOpt,
+    AutopilotOpt,
+    DbOpt,
+    FreshOpt,
+    LinksJsonOpt,
+    PublicUrlOpt,
+    console,
+)
 from server.cli.protocol import protocol
 from server.settings import Settings
 
@@ -33,9 +42,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(event_app, name="event")
 app.add_typer(themes_app, name="themes")
 app.add_typer(followup_app, name="followup")
+app.command()(report)
+app.command()(export)
 app.command()(protocol)
-
-console = Console(stderr=True, emoji=False)  # "file.toml:100:" is a line number, not :100:
 
 
 
@@ -146,29 +155,56 @@ def serve(
             "starts one separate theming worker.",
         ),
     ] = 1,
+    public_url: PublicUrlOpt = None,
+    access_log: AccessLogOpt = None,
+    fresh: FreshOpt = False,
+    autopilot: AutopilotOpt = True,
 ) -> None:
     """Run the server (and, with --demo, a whole simulated meeting)."""
     if demo:
         # Deferred: start-up time (see the module docstring).
         from server.cli.demo import run_demo
 
-        run_demo(_settings(host=host, port=port, hub_url=hub, embedder=embedder), db)
+        # The demo listens on every interface so a phone on the same network can join.
+        demo_settings = _settings(
+            host=host or "0.0.0.0", port=port, hub_url=hub, embedder=embedder, public_url=public_url
+        )
+        run_demo(demo_settings, db, fresh=fresh, autopilot=autopilot, access_log=access_log)
         return
+    s = _settings(
+        db_url=db,
+        hub_url=hub,
+        host=host,
+        port=port,
+        event_file=event,
+        embedder=embedder,
+        public_url=public_url,
+    )
+    _serve(s, workers, access_log)
+
+
+def _serve(s: Settings, workers: int, access_log: Path | None) -> None:
     # Deferred: start-up time (see the module docstring).
     import uvicorn
 
-    s = _settings(db_url=db, hub_url=hub, host=host, port=port, event_file=event, embedder=embedder)
+    # Deferred too: start-up time.
+    from server.web.asgi import uvicorn_options
+    from server.web.logging_setup import file_log_config, install_redaction
+
+    options = uvicorn_options(s)
+    if access_log is not None:
+        install_redaction()
+        options |= {"log_config": file_log_config(access_log, s.log_level), "access_log": True}
     if workers == 1:
         # Deferred: start-up time (see the module docstring).
         from server.web.app import create_app
-        from server.web.asgi import uvicorn_options
 
-        uvicorn.run(create_app(s), **uvicorn_options(s))
+        uvicorn.run(create_app(s), **options)
         return
-    _serve_many(s, workers)
+    _serve_many(s, workers, options)
 
 
-def _serve_many(s: Settings, workers: int) -> None:
+def _serve_many(s: Settings, workers: int, options: dict[str, Any]) -> None:
     """N uvicorn processes on one port plus one theming worker, all configured
     through the environment they inherit."""
     # Deferred: start-up time (see the module docstring).
@@ -176,7 +212,6 @@ def _serve_many(s: Settings, workers: int) -> None:
 
     # Deferred: start-up time (see the module docstring).
     from server.storage.migrate import upgrade
-    from server.web.asgi import uvicorn_options
 
     if not s.hub_url.startswith("redis"):
         console.print("[red]--workers above 1 needs a shared hub: add --hub redis://HOST:6379[/]")
@@ -193,7 +228,7 @@ def _serve_many(s: Settings, workers: int) -> None:
         theming = subprocess.Popen([sys.executable, "-m", "server.cli", "theming-worker"])
     os.environ["TOWNHALL_THEMING"] = "false"
     try:
-        uvicorn.run("server.web.asgi:app", factory=True, workers=workers, **uvicorn_options(s))
+        uvicorn.run("server.web.asgi:app", factory=True, workers=workers, **options)
     finally:
         if theming is not None:
             theming.terminate()
@@ -309,90 +344,6 @@ def table(
     from table_client.cli import run_table
 
     raise typer.Exit(run_table(server, token, outbox, replay))
-
-
-@app.command()
-def report(
-    event: Annotated[str, typer.Argument(help="Event slug (or numeric id).")],
-    out: Annotated[Path, typer.Option("--out", help="Where to write the HTML report.")] = Path(
-        "report.html"
-    ),
-    pdf: Annotated[
-        Path | None, typer.Option("--pdf", help="Also print it to this PDF (needs Chromium).")
-    ] = None,
-    small_cell: Annotated[
-        int, typer.Option(help="Suppress any group of fewer than this many people.")
-    ] = 10,
-    lang: Annotated[
-        str | None, typer.Option(help="One of the event's languages (default: its first).")
-    ] = None,
-    db: DbOpt = None,
-) -> None:
-    """Write the same-day report (one printable HTML file) from the data as of now."""
-    # Deferred: start-up time (see the module docstring).
-    from server.report.build import ReportError, build_report, report_pdf
-    from server.storage.db import Database
-    from server.storage.event_store import UnknownEvent
-
-    s = _settings(db_url=db)
-
-    async def go() -> None:
-        database = Database(s.db_url)
-        try:
-            html = await build_report(database, event, small_cell=small_cell, lang=lang)
-        finally:
-            await database.dispose()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(html, encoding="utf-8")
-        console.print(f"[green]report written[/] to {out}")
-        if pdf is not None:
-            await report_pdf(out, pdf)
-            console.print(f"[green]PDF written[/] to {pdf}")
-
-    try:
-        asyncio.run(go())
-    except (UnknownEvent, ReportError, ValueError) as exc:
-        console.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from None
-
-
-@app.command()
-def export(
-    event: Annotated[str, typer.Argument(help="Event slug (or numeric id).")],
-    out: Annotated[Path, typer.Option("--out", help="Directory to write the files into.")],
-    fmt: Annotated[
-        str, typer.Option("--format", help="csv or json (event.json is always JSON).")
-    ] = "csv",
-    small_cell: Annotated[
-        int, typer.Option(help="Blank a ballot's demographic if fewer share it than this.")
-    ] = 10,
-    db: DbOpt = None,
-) -> None:
-    """Export comments, themes, polls, anonymous ballots and the curation log (docs/exports.md)."""
-    # Deferred: start-up time (see the module docstring).
-    from server.report.export import export_event
-    from server.storage.db import Database
-    from server.storage.event_store import UnknownEvent
-
-    if fmt not in ("csv", "json"):
-        console.print(f"[red]--format must be csv or json, not {fmt!r}[/]")
-        raise typer.Exit(2)
-    s = _settings(db_url=db)
-
-    async def go() -> list[Path]:
-        database = Database(s.db_url)
-        try:
-            return await export_event(database, event, out, fmt, small_cell=small_cell)
-        finally:
-            await database.dispose()
-
-    try:
-        paths = asyncio.run(go())
-    except (UnknownEvent, ValueError) as exc:
-        console.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from None
-    for path in paths:
-        console.print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Options several ``townhall`` commands share, declared once."""
+"""What several ``townhall`` commands share, declared once: the error console and
+the options."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+
+console = Console(stderr=True, emoji=False)  # "file.toml:100:" is a line number, not :100:
 
 DbOpt = Annotated[
     str | None,
@@ -24,6 +28,24 @@ PublicUrlOpt = Annotated[
     typer.Option(
         "--public-url",
         help="Base URL the server will be reached at, e.g. https://hall.example.org "
-        "(default: $TOWNHALL_PUBLIC_URL, else http://$TOWNHALL_HOST:$TOWNHALL_PORT).",
+        "(default: $TOWNHALL_PUBLIC_URL, else http://$TOWNHALL_HOST:$TOWNHALL_PORT; "
+        "serve --demo: this machine's LAN address), printed and in the QR codes.",
+    ),
+]
+AccessLogOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Write the server's log and every request (tokens redacted) to this file; the "
+        "terminal keeps warnings only. --demo writes demo-data/server.log by default."
+    ),
+]
+FreshOpt = Annotated[
+    bool, typer.Option(help="With --demo: start a new meeting instead of resuming the last.")
+]
+AutopilotOpt = Annotated[
+    bool,
+    typer.Option(
+        help="With --demo: a simulated producer runs the agenda until a person acts in the "
+        "producer console (--no-autopilot: leave the agenda to you)."
     ),
 ]

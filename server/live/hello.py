@@ -4,13 +4,13 @@ built from the database in one session."""
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import time
 from typing import Any
 
 from sqlmodel import col, select
 
+from server.live.tallies import LiveTallies
 from server.live.version import VersionClock
 from server.settings import Settings
 from server.storage import evaluation_store, poll_store, result_store, theme_store
@@ -23,13 +23,18 @@ EVENT_VIEW_TTL = 1.0  # seconds a built event view is shared between hellos
 
 
 class Hellos:
-    def __init__(self, settings: Settings, db: Database, clock: VersionClock) -> None:
+    def __init__(
+        self, settings: Settings, db: Database, tallies: LiveTallies, clock: VersionClock
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.db = db
+        self.tallies = tallies
         self.hub_healthy = lambda: True  # set by the meeting: whether its hub is up
         self._event_views: dict[int, tuple[float, dict[str, Any]]] = {}
         self._building = asyncio.Semaphore(6)
+        self._view_lock = asyncio.Lock()
+        self._demographics: dict[int, list[dict[str, Any]]] = {}
 
     def forget(self, event_id: int) -> None:
         """The event's agenda or polls changed here: the next hello rebuilds them."""
@@ -39,14 +44,23 @@ class Hellos:
         """The event's agenda and polls, shared by every hello for a moment: when
         5,000 phones reconnect at once each would otherwise rebuild it. Local
         changes drop it at once; another process's within EVENT_VIEW_TTL, and
-        its pushes reach the clients anyway."""
-        cached = self._event_views.get(event_id)
-        now = time.monotonic()
-        if cached is not None and now - cached[0] < EVENT_VIEW_TTL:
-            return copy.deepcopy(cached[1])
-        view = await poll_store.event_view(s, event_id)
-        self._event_views[event_id] = (now, view)
-        return copy.deepcopy(view)
+        its pushes reach the clients anyway. Shared, not copied: a hello is only
+        ever encoded and sent, never changed."""
+        async with self._view_lock:  # hellos waiting for a rebuild share it
+            cached = self._event_views.get(event_id)
+            now = time.monotonic()
+            if cached is not None and now - cached[0] < EVENT_VIEW_TTL:
+                return cached[1]
+            view = await poll_store.event_view(s, event_id)
+            self._event_views[event_id] = (now, view)
+            return view
+
+    async def _demographic_questions(self, s: Any, event_id: int) -> list[dict[str, Any]]:
+        """The demographic questions, fixed once the event is loaded: read once per
+        process, not twice per phone's hello."""
+        if event_id not in self._demographics:
+            self._demographics[event_id] = await poll_store.demographic_questions(s, event_id)
+        return self._demographics[event_id]
 
     async def build(self, who: Principal, site_id: int | None) -> dict[str, Any]:
         """Everything a (re)connecting client needs, as one ``hello`` message."""
@@ -86,8 +100,9 @@ class Hellos:
         """A big screen's (of the whole event, or of one site), the team's or the producer's."""
         small_cell = self.settings.small_cell
         active = [p["id"] for p in ev["polls"] if p["status"] != "draft"]
+        sites = [site_id] if site_id is not None else []
         tallies = [
-            await result_store.tally_view(s, pid, site_id, small_cell, version) for pid in active
+            (await self.tallies.views(s, pid, sites, small_cell, version))[-1] for pid in active
         ]
         # Breakdowns and weights are for the whole event; a site's screen
         # shows its own counts only.
@@ -148,7 +163,7 @@ class Hellos:
         ).all()
         return {
             "event": {"title": ev["title"], "code": ev["code"]},
-            "demographics": await poll_store.demographic_questions(s, who.event_id),
+            "demographics": await self._demographic_questions(s, who.event_id),
             "answers": dict(answers),
             "poll": open_poll,
             "ballot": ballot,

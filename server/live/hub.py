@@ -21,6 +21,27 @@ from sqlalchemy.engine import make_url
 RESYNC: dict[str, Any] = {"type": "resync"}
 
 
+class Frame(dict[str, Any]):
+    """A published message, shared by every subscriber: its JSON text is built
+    once on first use, not once per socket (a poll opening goes to 5,000 phones)."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, message: dict[str, Any]) -> None:
+        super().__init__(message)
+        self._text: str | None = None
+
+    def text(self) -> str:
+        if self._text is None:
+            self._text = encode(self)
+        return self._text
+
+
+def encode(message: dict[str, Any]) -> str:
+    """The wire form of a message (as Starlette's send_json writes it)."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
 class Subscription:
     def __init__(self, topics: set[str], maxsize: int) -> None:
         self.topics = topics
@@ -60,8 +81,12 @@ class MemoryHub:
         self.deliver(topic, message)
 
     def deliver(self, topic: str, message: dict[str, Any]) -> None:
-        for sub in list(self._subs.get(topic, ())):
-            sub.offer(message)
+        subs = list(self._subs.get(topic, ()))
+        if not subs:
+            return
+        frame = message if isinstance(message, Frame) or message is RESYNC else Frame(message)
+        for sub in subs:
+            sub.offer(frame)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, *topics: str) -> AsyncIterator[Subscription]:

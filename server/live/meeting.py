@@ -11,13 +11,16 @@ from typing import Any
 from sqlmodel import select
 
 from server.core.errors import Forbidden
+from server.live import demographics as demographic_writes
 from server.live import writes
 from server.live.evaluation_service import EvaluationService
 from server.live.group_commit import GroupCommit
 from server.live.hello import Hellos
-from server.live.hub import MemoryHub, Subscription
+from server.live.hub import MemoryHub, RedisHub, Subscription
+from server.live.joins import Joins
 from server.live.results import ResultPush
 from server.live.routes import Handler, Services, TeamOps, routing_table
+from server.live.tallies import LiveTallies
 from server.live.token_admin import TokenAdmin
 from server.live.version import VersionClock
 from server.settings import Settings
@@ -45,8 +48,11 @@ class Meeting:
         self.db = db
         self.hub = hub
         self.clock = VersionClock()  # versions of pushed state and vote acks
-        self.results = ResultPush(settings, db, hub, self.clock)
-        self.hellos = Hellos(settings, db, self.clock)
+        # Where several processes write, each broadcast re-reads the ballots.
+        self.tallies = LiveTallies(exact=not isinstance(hub, RedisHub))
+        self.results = ResultPush(settings, db, hub, self.tallies, self.clock)
+        self.hellos = Hellos(settings, db, self.tallies, self.clock)
+        self.joins = Joins(db)  # the join desk (``pages.api_join``)
         self.hellos.hub_healthy = lambda: self.hub.healthy
         self.comment_listeners: list[CommentListener] = []
         self._routes: dict[tuple[str, str], Handler] = {}
@@ -60,19 +66,37 @@ class Meeting:
         self.votes = GroupCommit(
             self.db, writes.apply_vote, writes.vote, prepare=writes.prefetch_votes
         )
-        self.comments = GroupCommit(self.db, writes.apply_comment, writes.comment)
+        self.comments = GroupCommit(
+            self.db, writes.apply_comment, writes.comment, prepare=writes.prefetch_comments
+        )
+        self.demographics = GroupCommit(
+            self.db,
+            demographic_writes.apply_demographics,
+            demographic_writes.demographics,
+            prepare=demographic_writes.prefetch_answers,
+        )
         self.evaluation = EvaluationService(self.db, self.hub, self.settings)
         services = Services(
-            self.db, self.votes, self.comments, self.evaluation, TokenAdmin(self.db), team
+            self.db,
+            self.votes,
+            self.comments,
+            self.demographics,
+            self.evaluation,
+            TokenAdmin(self.db),
+            team,
         )
         self._routes = routing_table(services)
         self.results.start()
         self.votes.start()
         self.comments.start()
+        self.demographics.start()
+        self.joins.start()
 
     async def stop(self) -> None:
         await self.votes.stop()
         await self.comments.stop()
+        await self.demographics.stop()
+        await self.joins.stop()
         await self.evaluation.stop()
         await self.results.stop()
 
@@ -129,10 +153,17 @@ class Meeting:
         if route is None:
             raise Forbidden(f"the {who.role} role cannot send {msg.type!r}")
         outcome = await route(who, msg)
+        if outcome.ballot is not None:  # committed: the live tally counts it from now on
+            self.tallies.record(*outcome.ballot)
         if any(topic.startswith("event:") for topic, _ in outcome.events):
             self.hellos.forget(who.event_id)
         for topic, message in outcome.events:
-            await self.hub.publish(topic, await self._expand(who.event_id, message))
+            shown = await self._expand(who.event_id, message)
+            if who.role == "producer" and topic.startswith("event:"):
+                # Which console did it: consoles say so, and the demo's autopilot
+                # steps aside when someone else acts.
+                shown = {**shown, "by": who.label or who.role}
+            await self.hub.publish(topic, shown)
         if outcome.dirty_poll is not None:
             self.results.poll_changed(who.event_id, outcome.dirty_poll)
         if msg.type == "demographics":
@@ -148,6 +179,8 @@ class Meeting:
     async def _expand(self, event_id: int, message: dict[str, Any]) -> dict[str, Any]:
         """Turn a change notice into what clients show, once, before fan-out."""
         kind = message["type"]
+        if kind not in ("question_changed", "poll_changed"):
+            return message
         async with self.db.session() as s:
             if kind == "question_changed":
                 question = await poll_store.current_question(s, event_id)

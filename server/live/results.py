@@ -1,6 +1,7 @@
 """The results pushed to the screens, producer and team: tallies (the whole
 event's and each site's), breakdowns, paired shifts and the room's demographics,
-recomputed from the database and coalesced, so a burst of 5,000 votes becomes one
+coalesced; tallies come from the ballots held in memory (``tallies``), the rest
+is recomputed from the database, so a burst of 5,000 votes becomes one
 tally per interval, not 5,000."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from sqlmodel import select
 
 from server.live.hub import MemoryHub
+from server.live.tallies import LiveTallies
 from server.live.version import VersionClock
 from server.settings import Settings
 from server.storage import result_store
@@ -26,12 +28,18 @@ log = logging.getLogger("townhall.meeting")
 
 class ResultPush:
     def __init__(
-        self, settings: Settings, db: Database, hub: MemoryHub, clock: VersionClock
+        self,
+        settings: Settings,
+        db: Database,
+        hub: MemoryHub,
+        tallies: LiveTallies,
+        clock: VersionClock,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.db = db
         self.hub = hub
+        self.tallies = tallies
         self._dirty_polls: set[tuple[int, int]] = set()
         self._dirty_demographics: set[int] = set()
         self._wake = asyncio.Event()
@@ -80,22 +88,19 @@ class ResultPush:
             try:
                 async with self.db.session() as s:
                     for event_id, poll_id in polls:
-                        view = await result_store.tally_view(s, poll_id, None, small_cell, version)
-                        await self.hub.publish(f"tally:{event_id}", {"type": "tally", **view})
-                        for site_id in await self._sites(s, event_id):
-                            view = await result_store.tally_view(
-                                s, poll_id, site_id, small_cell, version
-                            )
-                            topic = f"tally:{event_id}:site:{site_id}"
+                        sites = await self._sites(s, event_id)
+                        views = await self.tallies.views(s, poll_id, sites, small_cell, version)
+                        for site_id, view in zip([None, *sites], views, strict=True):
+                            topic = f"tally:{event_id}" + (f":site:{site_id}" if site_id else "")
                             await self.hub.publish(topic, {"type": "tally", **view})
                     now = time.monotonic()
                     for key in [k for k in breakdown_due if now >= breakdown_at.get(k, 0)]:
                         breakdown_due.discard(key)
                         t0 = time.monotonic()
                         extra = await result_store.breakdown_view(s, key[1], small_cell, version)
-                        # Same rule for the heavier breakdown: never more than a
-                        # fifth of the time goes to it.
-                        breakdown_at[key] = now + max(every, 5 * (time.monotonic() - t0))
+                        # The breakdown re-reads every ballot with its voter's answers:
+                        # never more than a tenth of the loop goes to it.
+                        breakdown_at[key] = now + max(every, 10 * (time.monotonic() - t0))
                         await self.hub.publish(f"tally:{key[0]}", extra)
                         shift = await shift_view(s, key[1], self.settings.small_cell)
                         if shift is not None:  # a poll asked twice: the paired change too

@@ -3,7 +3,7 @@ handles it. One place: a (role, type) pair missing here is refused as
 ``forbidden``, whatever the schema in ``server.protocol.messages`` accepts.
 
 A handler takes the sender and the validated message, and returns the Outcome
-once the write is committed. Votes and comments go through a group commit; the
+once the write is committed. Votes, comments and demographic answers go through a group commit; the
 theme team's ops go to the workbench where this process themes, or are forwarded
 to the process that does (``TeamOps``); the other writes commit one by one.
 """
@@ -45,6 +45,7 @@ class Services:
     db: Database
     votes: GroupCommit
     comments: GroupCommit
+    demographics: GroupCommit
     evaluation: EvaluationService
     admin: TokenAdmin
     team: TeamOps | None  # None: this process cannot take the team's ops
@@ -64,14 +65,15 @@ def routing_table(sv: Services) -> dict[tuple[str, str], Handler]:
         ("table", "comment"): sv.comments.submit,
         ("table", "star"): sv.committed(writes.star),
         ("table", "table_allocation"): sv.committed(writes.table_allocation),
-        ("participant", "demographics"): sv.committed(writes.demographics),
+        ("participant", "demographics"): sv.demographics.submit,
         ("participant", "vote"): sv.votes.submit,
         ("participant", "evaluation"): sv.evaluation.answer,
         ("participant", "followup"): sv.committed(followup.leave),
         ("producer", "set_question"): sv.committed(writes.set_question),
         ("producer", "open_poll"): sv.committed(writes.open_poll),
         ("producer", "close_poll"): sv.committed(writes.close_poll),
-        ("producer", "screen"): sv.committed(writes.screen),
+        ("producer", "screen"): sv.committed(writes.show_on_screen),
+        ("producer", "screen_follow"): sv.committed(writes.screen_follow),
         ("producer", "open_evaluation"): sv.evaluation.open,
         ("producer", "close_evaluation"): sv.evaluation.close,
         ("producer", "reissue_token"): sv.admin.handle,

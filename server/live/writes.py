@@ -18,14 +18,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.core import ballots, budget
 from server.core import tally as tallying
 from server.core.errors import N_, Conflict, InvalidMessage, NotFound, PollClosed
-from server.core.privacy import PREFER_NOT
 from server.protocol import messages as p
 from server.protocol.outcome import Outcome
+from server.storage import screen_state
 from server.storage.models import (
     Comment,
-    DemographicAnswer,
-    DemographicOption,
-    DemographicQuestion,
     Event,
     EventTable,
     Poll,
@@ -54,14 +51,63 @@ async def comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> Outcome
     return outcome
 
 
+COMMENTS = "comments"  # session.info key: (table id, client id) -> Comment or None
+
+
+async def prefetch_comments(s: AsyncSession, batch: list[tuple[Principal, Any]]) -> None:
+    """Read what a whole group commit of comments needs in three queries: the
+    comments already stored under these client ids (resends), the tables, and
+    the events. Without it each comment made three reads of its own, each
+    first flushing the comment staged before it. A client id is the sending
+    table's own (another table may use the same one)."""
+    keys = [
+        (who.table_id, msg.id)
+        for who, msg in batch
+        if who.table_id is not None and isinstance(getattr(msg, "id", None), str)
+    ]
+    found: dict[tuple[int, str], Comment | None] = s.info.setdefault(COMMENTS, {})
+    if keys:
+        rows = await s.exec(
+            select(Comment).where(
+                col(Comment.client_id).in_({i for _, i in keys}),
+                col(Comment.table_id).in_({t for t, _ in keys}),
+            )
+        )
+        for row in rows.all():
+            found.setdefault((row.table_id, row.client_id), row)
+        for key in keys:
+            found.setdefault(key, None)
+    held: dict[Any, Any] = s.info.setdefault("rows", {})
+    tables = {who.table_id for who, _ in batch if who.table_id is not None}
+    if tables:
+        for table in (await s.exec(select(EventTable).where(col(EventTable.id).in_(tables)))).all():
+            held[(EventTable, table.id)] = table
+    events = {who.event_id for who, _ in batch}
+    for event in (await s.exec(select(Event).where(col(Event.id).in_(events)))).all():
+        held[(Event, event.id)] = event
+
+
+async def _held(s: AsyncSession, model: Any, key: int) -> Any:
+    """A row read once per transaction and held there (the identity map holds
+    rows weakly, and a re-read would autoflush what is staged)."""
+    held: dict[Any, Any] = s.info.setdefault("rows", {})
+    if (model, key) not in held:
+        held[(model, key)] = await s.get(model, key)
+    return held[(model, key)]
+
+
 async def apply_comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> Outcome:
     """Stage one comment (flushed, so it has its id) without committing: comments
     are group-committed like votes. Every refusal is raised before staging."""
     assert who.table_id is not None
-    existing = await _own_comment(s, who, msg.id)
+    found: dict[tuple[int, str], Comment | None] = s.info.get(COMMENTS, {})
+    if (who.table_id, msg.id) in found:
+        existing = found[(who.table_id, msg.id)]
+    else:  # not prefetched by a group commit: read it alone
+        existing = await _own_comment(s, who, msg.id)
     if existing is not None:
         return Outcome(ack={"comment_id": existing.id, "seq": existing.seq})
-    table = await s.get(EventTable, who.table_id)
+    table = await _held(s, EventTable, who.table_id)
     assert table is not None
     if msg.seq <= table.last_seq:
         raise Conflict(
@@ -70,11 +116,11 @@ async def apply_comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> O
         )
     question_id = msg.question_id
     if question_id is not None:
-        q = await s.get(Question, question_id)
+        q = await _held(s, Question, question_id)
         if q is None or q.event_id != who.event_id:
             raise InvalidMessage(f"question {question_id} is not part of this event")
     else:
-        ev = await s.get(Event, who.event_id)
+        ev = await _held(s, Event, who.event_id)
         question_id = ev.current_question_id if ev else None
     row = Comment(
         event_id=who.event_id,
@@ -89,6 +135,8 @@ async def apply_comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> O
     s.add(row)
     s.add(table)
     await s.flush()
+    if COMMENTS in s.info:  # the same comment twice in one batch: the second is a resend
+        s.info[COMMENTS][(who.table_id, msg.id)] = row
     return Outcome(ack={"comment_id": row.id, "seq": row.seq}, new_comment=row.id, comment_row=row)
 
 
@@ -112,53 +160,6 @@ async def star(s: AsyncSession, who: Principal, msg: p.StarMsg) -> Outcome:
     )
 
 
-async def demographics(s: AsyncSession, who: Principal, msg: p.DemographicsMsg) -> Outcome:
-    assert who.participant_id is not None
-    questions = {
-        q.key: q
-        for q in (
-            await s.exec(
-                select(DemographicQuestion).where(DemographicQuestion.event_id == who.event_id)
-            )
-        ).all()
-    }
-    for key, answer in msg.answers.items():
-        q = questions.get(key)
-        if q is None:
-            raise InvalidMessage(f"unknown demographic question {key!r}")
-        keys = {
-            o.key
-            for o in (
-                await s.exec(select(DemographicOption).where(DemographicOption.question_id == q.id))
-            ).all()
-        }
-        if answer != PREFER_NOT and answer not in keys:
-            raise InvalidMessage(f"{answer!r} is not an answer to {key!r}")
-        assert q.id is not None
-        row = (
-            await s.exec(
-                select(DemographicAnswer).where(
-                    DemographicAnswer.participant_id == who.participant_id,
-                    DemographicAnswer.question_id == q.id,
-                )
-            )
-        ).first()
-        if row is None:
-            row = DemographicAnswer(
-                participant_id=who.participant_id,
-                question_id=q.id,
-                option_key=answer,
-                client_id=msg.id,
-            )
-        else:
-            row.option_key, row.client_id = answer, msg.id
-        s.add(row)
-    await s.commit()
-    # No notice to push: the meeting recounts the room's demographics after any
-    # answer (screens get a `demographics` message; a bare notice reached them raw).
-    return Outcome()
-
-
 async def vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome:
     outcome = await apply_vote(s, who, msg)
     await s.commit()
@@ -171,6 +172,17 @@ async def _options_once(s: AsyncSession, poll_id: int) -> list[Any]:
     cache: dict[int, list[Any]] = s.info.setdefault("poll_options", {})
     if poll_id not in cache:
         cache[poll_id] = await poll_options(s, poll_id)
+    return cache[poll_id]
+
+
+async def _poll_once(s: AsyncSession, poll_id: int) -> Poll | None:
+    """A poll, read once per transaction and held there. The session's identity
+    map holds rows weakly: without this reference each staged vote read the poll
+    again, and that read first flushed the vote staged before it (two round trips
+    per vote, one INSERT each instead of one for the batch)."""
+    cache: dict[int, Poll | None] = s.info.setdefault("polls", {})
+    if poll_id not in cache:
+        cache[poll_id] = await s.get(Poll, poll_id)
     return cache[poll_id]
 
 
@@ -209,7 +221,7 @@ async def apply_vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome
     """Stage one ballot in the session without committing (votes are group-committed).
     Every refusal is raised before anything is staged."""
     assert who.participant_id is not None
-    poll = await s.get(Poll, msg.poll_id)
+    poll = await _poll_once(s, msg.poll_id)
     if poll is None or poll.event_id != who.event_id:
         raise NotFound(N_("poll {poll} does not exist"), poll=msg.poll_id)
     key = (msg.poll_id, who.participant_id)
@@ -243,7 +255,11 @@ async def apply_vote(s: AsyncSession, who: Principal, msg: p.VoteMsg) -> Outcome
     row.amounts = json.dumps(amounts) if amounts is not None else None
     s.add(row)
     standing[key] = row  # a second ballot from the same phone in this batch replaces it
-    return Outcome(ack={"poll_id": poll.id, "seq": msg.seq, "applied": True}, dirty_poll=poll.id)
+    return Outcome(
+        ack={"poll_id": poll.id, "seq": msg.seq, "applied": True},
+        dirty_poll=poll.id,
+        ballot=(poll.id, who.participant_id, choice),
+    )
 
 
 async def table_allocation(s: AsyncSession, who: Principal, msg: p.TableAllocationMsg) -> Outcome:
@@ -318,38 +334,60 @@ async def open_poll(s: AsyncSession, who: Principal, msg: p.OpenPollMsg) -> Outc
     poll.status = "open"
     poll.opened_at = now
     poll.closes_at = now + timedelta(seconds=msg.seconds) if msg.seconds else None
-    s.add(poll)
-    await s.commit()
     closed = sorted(o.id for o in others if o.id is not None)
-    return Outcome(
-        ack={"closed": closed},
-        events=[
-            (f"event:{who.event_id}", {"type": "poll_changed", "poll_id": pid})
-            for pid in [*closed, poll.id]
-        ],
-        dirty_poll=poll.id,
-    )
+    outcome = await _poll_changed(s, who, poll, also=closed)
+    outcome.ack = {"closed": closed}
+    return outcome
 
 
 async def close_poll(s: AsyncSession, who: Principal, msg: p.ClosePollMsg) -> Outcome:
     poll = await _own_poll(s, who, msg.poll_id)
     poll.status = "closed"
     poll.closes_at = utcnow()
-    s.add(poll)
-    await s.commit()
-    return Outcome(
-        events=[(f"event:{who.event_id}", {"type": "poll_changed", "poll_id": poll.id})],
-        dirty_poll=poll.id,
-    )
+    return await _poll_changed(s, who, poll)
 
 
-async def screen(s: AsyncSession, who: Principal, msg: p.ScreenMsg) -> Outcome:
+async def _poll_changed(
+    s: AsyncSession, who: Principal, poll: Poll, also: list[int] | None = None
+) -> Outcome:
+    """Commit an opened or closed poll (and ``also`` the polls its opening closed);
+    screens that follow the room show it (its votes coming in, then its result) in
+    the same step."""
     ev = await s.get(Event, who.event_id)
-    assert ev is not None
-    ev.screen_mode = msg.mode
+    assert ev is not None and poll.id is not None
+    followed = screen_state.follow(ev, "poll", poll_id=poll.id)
+    s.add(poll)
     s.add(ev)
     await s.commit()
-    return Outcome(events=[(f"event:{who.event_id}", {"type": "screen_changed", "mode": msg.mode})])
+    changed = [
+        (f"event:{who.event_id}", {"type": "poll_changed", "poll_id": pid})
+        for pid in [*(also or []), poll.id]
+    ]
+    return Outcome(events=[*changed, *followed], dirty_poll=poll.id)
+
+
+async def show_on_screen(s: AsyncSession, who: Principal, msg: p.ScreenMsg) -> Outcome:
+    ev = await s.get(Event, who.event_id)
+    assert ev is not None
+    if msg.poll_id is not None:
+        await _own_poll(s, who, msg.poll_id)
+    if msg.question_id is not None:
+        q = await s.get(Question, msg.question_id)
+        if q is None or q.event_id != who.event_id:
+            raise NotFound(f"question {msg.question_id} does not exist")
+    notice = screen_state.show(ev, msg.mode, msg.poll_id, msg.question_id)
+    s.add(ev)
+    await s.commit()
+    return Outcome(events=[notice])
+
+
+async def screen_follow(s: AsyncSession, who: Principal, msg: p.ScreenFollowMsg) -> Outcome:
+    ev = await s.get(Event, who.event_id)
+    assert ev is not None
+    ev.screen_follow = msg.follow
+    s.add(ev)
+    await s.commit()
+    return Outcome(events=[screen_state.screen_changed(ev)])
 
 
 async def _own_poll(s: AsyncSession, who: Principal, poll_id: int) -> Poll:

@@ -108,6 +108,16 @@ class ClosePollMsg(_Write):
 class ScreenMsg(_Write):
     type: Literal["screen"]
     mode: Literal["poll", "breakdown", "themes", "demographics", "join"]
+    # Which poll (poll, breakdown) or question (themes) to show; none keeps the last one.
+    poll_id: int | None = None
+    question_id: int | None = None
+
+
+class ScreenFollowMsg(_Write):
+    """Pin the screens (false) or let them follow the room again (true)."""
+
+    type: Literal["screen_follow"]
+    follow: bool
 
 
 # -- theme-team workbench and themes → poll (see docs/workbench.md) ---------
@@ -278,6 +288,7 @@ Incoming = Annotated[
     | OpenPollMsg
     | ClosePollMsg
     | ScreenMsg
+    | ScreenFollowMsg
     | SyncMsg
     | RenameMsg
     | MergeMsg

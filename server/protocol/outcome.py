@@ -14,6 +14,9 @@ class Outcome:
     dirty_poll: int | None = None
     new_comment: int | None = None
     comment_row: Any = None  # the stored comment, to announce without a re-read
+    # A ballot this write stored: (poll id, participant id, normalised choice),
+    # for the live tally once the commit is done.
+    ballot: tuple[int, int, list[str]] | None = None
     # Published once the reply is sent: a revocation must not close the connection
     # that asked for it before its ack (with the new link) is on its way.
     after_reply: list[tuple[str, dict[str, Any]]] = field(default_factory=list)

@@ -28,6 +28,7 @@ from server.protocol.views import (
     Open,
     Poll,
     Question,
+    Screen,
     Shift,
     Site,
     Tally,
@@ -157,15 +158,19 @@ class Pong(Closed):
 
 # -- pushed ---------------------------------------------------------------------
 
+BY = "the label of the producer link whose write caused this notice (not on others)"
+
 
 class QuestionPush(Closed):
     type: Literal["question"]
     question: Question | None
+    by: str | None = Field(None, description=BY)
 
 
 class PollPush(Closed):
     type: Literal["poll"]
     poll: Poll
+    by: str | None = Field(None, description=BY)
 
 
 class TallyPush(Tally):
@@ -178,9 +183,9 @@ class DemographicsPush(Closed):
     version: int = Field(description="server clock (ms) when read")
 
 
-class ScreenChanged(Closed):
+class ScreenChanged(Screen):
     type: Literal["screen_changed"]
-    mode: Literal["poll", "breakdown", "themes", "demographics", "join"]
+    by: str | None = Field(None, description=BY)
 
 
 class HubHealth(Closed):
@@ -234,6 +239,7 @@ class PublishedPush(Closed):
 class EvaluationPush(Closed):
     type: Literal["evaluation"]
     evaluation: Open | None
+    by: str | None = Field(None, description=BY)
 
 
 class EvaluationSummaryPush(Closed):

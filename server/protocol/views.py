@@ -54,6 +54,17 @@ class Round(Closed):
     questions: list[Question]
 
 
+class Screen(Closed):
+    """What the big screens show, and whether they follow the room by themselves."""
+
+    mode: Literal["poll", "breakdown", "themes", "demographics", "join"]
+    poll_id: int | None = Field(description="the poll shown (poll, breakdown); null: the latest")
+    question_id: int | None = Field(description="the question whose themes are shown (themes)")
+    follow: bool = Field(
+        description="true: a poll opened or closed, or themes published, come up by themselves"
+    )
+
+
 class Event(Closed):
     """``EVENT``: the agenda and every poll, for screens, the team and the producer."""
 
@@ -61,6 +72,7 @@ class Event(Closed):
     title: str
     code: str
     screen_mode: str
+    screen: Screen
     current_question: Question | None
     rounds: list[Round]
     polls: list[Poll]

@@ -9,7 +9,7 @@ window.townhallBudget = (function () {
 
   const money = t.money;
 
-  // ui: {form, help, status, send(fields) -> Promise}
+  // ui: {form, help, status, prefill: {choice, amounts} | null, send(fields) -> Promise}
   function render(p, ballot, ui) {
     t.clear(ui.form);
     const summary = t.el("p", "", "budget-summary");
@@ -19,9 +19,11 @@ window.townhallBudget = (function () {
     if (p.kind === "allocation") allocation(p, ballot, ui, rows, summary);
     else picks(p, ballot, ui, rows, summary);
     ui.form.appendChild(summary);
-    const submit = t.el("button", ballot ? tr("Change my vote") : tr("Vote"));
+    const bar = t.el("div", null, "submit-bar");
+    const submit = t.el("button", ballot ? tr("Change my vote") : tr("Vote"), "wide");
     submit.type = "submit";
-    ui.form.appendChild(submit);
+    bar.appendChild(submit);
+    ui.form.appendChild(bar);
     const update = rows.update;
     update();
     ui.form.onsubmit = async function (ev) {
@@ -41,7 +43,8 @@ window.townhallBudget = (function () {
 
   function allocation(p, ballot, ui, rows, summary) {
     ui.help.textContent = tr("Spread up to {amount} across the options.", { amount: money(p.budget, p.unit) });
-    const given = (ballot && ballot.amounts) || {};
+    // What this phone chose before (a reopened poll, a reconnect), else its ballot.
+    const given = (ui.prefill && ui.prefill.amounts) || (ballot && ballot.amounts) || {};
     const inputs = [];
     p.options.forEach(function (o) {
       const label = t.el("label", t.text(o.label), "choice budget-row");
@@ -86,7 +89,7 @@ window.townhallBudget = (function () {
     ui.help.textContent = projects
       ? tr("Pick the projects you would fund; together they must fit in {amount}.", { amount: money(p.budget, p.unit) })
       : tr("Pick the measures you would accept to close a gap of {amount}.", { amount: money(p.deficit, p.unit) });
-    const chosen = ballot ? ballot.choice : [];
+    const chosen = (ui.prefill || ballot || {}).choice || [];
     const boxes = [];
     p.options.forEach(function (o) {
       const amount = projects ? p.costs[o.key] : p.deltas[o.key];

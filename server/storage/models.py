@@ -31,6 +31,11 @@ class Event(SQLModel, table=True):
     timezone: str = "UTC"  # IANA name; the report's dates and times are local to the event
     current_question_id: int | None = None
     screen_mode: str = "poll"  # what every big screen shows: poll, themes, demographics, join
+    # Which poll / question's themes the screens show, and whether they follow the
+    # producer's actions (poll opened or closed, themes published) by themselves.
+    screen_poll_id: int | None = None
+    screen_question_id: int | None = None
+    screen_follow: bool = True
     created_at: datetime = Field(default_factory=utcnow)
 
 

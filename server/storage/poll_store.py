@@ -25,6 +25,7 @@ from server.storage.models import (
     Vote,
     iso,
 )
+from server.storage.screen_state import screen_state
 
 
 async def event_view(s: AsyncSession, event_id: int) -> dict[str, Any]:
@@ -46,6 +47,7 @@ async def event_view(s: AsyncSession, event_id: int) -> dict[str, Any]:
         "title": ev.title,
         "code": ev.code,
         "screen_mode": ev.screen_mode,
+        "screen": screen_state(ev),
         "current_question": question_view(
             next((q for q in questions if q.id == ev.current_question_id), None), rounds
         ),

@@ -39,11 +39,23 @@ class Theming:
         self.worker = ThemingWorker(db, hub, self.executor, settings.embedder)
         self.workbench = Workbench(db, self.worker)
         self.rpc = CurationServer(db, hub, dispatch) if isinstance(hub, RedisHub) else None
+        self._preload: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
         if self.rpc is not None:
             await self.rpc.start()
         await self.worker.start()
+        # The embedding model takes 5-11 s to load: load it now, in the worker's
+        # thread, so the first comment of the day does not wait for it.
+        self._preload = asyncio.get_running_loop().run_in_executor(self.executor, self._load_model)
+
+    def _load_model(self) -> None:
+        load = getattr(self.worker.embedder.embedder, "load", None)
+        if load is not None:
+            try:
+                load()
+            except Exception:  # it will be tried again, and reported, on first use
+                log.exception("could not preload the embedding model")
 
     async def stop(self) -> None:
         if self.rpc is not None:
@@ -77,7 +89,10 @@ async def run_theming_service(settings: Settings, ready: asyncio.Event | None = 
 
 
 async def _listen(
-    db: Database, hub: MemoryHub, worker: ThemingWorker, stop: asyncio.Event,
+    db: Database,
+    hub: MemoryHub,
+    worker: ThemingWorker,
+    stop: asyncio.Event,
     ready: asyncio.Event | None,
 ) -> None:
     """Theme every comment the web processes announce, until ``stop``."""

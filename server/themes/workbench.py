@@ -19,9 +19,9 @@ from server.core import undo
 from server.core.errors import InvalidMessage, NotFound
 from server.protocol import messages as p
 from server.protocol.outcome import Outcome
-from server.storage import theme_store
+from server.storage import screen_state, theme_store
 from server.storage.db import Database
-from server.storage.models import CurationLog, Question, Theme
+from server.storage.models import CurationLog, Event, Question, Theme
 from server.storage.tokens import Principal
 from server.themes.conflicts import changed_after_step, changed_since_seen
 from server.themes.polls import poll_from_themes
@@ -199,6 +199,13 @@ class Workbench:
             for row in rows:
                 row.published = row.key in msg.themes
                 s.add(row)
+            ev = await s.get(Event, who.event_id)
+            assert ev is not None
+            # Screens that follow the room put up the themes wall for this question.
+            followed = (
+                screen_state.follow(ev, "themes", question_id=msg.question_id) if msg.themes else []
+            )
+            s.add(ev)
             await s.flush()
             shown = [
                 {k: t[k] for k in ("key", "label", "size", "members", "quotes", "version")}
@@ -224,6 +231,7 @@ class Workbench:
                 # Displays get every published theme, the same list a reconnecting screen gets.
                 (f"published:{who.event_id}", {"type": "published", "themes": everything}),
                 (f"themes:{who.event_id}", team_view),
+                *followed,
             ],
         )
 

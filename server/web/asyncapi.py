@@ -59,6 +59,7 @@ SENDS: dict[str, list[type[BaseModel]]] = {  # token role -> frames it may send
         m.OpenPollMsg,
         m.ClosePollMsg,
         m.ScreenMsg,
+        m.ScreenFollowMsg,
         m.PollFromThemesMsg,
         m.OpenEvaluationMsg,
         m.CloseEvaluationMsg,

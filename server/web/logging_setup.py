@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -84,3 +85,28 @@ def configure(level: str) -> None:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
         ours.addHandler(handler)
+
+
+def file_log_config(path: Path, level: str) -> dict[str, Any]:
+    """A uvicorn ``log_config`` that writes the server's log and access lines to
+    ``path`` and shows only warnings and errors on the terminal, so a terminal
+    that printed where to go keeps showing it (serve --demo, --access-log)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plain = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": plain},
+        "handlers": {
+            "file": {"class": "logging.FileHandler", "filename": str(path), "formatter": "plain"},
+            "terminal": {
+                "class": "logging.StreamHandler",
+                "level": "WARNING",
+                "formatter": "plain",
+            },
+        },
+        "loggers": {
+            name: {"handlers": ["file", "terminal"], "level": level.upper(), "propagate": False}
+            for name in ("uvicorn", "uvicorn.access", "townhall", "py.warnings")
+        },
+    }

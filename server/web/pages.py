@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import math
@@ -22,8 +23,7 @@ from server.core import errors
 from server.event import i18n
 from server.live.meeting import Meeting
 from server.report.build import build_report
-from server.storage.models import Event, HealthProbe, Participant, Site
-from server.storage.tokens import issue
+from server.storage.models import Event, HealthProbe
 from server.web import connections
 
 log = logging.getLogger("townhall.web")
@@ -78,13 +78,15 @@ def _language(request: Request, event_languages: str | None) -> tuple[str, dict[
 
 
 async def _participant_page(
-    request: Request, name: str, alternate: bool = False, **ctx: Any
+    request: Request, name: str, alternate: bool = False, named: bool = False, **ctx: Any
 ) -> HTMLResponse:
     ev = await _event(request)
     lang, extra = _language(request, ev.languages if ev else None)
     texts = await _meeting(request).texts(ev.id) if ev is not None and ev.id is not None else {}
     # The event file's own texts in this language (server/event/localtext.py), for common.js.
     extra["event_texts"] = json.dumps(texts.get(lang, {}))
+    if named and ev is not None:  # the page says which meeting it joins, in its language
+        extra["event_title"] = texts.get(lang, {}).get(ev.title, ev.title)
     if alternate:
         extra["alternate_languages"] = _alternation(
             request, _offered(ev.languages if ev else None), texts
@@ -148,7 +150,9 @@ async def index(request: Request) -> HTMLResponse:
 
 
 async def join_page(request: Request) -> HTMLResponse:
-    return await _participant_page(request, "join.html", code=request.path_params.get("code", ""))
+    return await _participant_page(
+        request, "join.html", code=request.path_params.get("code", ""), named=True
+    )
 
 
 def _join_gettext(request: Request) -> errors.Gettext:
@@ -210,33 +214,27 @@ async def api_join(request: Request) -> Response:
         return JSONResponse(
             {"error": _("Type the event code shown on the screen.")}, status_code=400
         )
-    m = _meeting(request)
-    async with m.db.session() as s:
-        ev = (await s.exec(select(Event).where(Event.code == code))).first()
-        if ev is None or ev.id is None:
+    desk = _meeting(request).joins
+    found = await desk.event(code)
+    if found is None:
+        return JSONResponse(
+            # Not echoed: the answer never repeats what the client sent.
+            {"error": _("No meeting has this code. Check the code on the screen.")},
+            status_code=404,
+        )
+    event_id, title = found
+    site_id = None
+    site_key = str(body.get("site") or "")[:64]
+    if site_key:
+        site_id = await desk.site(event_id, site_key)
+        if site_id is None:
             return JSONResponse(
-                # Not echoed: the answer never repeats what the client sent.
-                {"error": _("No meeting has this code. Check the code on the screen.")},
+                {"error": _("This meeting has no such site. Scan the code again.")},
                 status_code=404,
             )
-        site_id = None
-        site_key = str(body.get("site") or "")[:64]
-        if site_key:
-            site = (
-                await s.exec(select(Site).where(Site.event_id == ev.id, Site.key == site_key))
-            ).first()
-            if site is None:
-                return JSONResponse(
-                    {"error": _("This meeting has no such site. Scan the code again.")},
-                    status_code=404,
-                )
-            site_id = site.id
-        participant = Participant(event_id=ev.id, site_id=site_id)
-        s.add(participant)
-        await s.flush()
-        token = await issue(s, ev.id, "participant", participant_id=participant.id)
-        await s.commit()
-    return JSONResponse({"token": token, "event": ev.title})
+    # Group-committed with the other phones joining now; the token only once stored.
+    token = await desk.join(event_id, site_id)
+    return JSONResponse({"token": token, "event": title})
 
 
 async def phone_page(request: Request) -> HTMLResponse:
@@ -258,7 +256,20 @@ async def screen_page(request: Request) -> Response:
         await _meeting(request).authenticate(token, "display")
     except errors.Forbidden as exc:
         return render(request, "error.html", status=403, message=exc.message)
-    return await _participant_page(request, "screen.html", alternate=True, token=token)
+    ev = await _event(request)
+    join_url = f"{public_base(request)}/j/{ev.code}" if ev is not None else ""
+    return await _participant_page(
+        request, "screen.html", alternate=True, token=token, join_url=join_url
+    )
+
+
+def public_base(request: Request) -> str:
+    """The address phones use: the configured public URL, else the one this request
+    came to (a screen opened at the server's LAN address shows that address)."""
+    settings = _meeting(request).settings
+    if settings.public_url:
+        return settings.base_url
+    return f"{request.url.scheme}://{request.url.netloc}"
 
 
 def _alternation(request: Request, offered: list[str], texts: dict[str, dict[str, str]]) -> str:
@@ -304,12 +315,23 @@ async def join_qr(request: Request) -> Response:
     ev = await _event(request)
     if ev is None:
         return Response(status_code=404)
-    url = f"{_meeting(request).settings.base_url}/j/{ev.code}"
+    url = f"{public_base(request)}/j/{ev.code}"
     site = request.query_params.get("site", "")
     if site.replace("-", "").replace("_", "").isalnum():
         url += f"?site={site}"
-    svg = segno.make(url, error="m").svg_inline(scale=8, dark="#000", light="#fff")
-    return Response(svg, media_type="image/svg+xml")
+    return Response(qr_svg(url), media_type="image/svg+xml")
+
+
+def qr_svg(url: str) -> str:
+    """A standalone SVG document (with its namespace, or browsers refuse it as an
+    <img>) that scales to any size: a viewBox in modules, drawn crisp."""
+    code = segno.make(url, error="m")
+    out = io.BytesIO()
+    code.save(out, kind="svg", scale=10, xmldecl=False, dark="#000", light="#fff")
+    svg = out.getvalue().decode()
+    size = code.symbol_size(scale=10)[0]
+    scalable = f'<svg viewBox="0 0 {size} {size}" shape-rendering="crispEdges" '
+    return svg.replace("<svg ", scalable, 1)
 
 
 async def join_redirect(request: Request) -> Response:

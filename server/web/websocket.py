@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.core import errors
 from server.event import i18n
-from server.live.hub import RESYNC, MemoryHub
+from server.live.hub import RESYNC, Frame, MemoryHub, encode
 from server.live.meeting import Meeting
 from server.live.ratelimit import ConnectionLimiter, RateLimiter, SharedBuckets
 from server.live.token_admin import REVOCATIONS
@@ -194,9 +194,10 @@ class _Connection:
                 log.error("not sent, it breaks the protocol spec: %s", exc)
                 await self.kick(errors.CLOSE_SERVER_ERROR, "protocol breach")
                 return
+        text = message.text() if isinstance(message, Frame) else encode(message)
         async with self._send_lock:
             if not self._closed:
-                await self.ws.send_json(message)
+                await self.ws.send_text(text)
 
     async def kick(self, code: int, message: str, error_code: str | None = None) -> None:
         """Close from the server side (revoked token, flooding, oversize frame),

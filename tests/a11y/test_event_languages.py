@@ -199,7 +199,7 @@ async def test_the_big_screen_takes_turns_with_the_event_languages(
         await expect(page.locator("html")).to_have_attribute("lang", "en", timeout=10_000)
         await expect(prompt).to_have_text("How did you get here today?")
         await expect(title).to_have_text("Riverton: Our City, Our Budget")
-        await expect(page.get_by_text("Join at", exact=True)).to_be_visible()
+        await expect(page.get_by_text("Join on your phone:", exact=True)).to_be_visible()
         await expect(page.locator("html")).to_have_attribute("lang", "es", timeout=10_000)
         await expect(prompt).to_have_text("¿Cómo ha venido hoy?")
         await expect(bar).to_have_text("En coche")

@@ -142,7 +142,7 @@ async def test_big_screen_in_spanish(live_server: LiveServer, browser: Any) -> N
     poll = await open_poll(s, "warmup")
     assert poll["prompt"] == "How did you get here today?"
     await expect(page.locator("#poll-prompt")).to_have_text("¿Cómo ha venido hoy?", timeout=10_000)
-    await expect(page.locator("#poll-meta")).to_contain_text("han votado de")
+    await expect(page.locator("#turnout-words")).to_contain_text("han votado, de")
     await expect(page.locator("html")).to_have_attribute("lang", "es")
     await ctx.close()
 

@@ -63,13 +63,13 @@ async def test_projects_show_what_is_left_and_disable_what_does_not_fit(
     ctx, phone, _ = await joined_phone(browser, s.base, s.tokens.code)
     await open_poll(s, "capital-projects")
     summary = phone.locator("#budget-summary")
-    await expect(summary).to_have_text("Chosen £0 · left £1,200,000", timeout=10_000)
-    await phone.get_by_label("Youth centre refit").check()
+    await expect(summary).to_have_text("Chosen $0 · left $1,200,000", timeout=10_000)
+    await phone.get_by_label("Youth center refit").check()
     await phone.get_by_label("Protected bike lanes").check()
-    await expect(summary).to_have_text("Chosen £900,000 · left £300,000")
-    # £250k playground fits; then only the £150k trees would not.
+    await expect(summary).to_have_text("Chosen $900,000 · left $300,000")
+    # $250k playground fits; then only the $150k trees would not.
     await expect(phone.get_by_label("Repair the North Library roof")).to_be_enabled()
     await phone.get_by_label("New riverside playground").check()
-    await expect(summary).to_have_text("Chosen £1,150,000 · left £50,000")
+    await expect(summary).to_have_text("Chosen $1,150,000 · left $50,000")
     await expect(phone.get_by_label("500 new street trees")).to_be_disabled()
     await ctx.close()

@@ -49,9 +49,10 @@ async def test_poll_from_published_themes_appears_and_opens(
     # The new draft is in the poll list (pushed as a `poll` message) and can be opened.
     await expect(page.locator("#polls li")).to_have_count(polls_before + 1)
     new = page.locator("#polls li").last
-    await expect(new).to_contain_text("[ranking, draft]")
-    await new.get_by_role("button", name="Open").click()
-    await expect(new).to_contain_text("[ranking, open]")
+    await expect(new.locator(".poll-kind")).to_have_text("ranking")
+    await expect(new).to_have_attribute("data-status", "draft")
+    await new.get_by_role("button", name="Open poll").click()
+    await expect(new).to_have_attribute("data-status", "open")
     async with connect(s.ws_url("producer", s.tokens.producer)) as prod:
         hello = await recv_until(prod, "hello")
     made = next(p for p in hello["event"]["polls"] if p["status"] == "open")
@@ -107,8 +108,8 @@ async def test_turnout_per_poll_is_live_and_survives_a_reload(
     errors: list[str] = []
     page = await producer_page(s, browser, errors)
     first = page.locator("#polls li").first
-    await first.get_by_role("button", name="Open").click()
-    await expect(first).to_contain_text("open]")
+    await first.get_by_role("button", name="Open poll").click()
+    await expect(first).to_have_attribute("data-status", "open")
     poll_id = int(await first.get_attribute("data-poll") or 0)
     for _ in range(2):
         async with connect(s.ws_url("phone", join(s))) as phone:
@@ -121,11 +122,11 @@ async def test_turnout_per_poll_is_live_and_survives_a_reload(
             vote = {"type": "vote", "id": new_id(), "poll_id": poll_id, "seq": 1, "choice": choice}
             await phone.send(json.dumps(vote))
             assert (await recv_until(phone, "ack", "error"))["type"] == "ack"
-    await expect(first.locator(".turnout")).to_have_text(" 2 votes")
+    await expect(first.locator(".turnout")).to_have_text("2 votes")
     # A re-render (another poll change) keeps the count, and so does a fresh hello.
     await page.reload()
     await expect(page.locator("#conn")).to_have_attribute("data-state", "connected")
     await expect(page.locator(f'#polls li[data-poll="{poll_id}"] .turnout')).to_have_text(
-        " 2 votes"
+        "2 votes"
     )
     assert errors == []

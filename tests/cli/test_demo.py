@@ -1,19 +1,31 @@
-"""`townhall serve --demo` comes alive: links printed, tables typing, phones voting."""
+"""`townhall serve --demo` comes alive, keeps its terminal for the links, can be
+joined from the LAN, resumes the same meeting after a restart, and its autopilot
+steps aside once a person acts in the producer console."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import csv
+import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.example import ROOT
+from websockets.asyncio.client import connect
+
+from server.cli.links import lan_address
+from server.cli.simulation import SAMPLE
+from server.web.pages import qr_svg
+from tests.support.example import ROOT, new_id
+from tests.support.live import recv_until
 from tests.support.server import free_port
 
 
@@ -30,12 +42,21 @@ def count(db: Path, table: str) -> int:
     return scalar(db, f"SELECT count(*) FROM {table}")
 
 
+def polls(db: Path) -> list[tuple[int, str]]:
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return list(conn.execute("SELECT id, status FROM poll ORDER BY id"))
+    except sqlite3.OperationalError:  # not created yet
+        return []
+
+
 @dataclass
 class Demo:
     proc: subprocess.Popen[bytes]
     port: int
     log: Path
     db: Path
+    data: Path
 
     def wait_until(self, condition: Callable[[], bool], seconds: float, what: str) -> None:
         deadline = time.monotonic() + seconds
@@ -46,28 +67,30 @@ class Demo:
             time.sleep(0.5)
         raise AssertionError(f"{what} in {seconds:.0f} s:\n{self.log.read_text()[-3000:]}")
 
+    def links(self) -> dict[str, str]:
+        """links.txt as role -> URL (the first URL on each line)."""
+        out = {}
+        for line in (self.data / "links.txt").read_text().splitlines():
+            role, _, rest = line.partition(": ")
+            out[role] = rest.split()[0]
+        return out
+
 
 @contextlib.contextmanager
-def running_demo(tmp_path: Path, **env_extra: str) -> Iterator[Demo]:
+def running_demo(
+    tmp_path: Path, *args: str, port: int | None = None, **env_extra: str
+) -> Iterator[Demo]:
     """`townhall serve --demo` in tmp_path (where it writes demo-data/), stopped with Ctrl+C."""
-    port = free_port()
+    port = port or free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TOWNHALL_TALLY_INTERVAL": "0.2", **env_extra}
-    cmd = [
-        sys.executable,
-        "-m",
-        "server.cli",
-        "serve",
-        "--demo",
-        "--port",
-        str(port),
-        "--embedder",
-        "hashing",
-    ]
-    log = tmp_path / "demo.log"
+    cmd = [sys.executable, "-m", "server.cli", "serve", "--demo", "--port", str(port)]
+    cmd += ["--embedder", "hashing", *args]
+    log = tmp_path / f"demo-{port}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
+    data = tmp_path / "demo-data"
     try:
-        yield Demo(proc, port, log, tmp_path / "demo-data" / "demo.db")
+        yield Demo(proc, port, log, data / "demo.db", data)
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -76,7 +99,10 @@ def running_demo(tmp_path: Path, **env_extra: str) -> Iterator[Demo]:
             proc.kill()
 
 
-def test_demo_prints_every_link_and_the_room_comes_alive(tmp_path: Path) -> None:
+def test_demo_prints_every_link_last_with_the_lan_address_and_the_room_comes_alive(
+    tmp_path: Path,
+) -> None:
+    lan = lan_address()
     with running_demo(tmp_path) as demo:
         db = demo.db
         demo.wait_until(
@@ -86,12 +112,91 @@ def test_demo_prints_every_link_and_the_room_comes_alive(tmp_path: Path) -> None
             90,
             "the demo did not come alive",
         )
-        text = demo.log.read_text()
-        for page in ("/join", "/screen?token=", "/producer?token=", "/team?token=", "/t/"):
-            assert f"http://127.0.0.1:{demo.port}{page}" in text, page
-        assert "Demo running" in text
-        links = (tmp_path / "demo-data" / "links.txt").read_text()
-        assert links.count("/t/") == 16  # every table's link is kept for the organiser
+        base = f"http://{lan}:{demo.port}"
+        with urllib.request.urlopen(f"http://127.0.0.1:{demo.port}/join-qr.svg") as r:
+            qr = r.read().decode()
+        terminal = demo.log.read_text()
+    for page in ("/join", "/screen?token=", "/producer?token=", "/team?token=", "/t/"):
+        assert f"{base}{page}" in terminal, page
+    # The QR code on the screens and in the terminal sends phones to the LAN address.
+    assert qr == qr_svg(f"{base}/j/RIVER26")
+    assert f"scan to join {base}/j/RIVER26" in terminal
+    # Nothing but the links after the links: requests and connections go to the log file.
+    after_links = terminal[terminal.index("where to go") :]
+    assert "WebSocket" not in terminal and "HTTP/1.1" not in terminal
+    assert after_links.strip().splitlines()[-1].startswith("All links in")
+    server_log = (demo.data / "server.log").read_text()
+    assert "WebSocket /ws/table?token=[redacted]" in server_log and "POST /api/join" in server_log
+    links = (demo.data / "links.txt").read_text()
+    assert links.count("/t/") == 16  # every table's link is kept for the organiser
+
+
+def test_tables_type_comments_that_answer_the_question_being_discussed(tmp_path: Path) -> None:
+    with running_demo(tmp_path, "--no-autopilot") as demo:
+        demo.wait_until(lambda: count(demo.db, "comment") >= 30, 90, "too few comments")
+        with sqlite3.connect(demo.db, timeout=5) as conn:
+            rows = list(
+                conn.execute(
+                    "SELECT q.key, c.text FROM comment c JOIN question q ON q.id = c.question_id"
+                )
+            )
+        assert polls(demo.db) and all(status == "draft" for _, status in polls(demo.db))
+    with SAMPLE.open(encoding="utf-8") as f:
+        sample = {(r["question"], r["text"]) for r in csv.DictReader(f)}
+    assert len(rows) >= 30 and all(row in sample for row in rows)
+
+
+def test_a_restarted_demo_finds_the_same_meeting_and_links_and_fresh_starts_over(
+    tmp_path: Path,
+) -> None:
+    with running_demo(tmp_path, "--no-autopilot") as demo:
+        demo.wait_until(lambda: count(demo.db, "comment") >= 5, 90, "no comments")
+        demo.wait_until(lambda: count(demo.db, "participant") >= 60, 90, "phones missing")
+        first = demo.links()
+    comments = count(demo.db, "comment")
+    with running_demo(tmp_path, "--no-autopilot", port=demo.port) as again:
+        again.wait_until(lambda: count(again.db, "comment") > comments + 5, 90, "no new comments")
+        assert again.links() == first
+        with urllib.request.urlopen(first["producer"].replace(lan_address(), "127.0.0.1")) as r:
+            assert r.status == 200  # the old producer link still works
+        assert "Resumed the demo meeting" in again.log.read_text()
+        assert count(again.db, "event") == 1
+        assert count(again.db, "participant") == 60  # the same phones came back
+    with running_demo(tmp_path, "--no-autopilot", "--fresh") as fresh:
+        fresh.wait_until(
+            lambda: "Started a new demo meeting" in fresh.log.read_text(), 90, "no start"
+        )
+        assert fresh.links()["producer"] != first["producer"]
+        assert count(fresh.db, "comment") < comments + 5
+
+
+async def act_in_console(producer_url: str) -> None:
+    """What a person pressing one button in the producer console sends."""
+    async with connect(
+        producer_url.replace("http", "ws", 1).replace("/producer?", "/ws/producer?")
+    ) as ws:
+        await recv_until(ws, "hello")
+        await ws.send(json.dumps({"type": "screen", "id": new_id(), "mode": "join"}))
+        await recv_until(ws, "ack")
+
+
+def test_the_autopilot_steps_aside_for_good_once_a_person_acts(tmp_path: Path) -> None:
+    with running_demo(tmp_path, TOWNHALL_DEMO_PACE="0.1") as demo:
+        db = demo.db
+        demo.wait_until(lambda: any(s == "open" for _, s in polls(db)), 60, "no poll opened")
+        url = demo.links()["producer"].replace(lan_address(), "127.0.0.1")
+        asyncio.run(act_in_console(url))
+        demo.wait_until(lambda: "autopilot stepped aside" in demo.log.read_text(), 30, "no word")
+        settled = polls(db)
+        # At this pace the autopilot acted every few seconds; now tables keep typing
+        # and the agenda stays where the person left it.
+        base = count(db, "comment")
+        demo.wait_until(lambda: count(db, "comment") >= base + 40, 90, "tables stopped")
+        assert polls(db) == settled
+    state = json.loads((tmp_path / "demo-data" / "state.json").read_text())
+    assert state["autopilot"] is False
+    with running_demo(tmp_path) as again:  # it stays aside after a restart
+        again.wait_until(lambda: "Autopilot: off" in again.log.read_text(), 60, "autopilot on")
 
 
 def test_demo_runs_the_whole_agenda_and_one_command_reports_it(tmp_path: Path) -> None:
@@ -108,19 +213,10 @@ def test_demo_runs_the_whole_agenda_and_one_command_reports_it(tmp_path: Path) -
 
         demo.wait_until(agenda_done, 240, "the agenda did not complete")
         report = tmp_path / "report.html"
-        out = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "server.cli",
-                "report",
-                "riverton-budget",
-                "--db",
-                f"sqlite+aiosqlite:///{db}",
-                "--out",
-                str(report),
-            ],
-            cwd=ROOT,
+        out = subprocess.run(  # as the demo prints it: no --db, from where the demo runs
+            [sys.executable, "-m", "server.cli", "report", "riverton-budget", "--out", str(report)],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
             capture_output=True,
             text=True,
             timeout=120,

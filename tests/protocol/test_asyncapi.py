@@ -381,6 +381,7 @@ def test_what_each_role_may_send_is_what_the_routing_table_routes() -> None:
         db=None,  # type: ignore[arg-type]
         votes=writer,  # type: ignore[arg-type]
         comments=writer,  # type: ignore[arg-type]
+        demographics=writer,  # type: ignore[arg-type]
         evaluation=writer,  # type: ignore[arg-type]
         admin=SimpleNamespace(handle=handler),  # type: ignore[arg-type]
         team=SimpleNamespace(handle=handler, poll_from_themes=handler),

@@ -111,11 +111,11 @@ def test_projects_ballot_over_budget_is_refused_and_results_show_both_rules(
         vote = {"type": "vote", "poll_id": poll["id"], "seq": 1}
         phone.send_json(vote | {"id": new_id(), "choice": ["youth-centre", "bike-lanes", "roof"]})
         assert recv_until(phone, "error")["message"] == "Unknown option 'roof'"
-        full = ["youth-centre", "bike-lanes", "library-roof"]  # exactly £1.2m
+        full = ["youth-centre", "bike-lanes", "library-roof"]  # exactly $1.2m
         phone.send_json(vote | {"id": new_id(), "choice": [*full, "playground"]})
         err = recv_until(phone, "error")
         assert err["code"] == "invalid" and err["message"].startswith(
-            "Those projects cost £1,450,000, over the budget of £1,200,000"
+            "Those projects cost $1,450,000, over the budget of $1,200,000"
         )
         phone.send_json(vote | {"id": new_id(), "choice": ["bike-lanes"], "amounts": {"x": 1}})
         assert recv_until(phone, "error")["message"] == "Amounts only apply to allocation polls"
@@ -134,7 +134,7 @@ def test_projects_ballot_over_budget_is_refused_and_results_show_both_rules(
         result = tally["budget"]
         # One approval each: greedy breaks the tie by cost, cheapest first.
         assert result["greedy"]["funded"] == ["library-roof", "bike-lanes", "youth-centre"]
-        # One voter holds the whole £1.2m: each rho is the full cost, so the same order.
+        # One voter holds the whole $1.2m: each rho is the full cost, so the same order.
         assert result["equal_shares"]["funded"] == ["library-roof", "bike-lanes", "youth-centre"]
 
 
@@ -169,7 +169,7 @@ def test_export_writes_budget_results_with_groups(
     budget_file = next(p for p in paths if p.name == "budget_results.json")
     rows = {r["poll_key"]: r for r in jsonlib.loads(budget_file.read_text())}
     gap = rows["close-the-gap"]["result"]
-    # 900k + 600k + 500k = 2.0m: exactly closes the £2m gap.
+    # 900k + 600k + 500k = 2.0m: exactly closes the $2m gap.
     assert gap["balanced"] == 1 and gap["top_package"]["balance"] == 0
     age = rows["close-the-gap"]["by_group"][0]
     assert age["total"] is None or all(r["result"] is None for r in age["rows"] if r["suppressed"])

@@ -65,7 +65,7 @@ def projects(i: int) -> list[str]:
 
 def tradeoff(i: int) -> list[str]:
     if i < 9:
-        return ["council-tax", "merge-offices", "parking"]  # closes the £2m gap exactly
+        return ["council-tax", "merge-offices", "parking"]  # closes the $2m gap exactly
     if i < 15:
         return ["council-tax", "parking"]
     return ["parking", "library-hours", "pothole-blitz"]
@@ -205,7 +205,7 @@ def test_projects_show_greedy_and_equal_shares_side_by_side(db_url: str, budget_
     text = section(report_html(db_url, budget_event), "capital-projects")
     labels = {
         "bike-lanes": "Protected bike lanes on Main St",
-        "youth-centre": "Youth centre refit",
+        "youth-centre": "Youth center refit",
         "street-trees": "500 new street trees",
         "bus-shelters": "Heated bus shelters",
     }
@@ -213,16 +213,16 @@ def test_projects_show_greedy_and_equal_shares_side_by_side(db_url: str, budget_
     assert greedy == ["bike-lanes", "youth-centre", "street-trees"]
     spent = sum(COSTS[k] for k in greedy)
     names = ", ".join(labels[k] for k in greedy)
-    greedy_text = f"Funding the most approved first would give: {names} (£{spent:,} of £1,200,000)."
+    greedy_text = f"Funding the most approved first would give: {names} (${spent:,} of $1,200,000)."
     assert greedy_text in text
-    # Equal shares by hand: each of 20 voters holds £60,000. The 8 fund trees
-    # (rho £18,750) and shelters (£25,000); the 12 fund bike lanes (£33,333);
-    # then the 8 hold £130,000 < roof, the 12 hold £320,000 < youth centre.
+    # Equal shares by hand: each of 20 voters holds $60,000. The 8 fund trees
+    # (rho $18,750) and shelters ($25,000); the 12 fund bike lanes ($33,333);
+    # then the 8 hold $130,000 < roof, the 12 hold $320,000 < youth center.
     mes = ["street-trees", "bus-shelters", "bike-lanes"]
     mes_names = ", ".join(labels[k] for k in mes)
-    assert f"Funded by the Method of Equal Shares: {mes_names} (£750,000 of £1,200,000)." in text
+    assert f"Funded by the Method of Equal Shares: {mes_names} ($750,000 of $1,200,000)." in text
     # The chart marks Equal Shares' projects solid, the others hatched.
-    assert "hatch" in bar_fill(text, "Youth centre refit")  # greedy only
+    assert "hatch" in bar_fill(text, "Youth center refit")  # greedy only
     assert bar_fill(text, "Heated bus shelters") == "#111111"  # Equal Shares only
 
 
@@ -235,8 +235,8 @@ def test_tradeoff_shows_balanced_ballots_and_the_most_chosen_package(
     assert balanced == 9
     assert f"{balanced} of {N} ballots closed it ({100 * balanced / N:.0f}%)" in text
     assert (
-        "Most chosen package (9 ballots): Raise council tax by 2%, Merge two council offices, "
-        "Higher parking charges; it closes the gap" in text
+        "Most chosen package (9 ballots): Raise the city property tax by 2%, "
+        "Merge two city service offices, Higher parking charges; it closes the gap" in text
     )
 
 

@@ -18,7 +18,9 @@ BLOCKING = {"serious", "critical"}
 
 
 async def axe_violations(page: Any, state: str) -> list[str]:
-    """Runs axe on the page as it is now; returns the serious/critical violations, readable."""
+    """Runs axe on the page as it is now; returns the serious/critical violations, readable.
+    Waits for transitions and fade-ins to end first: mid-fade text has no real contrast."""
+    await page.wait_for_function("() => document.getAnimations().length === 0", timeout=10_000)
     if not await page.evaluate("() => typeof window.axe !== 'undefined'"):
         await page.add_script_tag(path=str(AXE))
     result = await page.evaluate(

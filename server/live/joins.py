@@ -1,0 +1,90 @@
+"""Phones joining, group-committed like votes: when a hall fills up (or every
+phone rejoins after the venue's wifi blinks) thousands arrive within a
+minute, and one commit each would queue them behind each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.live.group_commit import GroupCommit
+from server.protocol.outcome import Outcome
+from server.storage.db import Database
+from server.storage.models import Event, Participant, Site
+from server.storage.tokens import Principal, issue
+
+
+@dataclass(frozen=True)
+class Join:
+    """One phone joining an event, at a site or none (checked by the caller)."""
+
+    event_id: int
+    site_id: int | None
+
+
+def principal(join: Join) -> Principal:
+    """Whom a group commit stages the join for: nobody yet (no token)."""
+    return Principal("join", join.event_id, 0)
+
+
+async def stage_join(s: AsyncSession, who: Principal, join: Any) -> Outcome:
+    """Stage the participant and their token without committing; the token is
+    only handed out once the commit is done."""
+    participant = Participant(event_id=join.event_id, site_id=join.site_id)
+    s.add(participant)
+    await s.flush()  # its id, for the token
+    token = await issue(s, join.event_id, "participant", participant_id=participant.id)
+    return Outcome(ack={"token": token})
+
+
+async def join(s: AsyncSession, who: Principal, join: Any) -> Outcome:
+    outcome = await stage_join(s, who, join)
+    await s.commit()
+    return outcome
+
+
+class Joins:
+    """The join desk of a process: events and sites by their public keys (read
+    once: they do not change during a meeting; an unknown one is asked again),
+    and the group commit that stores the joins."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.commits = GroupCommit(db, stage_join, join)
+        self._events: dict[str, tuple[int, str]] = {}  # code -> (event id, title)
+        self._sites: dict[tuple[int, str], int] = {}  # (event id, site key) -> site id
+
+    def start(self) -> None:
+        self.commits.start()
+
+    async def stop(self) -> None:
+        await self.commits.stop()
+
+    async def event(self, code: str) -> tuple[int, str] | None:
+        if code not in self._events:
+            async with self.db.session() as s:
+                ev = (await s.exec(select(Event).where(Event.code == code))).first()
+            if ev is None or ev.id is None:
+                return None
+            self._events[code] = (ev.id, ev.title)
+        return self._events[code]
+
+    async def site(self, event_id: int, key: str) -> int | None:
+        if (event_id, key) not in self._sites:
+            async with self.db.session() as s:
+                site = (
+                    await s.exec(select(Site).where(Site.event_id == event_id, Site.key == key))
+                ).first()
+            if site is None or site.id is None:
+                return None
+            self._sites[(event_id, key)] = site.id
+        return self._sites[(event_id, key)]
+
+    async def join(self, event_id: int, site_id: int | None) -> str:
+        """A new participant's token, once stored."""
+        request = Join(event_id, site_id)
+        outcome = await self.commits.submit(principal(request), request)
+        return str(outcome.ack["token"])

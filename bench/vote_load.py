@@ -39,7 +39,7 @@ from server.cli.loadtest import run_load  # noqa: E402
 from server.storage.db import Database  # noqa: E402
 from server.storage.models import Participant  # noqa: E402
 from server.storage.tokens import issue  # noqa: E402
-from tests.conftest import postgres_database  # noqa: E402
+from tests.support.database import postgres_database  # noqa: E402
 from tests.support.example import load_example  # noqa: E402
 from tests.support.server import free_port  # noqa: E402
 

@@ -3,11 +3,8 @@ PostgreSQL with TOWNHALL_TEST_DB), the example event loaded, a live server."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +12,7 @@ import pytest
 
 from server.event.loader import IssuedTokens
 from server.settings import Settings
+from tests.support.database import postgres_available, postgres_database, redis_available
 from tests.support.example import load_example
 from tests.support.server import FAILED, LiveServer, ServerThread, start_server
 
@@ -33,61 +31,9 @@ pytest_plugins = (
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-PG_URL = os.environ.get("TOWNHALL_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-
-
-async def _pg_admin(sql: str, url: str = PG_URL) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    conn = await asyncpg.connect(
-        host=u.host,
-        port=u.port or 5432,
-        user=u.username,
-        password=u.password,
-        database=u.database,
-        timeout=5,
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-def postgres_available() -> str | None:
-    """None if PostgreSQL answers, else the reason it does not."""
-    try:
-        asyncio.run(_pg_admin("SELECT 1"))
-    except Exception as exc:
-        return f"PostgreSQL not reachable at {PG_URL}: {exc}"
-    return None
-
-
-def redis_available(url: str = "redis://127.0.0.1:6379") -> str | None:
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_timeout=2).ping()
-    except Exception as exc:
-        return f"Redis not reachable at {url}: {exc}"
-    return None
-
-
-@contextlib.contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    from sqlalchemy.engine import make_url
-
-    name = f"townhall_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 @pytest.fixture
+
+
 def db_url(tmp_path: Path) -> Iterator[str]:
     """A fresh database: a SQLite file, or PostgreSQL when TOWNHALL_TEST_DB=postgres
     (``make test-postgres`` runs the whole suite that way)."""
@@ -99,6 +45,8 @@ def db_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+
+
 def pg_url() -> Iterator[str]:
     reason = postgres_available()
     if reason:
@@ -110,6 +58,8 @@ def pg_url() -> Iterator[str]:
 
 
 @pytest.fixture
+
+
 def redis_url() -> str:
     reason = redis_available()
     if reason:
@@ -120,6 +70,8 @@ def redis_url() -> str:
 
 
 @pytest.fixture
+
+
 def settings(db_url: str) -> Settings:
     return Settings(
         db_url=db_url,
@@ -131,11 +83,15 @@ def settings(db_url: str) -> Settings:
 
 
 @pytest.fixture
+
+
 def tokens(db_url: str) -> IssuedTokens:
     return load_example(db_url)
 
 
 @pytest.fixture
+
+
 def live_server(
     tmp_path: Path, db_url: str, request: pytest.FixtureRequest
 ) -> Iterator[LiveServer]:
@@ -151,6 +107,8 @@ def live_server(
 
 
 @pytest.fixture
+
+
 def server_process(
     tmp_path: Path, db_url: str, request: pytest.FixtureRequest
 ) -> Iterator[LiveServer]:
@@ -174,6 +132,8 @@ def server_process(
 
 
 @pytest.hookimpl(wrapper=True)
+
+
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
     rep = yield
     if getattr(rep, "when", "") == "call" and getattr(rep, "failed", False):

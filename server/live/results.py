@@ -66,13 +66,11 @@ class ResultPush:
         # Coalesce: a burst of 5,000 votes becomes one tally per interval, not 5,000.
         breakdown_due: set[tuple[int, int]] = set()
         breakdown_at: dict[tuple[int, int], float] = {}
-        every = self.settings.breakdown_interval
-        small_cell = self.settings.small_cell
         spent = 0.0
         while True:
             # Wake on votes, or after a while to send breakdowns still owed.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=every)
+                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.breakdown_interval)
             self._wake.clear()
             # Results are recomputed from the database; with thousands of ballots
             # that costs real time on the event loop, so the pause grows with it
@@ -87,33 +85,48 @@ class ResultPush:
             version = self.clock.next()
             try:
                 async with self.db.session() as s:
-                    for event_id, poll_id in polls:
-                        sites = await self._sites(s, event_id)
-                        views = await self.tallies.views(s, poll_id, sites, small_cell, version)
-                        for site_id, view in zip([None, *sites], views, strict=True):
-                            topic = f"tally:{event_id}" + (f":site:{site_id}" if site_id else "")
-                            await self.hub.publish(topic, {"type": "tally", **view})
-                    now = time.monotonic()
-                    for key in [k for k in breakdown_due if now >= breakdown_at.get(k, 0)]:
-                        breakdown_due.discard(key)
-                        t0 = time.monotonic()
-                        extra = await result_store.breakdown_view(s, key[1], small_cell, version)
-                        # The breakdown re-reads every ballot with its voter's answers:
-                        # never more than a tenth of the loop goes to it.
-                        breakdown_at[key] = now + max(every, 10 * (time.monotonic() - t0))
-                        await self.hub.publish(f"tally:{key[0]}", extra)
-                        shift = await shift_view(s, key[1], self.settings.small_cell)
-                        if shift is not None:  # a poll asked twice: the paired change too
-                            await self.hub.publish(f"tally:{key[0]}", shift)
-                    for event_id in demos:
-                        demo = await result_store.demographics_view(s, event_id, small_cell)
-                        await self.hub.publish(
-                            f"demographics:{event_id}",
-                            {"type": "demographics", "questions": demo, "version": version},
-                        )
+                    await self._push_tallies(s, polls, version)
+                    # Cheap, so before the breakdowns: a screen has them by the time it
+                    # has the round's breakdown.
+                    await self._push_demographics(s, demos, version)
+                    await self._push_breakdowns(s, breakdown_due, breakdown_at, version)
             except Exception:
                 log.exception("result broadcast failed; will retry on the next change")
             spent = time.monotonic() - started
+
+    async def _push_tallies(self, s: Any, polls: set[tuple[int, int]], version: int) -> None:
+        for event_id, poll_id in polls:
+            sites = await self._sites(s, event_id)
+            views = await self.tallies.views(s, poll_id, sites, self.settings.small_cell, version)
+            for site_id, view in zip([None, *sites], views, strict=True):
+                topic = f"tally:{event_id}" + (f":site:{site_id}" if site_id else "")
+                await self.hub.publish(topic, {"type": "tally", **view})
+
+    async def _push_demographics(self, s: Any, events: set[int], version: int) -> None:
+        for event_id in events:
+            demo = await result_store.demographics_view(s, event_id, self.settings.small_cell)
+            await self.hub.publish(
+                f"demographics:{event_id}",
+                {"type": "demographics", "questions": demo, "version": version},
+            )
+
+    async def _push_breakdowns(
+        self, s: Any, due: set[tuple[int, int]], at: dict[tuple[int, int], float], version: int
+    ) -> None:
+        """The breakdowns (and paired shifts) owed, each at most every breakdown_interval:
+        the breakdown re-reads every ballot with its voter's answers, so never more
+        than a tenth of the loop goes to it."""
+        every, small_cell = self.settings.breakdown_interval, self.settings.small_cell
+        now = time.monotonic()
+        for key in [k for k in due if now >= at.get(k, 0)]:
+            due.discard(key)
+            t0 = time.monotonic()
+            extra = await result_store.breakdown_view(s, key[1], small_cell, version)
+            at[key] = now + max(every, 10 * (time.monotonic() - t0))
+            await self.hub.publish(f"tally:{key[0]}", extra)
+            shift = await shift_view(s, key[1], small_cell)
+            if shift is not None:  # a poll asked twice: the paired change too
+                await self.hub.publish(f"tally:{key[0]}", shift)
 
     async def _sites(self, s: Any, event_id: int) -> list[int]:
         """Sites whose screens get their own tallies: none for a one-site event."""

@@ -26,8 +26,8 @@ from server.storage.db import Database
 from server.storage.models import CurationLog
 from server.themes.conflicts import CHANGED
 from server.themes.rpc import NOT_ANSWERING
-from tests.conftest import postgres_available, postgres_database, redis_available
 from tests.skip_policy import missing
+from tests.support.database import postgres_available, postgres_database, redis_available
 from tests.support.example import ROOT, load_example, new_id
 from tests.support.live import recv_until, sample_texts, ws_url
 from tests.support.server import FAILED, start_server

@@ -3,7 +3,12 @@ themed question (``themed_server``, shared by a session: starting a server and
 theming 60 comments per test would cost minutes; tests act on the state they read
 first and use their own member names, so they do not depend on each other's
 order), and team connections that send ops and wait for their answers (every
-wait bounded)."""
+wait bounded).
+
+Before each test the question is brought to rest (``quiet``): a comment an
+earlier test typed would otherwise set off the automatic re-cluster a few
+seconds later, in the middle of this test's steps, and the versions it read
+would be refused as changed."""
 
 from __future__ import annotations
 
@@ -93,8 +98,34 @@ class Themed:
     question_id: int
 
 
+async def quiet(server: LiveServer, question_id: int) -> None:
+    """Wait until the worker has placed every comment of the question, then
+    re-theme it by hand: the automatic re-cluster stays idle until the next
+    comment arrives (``theming.live``: nothing new, nothing due)."""
+    async with connect(server.ws_url("team", server.tokens.team)) as team:
+        hello = await recv_until(team, "hello")
+        ids = {c["id"] for c in hello["comments"] if c["question_id"] == question_id}
+        async with asyncio.timeout(MODEL_TIMEOUT):
+            while True:
+                view = await sync(team, question_id)
+                placed = {m for t in view["themes"] for m in t["members"]}
+                placed |= set(view["unassigned"]) | {d["id"] for d in view["discarded"]}
+                if placed >= ids:
+                    break
+                await asyncio.sleep(0.2)
+        reply = await op(team, "retheme", question_id, name="test set-up")
+        assert reply["type"] == "ack", reply
+
+
+@pytest.fixture
+def themed_server(themed_session: Themed) -> Themed:
+    """The shared themed server, its question at rest (see ``quiet``)."""
+    asyncio.run(quiet(themed_session.server, themed_session.question_id))
+    return themed_session
+
+
 @pytest.fixture(scope="session")
-def themed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Themed]:
+def themed_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Themed]:
     tmp = tmp_path_factory.mktemp("workbench")
     db_url = f"sqlite+aiosqlite:///{tmp / 'townhall.db'}"
     tokens = load_example(db_url)

@@ -107,7 +107,12 @@ class Hellos:
         # Breakdowns and weights are for the whole event; a site's screen
         # shows its own counts only.
         breakdowns = (
-            [await result_store.breakdown_view(s, pid, small_cell, version) for pid in active]
+            [
+                await result_store.breakdown_view(
+                    s, pid, small_cell, version, await self.tallies.breakdown_ballots(s, pid)
+                )
+                for pid in active
+            ]
             if site_id is None
             else []
         )

@@ -167,6 +167,7 @@ class Meeting:
         if outcome.dirty_poll is not None:
             self.results.poll_changed(who.event_id, outcome.dirty_poll)
         if msg.type == "demographics":
+            self.tallies.demographics_changed(who.participant_id)
             self.results.demographics_changed(who.event_id)
         if outcome.new_comment is not None:
             await self._announce_comment(who.event_id, outcome.new_comment, outcome.comment_row)

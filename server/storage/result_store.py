@@ -123,12 +123,19 @@ async def demographics_view(s: AsyncSession, event_id: int, threshold: int) -> l
 
 
 async def breakdown_view(
-    s: AsyncSession, poll_id: int, threshold: int, version: int
+    s: AsyncSession,
+    poll_id: int,
+    threshold: int,
+    version: int,
+    ballots: list[tallying.Ballot] | None = None,
 ) -> dict[str, Any]:
+    """``ballots``: the poll's ballots with their voters' answers where the caller
+    holds them (``live.tallies``); else they are read here."""
     poll = await s.get(Poll, poll_id)
     assert poll is not None and poll.id is not None
     spec = poll_spec(poll, await poll_options(s, poll.id))
-    ballots = await ballots_with_demographics(s, poll.id)
+    if ballots is None:
+        ballots = await ballots_with_demographics(s, poll.id)
     census: dict[str, dict[str, float]] = {}
     hidden: dict[str, set[str]] = {}
     crosstabs = []

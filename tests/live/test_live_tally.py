@@ -20,6 +20,7 @@ from server.protocol import messages as protocol
 from server.storage import result_store
 from server.storage.db import Database
 from server.storage.models import Participant, Poll, Site
+from server.storage.poll_store import demographic_questions_with_options
 from server.storage.tokens import Principal
 from tests.support.example import new_id
 
@@ -138,3 +139,62 @@ async def test_live_site_tally_keeps_the_small_groups_rule(
     assert live[1]["result"]["turnout"] == 30 and "suppressed" not in live[1]
     assert live[2]["result"] is None and live[2]["suppressed"] is True
     assert "budget" not in live[2]
+
+
+async def test_live_breakdown_equals_one_from_the_database_as_answers_change(
+    live_meeting: Meeting, tokens: IssuedTokens
+) -> None:
+    """The breakdown pushed to the screens is built from the ballots and answers
+    held in memory; it must equal one read from the database, also when voters
+    answer their demographic questions after voting, or change their answers,
+    after the breakdown has already read them once."""
+    meeting, db = live_meeting, live_meeting.db
+    rng = random.Random(11)
+    async with db.session() as s:
+        poll = (await s.exec(select(Poll).where(Poll.kind == "multi"))).one()
+        poll.status = "open"
+        s.add(poll)
+        await s.commit()
+        poll_id = poll.id
+        questions = [
+            (q.key, [o.key for o in options])
+            for q, options in await demographic_questions_with_options(s, tokens.event_id)
+        ]
+    assert poll_id is not None and questions
+    people = await _join(db, tokens.event_id, [None], 120)
+
+    async def send(pid: int, raw: dict[str, Any]) -> dict[str, Any]:
+        who = Principal("participant", tokens.event_id, 0, participant_id=pid)
+        reply, _ = await meeting.handle(who, protocol.parse(json.dumps({"id": new_id(), **raw})))
+        return reply
+
+    def answers() -> dict[str, str]:
+        return {key: rng.choice(options) for key, options in questions}
+
+    async def both() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with db.session() as s:
+            held = await meeting.tallies.breakdown_ballots(s, poll_id)
+            assert held is not None  # one process: every ballot passes through it
+            live = await result_store.breakdown_view(s, poll_id, SMALL_CELL, VERSION, held)
+            read = await result_store.breakdown_view(s, poll_id, SMALL_CELL, VERSION)
+        return live, read
+
+    keys = ["housing", "parks", "roads", "youth"]
+    early = people[:80]
+    await asyncio.gather(*(send(p, {"type": "demographics", "answers": answers()}) for p in early))
+    replies = await asyncio.gather(
+        *(
+            send(p, {"type": "vote", "poll_id": poll_id, "seq": 1, "choice": [rng.choice(keys)]})
+            for p in people
+        )
+    )
+    assert all(r["type"] == "ack" for r in replies)
+    live, read = await both()
+    assert live == read
+    assert live["turnout"] == 120
+    # Late answers (voters whose answers were read as none) and changed ones.
+    late = people[80:] + rng.sample(early, 30)
+    await asyncio.gather(*(send(p, {"type": "demographics", "answers": answers()}) for p in late))
+    live_after, read_after = await both()
+    assert live_after == read_after
+    assert live_after["crosstabs"] != live["crosstabs"]  # the answers did change the figures

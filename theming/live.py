@@ -16,7 +16,8 @@ kept) as it grows:
 A re-cluster of a large question costs time, so two re-clusters are always
 at least ``cost_factor`` times the last one's duration apart: the theming
 thread spends at most about 1/``cost_factor`` of its time re-clustering.
-Chosen with ``bench/theming_live.py --simulate`` on argkp-train.csv.
+Chosen with ``bench/theming_live_sim.py`` (the policy replayed without the server)
+on argkp-train.csv and checked through the server with ``bench/theming_live.py``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,152 @@
+"""The live re-cluster policy replayed without the server, to tune ``theming.live``.
+
+    python bench/theming_live_sim.py [--groups N] [--rate 5] [--growth 0.15]
+        [--interval 8] [--settle 3] [--first-at 6] [--seeds 2]
+
+Each (topic, stance) group of argkp-train.csv is one question; its comments
+arrive one by one in random order at ``--rate`` a second on a simulated clock.
+Every arrival goes through ``ThemeEngine.add`` and the policy is asked, as the
+worker does after each arrival and on its one-second tick, whether to
+re-cluster (``ThemeEngine.retheme``, its real duration charged to the clock).
+Prints mean AMI over the comments sent so far (as ``bench/theming_live.py``
+scores them) at 25 %, 50 %, 100 % of each stream and after it settles,
+beside offline ``themes suggest`` on the same comments, with the issue's
+targets and ratios. Labels are not computed (they do not move
+comments). Much faster than the real-server bench, so candidate policies can
+be compared on the whole train file; confirm the chosen one through the
+server with ``bench/theming_live.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from theming_common import (  # noqa: E402
+    Group,
+    Score,
+    cached_minilm,
+    labels_from_output,
+    load_argkp,
+    mean_score,
+    score,
+)
+
+from theming.engine import ThemeEngine  # noqa: E402
+from theming.live import LiveClock, LivePolicy  # noqa: E402
+from theming.model import Comment  # noqa: E402
+from theming.suggest import suggest  # noqa: E402
+
+MARKS = (0.25, 0.5, 1.0)
+TICK = 1.0  # the worker's tick (server/themes/worker.py)
+
+
+def question_text(g: Group) -> str:
+    return f"{g.topic} ({'for' if g.stance == '1' else 'against'})"
+
+
+View = tuple[dict[str, Any], list[str]]  # the team's themes, the comment ids sent so far
+
+
+def stream(
+    g: Group, embed: Any, policy: LivePolicy, rate: float, rng: random.Random
+) -> tuple[dict[str, View], int]:
+    """One question streamed; the team's view (as a suggest-like output) at each mark."""
+    order = list(range(len(g.ids)))
+    rng.shuffle(order)
+    vectors = embed.encode(g.texts)
+    engine = ThemeEngine(embed)
+    engine.question = question_text(g)
+    clock = LiveClock()
+    now, next_tick = 0.0, TICK
+    marks = {max(1, round(m * len(order))): m for m in MARKS}
+    views: dict[str, View] = {}
+    reclusters = 0
+
+    def maybe_recluster() -> None:
+        nonlocal reclusters
+        if clock.due(policy, len(engine.comments), now):
+            started = time.perf_counter()
+            engine.retheme()
+            clock.reclustered(len(engine.comments), now, now + time.perf_counter() - started)
+            reclusters += 1
+
+    def view() -> dict[str, Any]:
+        snap = engine.snapshot(quotes=0, keywords=0)
+        return {"themes": [{"id": t["id"], "members": t["members"]} for t in snap["themes"]]}
+
+    for n, i in enumerate(order, start=1):
+        now += rng.expovariate(rate)
+        while next_tick < now:  # the tick between arrivals
+            saved, now = now, next_tick
+            maybe_recluster()
+            now, next_tick = saved, next_tick + TICK
+        engine.add([Comment(g.ids[i], g.texts[i])], vectors[i : i + 1])
+        clock.arrived(now)
+        maybe_recluster()
+        if n in marks:
+            views[f"{marks[n]:.0%}"] = (view(), [g.ids[j] for j in order[:n]])
+    for _ in range(30):  # settle: ticks until nothing is due
+        now += TICK
+        maybe_recluster()
+    views["settled"] = (view(), g.ids)
+    return views, reclusters
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--groups", type=int, default=0, help="first N groups (default: all)")
+    ap.add_argument("--rate", type=float, default=5.0, help="comments a second")
+    ap.add_argument("--first-at", type=int, default=LivePolicy.first_at)
+    ap.add_argument("--growth", type=float, default=LivePolicy.growth)
+    ap.add_argument("--interval", type=float, default=LivePolicy.interval)
+    ap.add_argument("--settle", type=float, default=LivePolicy.settle)
+    ap.add_argument("--cost-factor", type=float, default=LivePolicy.cost_factor)
+    ap.add_argument("--seeds", type=int, default=1, help="random arrival orders per group")
+    args = ap.parse_args()
+    policy = LivePolicy(args.first_at, args.growth, args.interval, args.settle, args.cost_factor)
+    groups = load_argkp()
+    groups = groups[: args.groups] if args.groups else groups
+    embed = cached_minilm()
+    print(f"{len(groups)} groups, {sum(len(g.ids) for g in groups)} comments, {policy}")
+    offline = []
+    for g in groups:
+        out = suggest(
+            [Comment(i, t) for i, t in zip(g.ids, g.texts, strict=True)],
+            embed,
+            question=question_text(g),
+        )
+        offline.append(score(g.gold, labels_from_output(g.ids, out)))
+    off = mean_score(offline).ami
+    scores: dict[str, list[Score]] = {k: [] for k in ("25%", "50%", "100%", "settled")}
+    reclusters = 0
+    for seed in range(args.seeds):
+        rng = random.Random(seed)
+        for g in groups:
+            views, n = stream(g, embed, policy, args.rate, rng)
+            reclusters += n
+            gold = dict(zip(g.ids, g.gold, strict=True))
+            for k in scores:
+                out, sent = views[k]
+                scores[k].append(score([gold[i] for i in sent], labels_from_output(sent, out)))
+    targets = {"50%": 0.8 * off, "100%": off - 0.01}
+    print(f"  offline            AMI {off:.3f}")
+    for k, vals in scores.items():
+        m = mean_score(vals)
+        line = f"  live {k:8s}      AMI {m.ami:.3f}  themes/true {m.themes_ratio:.2f}"
+        if k in targets:
+            line += f"  target >= {targets[k]:.3f}: ratio {targets[k] / m.ami:.2f} (<= 1 meets)"
+        print(line)
+    print(f"  re-clusters per question: {reclusters / (len(groups) * args.seeds):.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         "(a fast deterministic stand-in, for tests about something else).",
     )
     theming: bool = Field(True, description="Run the theming worker in this process.")
+    tune_gc: bool = Field(
+        True,
+        description="Freeze start-up objects out of Python's garbage collector, space full "
+        "collections out and make them when the room is quiet (server/web/collector.py); "
+        "off for servers run inside a test process.",
+    )
     curation_timeout: float = Field(
         30.0,
         gt=0,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -50,6 +51,7 @@ class GroupCommit:
         self._rate = 0.0  # writes a second over the last tenth of a second or more
         self._counted = 0
         self._counting_since = 0.0
+        self.last_submit = float("-inf")  # time.monotonic() of the latest write
         self.max_batch = max_batch
         self._pending: Pending = []
         self._wake = asyncio.Event()
@@ -72,6 +74,7 @@ class GroupCommit:
             self._rate = self._counted / (now - self._counting_since)
             self._counted, self._counting_since = 0, now
         self._counted += 1
+        self.last_submit = time.monotonic()
         fut: asyncio.Future[Outcome] = loop.create_future()
         self._pending.append((who, msg, fut))
         self._wake.set()

@@ -144,6 +144,10 @@ class Meeting:
         """Everything a (re)connecting client needs, as one ``hello`` message."""
         return await self.hellos.build(who, self.site_of(who))
 
+    def last_write(self) -> float:
+        """When the latest vote, comment or demographic answer was handed over."""
+        return max(c.last_submit for c in (self.votes, self.comments, self.demographics))
+
     async def handle(self, who: Principal, msg: Any) -> Reply:
         """Apply one message; the reply (an ack) is only built after the commit. Returns
         it with what to publish once it is sent (``Outcome.after_reply``)."""

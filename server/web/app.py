@@ -26,7 +26,7 @@ from server.settings import Settings
 from server.storage.db import Database
 from server.storage.migrate import upgrade
 from server.themes.rpc import Forwarder
-from server.web import admin, asyncapi, connections, logging_setup, pages, trace
+from server.web import admin, asyncapi, collector, connections, logging_setup, pages, trace
 from server.web import websocket as ws
 
 if TYPE_CHECKING:
@@ -141,9 +141,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.templates = pages.make_templates()
         if settings.event_file is not None:
             await ensure_event_loaded(db, settings.event_file)
+        quiet = collector.QuietCollection(meeting.last_write)
+        if settings.tune_gc:
+            collector.freeze_startup()
+            quiet.start()
         try:
             yield
         finally:
+            await quiet.stop()
             if theming is not None:
                 await theming.stop()
             if isinstance(team, Forwarder):

@@ -14,6 +14,7 @@ at the end): the figures the README and docs/benchmarks.md quote come from it.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 from pathlib import Path
@@ -81,12 +82,15 @@ async def team_page_at(demo: Demo, browser: Any, shots: Path) -> list[dict[str, 
 
 
 def describe(seen: list[dict[str, Any]]) -> str:
-    lines = []
+    """The figures, each with its ratio to the target, and the machine's load beside them."""
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines = [f"load average {load} (1/5/15 min; the machine is shared)"]
     for q in seen:
         distinct = len({same_words(label) for label in q["labels"]})
         lines.append(
             f"question {q['number']} at {q['at']:.0f} s: {q['comments']} comments, "
-            f"{q['themes']} themes, {distinct} distinct labels ({q['question']})"
+            f"{q['themes']} themes (ratio {q['themes'] / MIN_THEMES:.2f} to {MIN_THEMES}), "
+            f"{distinct} distinct labels ({q['question']})"
         )
         lines += [f"    {label}" for label in q["labels"]]
     return "\n".join(lines)

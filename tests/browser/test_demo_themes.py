@@ -7,16 +7,22 @@ the tables have discussed by then, at least five themes with distinct labels:
 read from the page, as a team member would see them, not from the server.
 
 The page of each question is kept as a screenshot with what it showed
-(``team-<question>.png`` and ``measures.txt`` in the test's tmp folder, printed
-at the end): the figures the README and docs/benchmarks.md quote come from it.
+(``team-question-<n>.png`` and ``measures.txt`` in the test's tmp folder's
+``team-pages/``, printed at the end), with ``concerns.txt``: what each theme holds
+by the concern its sample comments were written for, read from the database for
+the report (it asserts nothing). The figures README and docs/benchmarks.md quote
+come from these.
 """
 
 from __future__ import annotations
 
 import asyncio
+import csv
 import os
 import re
+import sqlite3
 import time
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +30,7 @@ import pytest
 from playwright.async_api import expect
 
 from server.cli.links import lan_address
+from server.cli.simulation import SAMPLE
 from tests.support.demo_process import Demo, running_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
@@ -96,6 +103,31 @@ def describe(seen: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def concerns_behind(db: Path) -> str:
+    """For the report, not the assertions: what each theme holds, by the concern the
+    sample comment was written for (the CSV's ``concern`` column), from the database.
+    A theme whose comments are of several concerns is one its label cannot name."""
+    with SAMPLE.open(encoding="utf-8") as f:
+        concern = {r["text"]: r["concern"] for r in csv.DictReader(f)}
+    with sqlite3.connect(db, timeout=5) as conn:
+        rows = conn.execute(
+            "SELECT t.question_id, t.label, c.text FROM theme t"
+            " JOIN thememembership m ON m.theme_id = t.id JOIN comment c ON c.id = m.comment_id"
+        ).fetchall()
+    mix: dict[tuple[int, str], Counter[str]] = defaultdict(Counter)
+    for question, label, text in rows:
+        mix[(question, label)][concern.get(text, "?")] += 1
+    lines = ["what the themes hold, by the concern each sample comment was written for:"]
+    for (question, label), kinds in sorted(mix.items(), key=lambda x: (x[0][0], -x[1].total())):
+        top = kinds.most_common(1)[0][1]
+        held = ", ".join(f"{k} {n}" for k, n in kinds.most_common())
+        lines.append(
+            f"  question {question}: {label!r}: {kinds.total()} comments, "
+            f"{top / kinds.total():.0%} one concern ({held})"
+        )
+    return "\n".join(lines)
+
+
 @pytest.mark.timeout(400)  # two minutes of demo, the model's first load, the pages
 async def test_two_minutes_into_the_demo_each_question_discussed_has_five_distinct_themes(
     tmp_path: Path, browser: Any
@@ -105,9 +137,11 @@ async def test_two_minutes_into_the_demo_each_question_discussed_has_five_distin
     with running_demo(tmp_path, embedder="minilm", HF_HUB_OFFLINE="1") as demo:
         demo.wait_until(lambda: (demo.data / "links.txt").exists(), 60, "no links")
         seen = await team_page_at(demo, browser, shots)
+        behind = concerns_behind(demo.db)
     report = describe(seen)
+    (shots / "concerns.txt").write_text(behind + "\n", encoding="utf-8")
     (shots / "measures.txt").write_text(report + "\n", encoding="utf-8")
-    print(f"\n{report}\nscreenshots in {shots}")
+    print(f"\n{report}\n{behind}\nscreenshots in {shots}")
     assert seen, "no question has comments two minutes into the demo"
     for q in seen:
         assert q["themes"] == len(q["labels"]), report  # the count the page gives is its list

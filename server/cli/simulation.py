@@ -96,20 +96,31 @@ class Simulation:
         async for ws in _reconnecting(f"{self.ws}/ws/table?token={token}"):
             hello = json.loads(await ws.recv())
             seq = max(seq, hello["last_seq"])
-            question = hello["question"]
-            while True:
-                await asyncio.sleep(rng.uniform(2, 12) * self.pace)
-                key = self.question_keys.get((question or {}).get("text", ""), "")
-                pool = self.comments.get(key) or [c for cs in self.comments.values() for c in cs]
-                deck = decks.setdefault(key, [])
-                if not deck:
-                    deck.extend(rng.sample(pool, len(pool)))
-                seq += 1
-                msg = {"type": "comment", "id": str(uuid.uuid4()), "seq": seq, "text": deck.pop()}
-                await ws.send(json.dumps(msg))
-                while (reply := json.loads(await ws.recv()))["type"] != "ack":
-                    if reply["type"] == "question":  # the producer moved the agenda on
-                        question = reply["question"]
+            now = {"question": hello["question"]}
+
+            def follow(msg: dict[str, Any], now: dict[str, Any] = now) -> None:
+                if msg["type"] == "question":  # the producer moved the agenda on
+                    now["question"] = msg["question"]
+
+            # Read all the time, not only while waiting for an ack: a question message
+            # that arrived while the table "typed" must decide what it types next.
+            answers: Answers = {}
+            reader = asyncio.create_task(_read_answers(ws, answers, follow))
+            try:
+                while not reader.done():
+                    await asyncio.sleep(rng.uniform(2, 12) * self.pace)
+                    key = self.question_keys.get((now["question"] or {}).get("text", ""), "")
+                    pool = self.comments.get(key) or [
+                        c for cs in self.comments.values() for c in cs
+                    ]
+                    deck = decks.setdefault(key, [])
+                    if not deck:
+                        deck.extend(rng.sample(pool, len(pool)))
+                    seq += 1
+                    comment = {"type": "comment", "seq": seq, "text": deck.pop()}
+                    await _ask_while(reader, ws, answers, comment)
+            finally:
+                reader.cancel()
 
     async def phone(self, i: int) -> None:
         rng = random.Random(i)
@@ -308,6 +319,19 @@ async def _ask(ws: Any, answers: Answers, msg: dict[str, Any]) -> dict[str, Any]
     answers[msg["id"]] = asyncio.get_running_loop().create_future()
     await ws.send(json.dumps(msg))
     return await asyncio.wait_for(answers[msg["id"]], 30)
+
+
+async def _ask_while(
+    reader: asyncio.Task[None], ws: Any, answers: Answers, msg: dict[str, Any]
+) -> None:
+    """``_ask``, given up at once when ``reader`` stops (the link dropped), so the
+    caller reconnects rather than waiting for an answer that cannot come."""
+    asking = asyncio.ensure_future(_ask(ws, answers, msg))
+    await asyncio.wait({asking, reader}, return_when=asyncio.FIRST_COMPLETED)
+    if not asking.done():
+        asking.cancel()
+        raise ConnectionError("the link dropped before the answer came")
+    asking.result()
 
 
 async def _read_answers(ws: Any, answers: Answers, on_message: OnMessage | None = None) -> None:

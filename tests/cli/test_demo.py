@@ -5,18 +5,13 @@ steps aside once a person acts in the producer console."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from websockets.asyncio.client import connect
@@ -24,79 +19,9 @@ from websockets.asyncio.client import connect
 from server.cli.links import lan_address
 from server.cli.simulation import SAMPLE
 from server.web.pages import qr_svg
+from tests.support.demo_process import count, polls, running_demo, scalar
 from tests.support.example import ROOT, new_id
 from tests.support.live import recv_until
-from tests.support.server import free_port
-
-
-def scalar(db: Path, sql: str) -> int:
-    """One number from the demo's database, 0 while it does not exist yet."""
-    try:
-        with sqlite3.connect(db, timeout=5) as conn:
-            return int(conn.execute(sql).fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
-
-
-def count(db: Path, table: str) -> int:
-    return scalar(db, f"SELECT count(*) FROM {table}")
-
-
-def polls(db: Path) -> list[tuple[int, str]]:
-    try:
-        with sqlite3.connect(db, timeout=5) as conn:
-            return list(conn.execute("SELECT id, status FROM poll ORDER BY id"))
-    except sqlite3.OperationalError:  # not created yet
-        return []
-
-
-@dataclass
-class Demo:
-    proc: subprocess.Popen[bytes]
-    port: int
-    log: Path
-    db: Path
-    data: Path
-
-    def wait_until(self, condition: Callable[[], bool], seconds: float, what: str) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.log.read_text()
-            if condition():
-                return
-            time.sleep(0.5)
-        raise AssertionError(f"{what} in {seconds:.0f} s:\n{self.log.read_text()[-3000:]}")
-
-    def links(self) -> dict[str, str]:
-        """links.txt as role -> URL (the first URL on each line)."""
-        out = {}
-        for line in (self.data / "links.txt").read_text().splitlines():
-            role, _, rest = line.partition(": ")
-            out[role] = rest.split()[0]
-        return out
-
-
-@contextlib.contextmanager
-def running_demo(
-    tmp_path: Path, *args: str, port: int | None = None, **env_extra: str
-) -> Iterator[Demo]:
-    """`townhall serve --demo` in tmp_path (where it writes demo-data/), stopped with Ctrl+C."""
-    port = port or free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TOWNHALL_TALLY_INTERVAL": "0.2", **env_extra}
-    cmd = [sys.executable, "-m", "server.cli", "serve", "--demo", "--port", str(port)]
-    cmd += ["--embedder", "hashing", *args]
-    log = tmp_path / f"demo-{port}.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
-    data = tmp_path / "demo-data"
-    try:
-        yield Demo(proc, port, log, data / "demo.db", data)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_demo_prints_every_link_last_with_the_lan_address_and_the_room_comes_alive(
@@ -168,6 +93,34 @@ def test_a_restarted_demo_finds_the_same_meeting_and_links_and_fresh_starts_over
         )
         assert fresh.links()["producer"] != first["producer"]
         assert count(fresh.db, "comment") < comments + 5
+
+
+IN_FLIGHT = 5  # comments on their way when the question moved on (see below)
+
+
+def test_after_the_agenda_moves_on_every_comment_answers_the_new_question(
+    tmp_path: Path,
+) -> None:
+    # A table that is waiting to type must not send one more comment written for the
+    # question before: the theme team would find it among the new question's themes.
+    # (The server files a comment under the question current when it commits it, so
+    # a comment already on its way as the producer moves on lands on the new one, as
+    # a real table's would: at this pace, 16 tables typing every 0.2-1.2 s, a few per
+    # move. Before the tables read while waiting, every table sent one: 16.)
+    with running_demo(tmp_path, TOWNHALL_DEMO_PACE="0.1") as demo:
+        second = "SELECT count(*) FROM comment WHERE question_id = 2"
+        demo.wait_until(lambda: scalar(demo.db, second) >= 40, 90, "no comments on question 2")
+        with sqlite3.connect(demo.db, timeout=5) as conn:
+            rows = list(
+                conn.execute(
+                    "SELECT q.key, c.text FROM comment c JOIN question q ON q.id = c.question_id"
+                )
+            )
+    with SAMPLE.open(encoding="utf-8") as f:
+        sample = {(r["question"], r["text"]) for r in csv.DictReader(f)}
+    wrong = [row for row in rows if row not in sample]
+    assert {key for key, _ in rows} >= {"values-love", "priorities-change"}
+    assert len(wrong) <= IN_FLIGHT, f"{len(wrong)} of {len(rows)} answer another question: {wrong}"
 
 
 async def act_in_console(producer_url: str) -> None:

@@ -27,6 +27,8 @@ Pending = list[tuple[Principal, Any, "asyncio.Future[Outcome]"]]
 Write = Callable[[Any, Principal, Any], Awaitable[Outcome]]
 # prepare(session, [(who, msg), ...]) reads what the whole batch needs, once.
 Prepare = Callable[[Any, list[tuple[Principal, Any]]], Awaitable[None]]
+# finish(session) writes what the batch staged in bulk, just before the commit.
+Finish = Callable[[Any], Awaitable[None]]
 
 
 class GroupCommit:
@@ -40,11 +42,13 @@ class GroupCommit:
         busy_rate: float = 100.0,
         max_batch: int = 500,
         prepare: Prepare | None = None,
+        finish: Finish | None = None,
     ) -> None:
         self.db = db
         self.stage = stage
         self.single = single
         self.prepare = prepare
+        self.finish = finish
         self.window = window
         self.busy_window = busy_window
         self.busy_rate = busy_rate  # writes a second from which batches gather longer
@@ -69,16 +73,23 @@ class GroupCommit:
 
     async def submit(self, who: Principal, msg: Any) -> Outcome:
         loop = asyncio.get_running_loop()
-        now = loop.time()
-        if now - self._counting_since >= 0.1:
-            self._rate = self._counted / (now - self._counting_since)
-            self._counted, self._counting_since = 0, now
-        self._counted += 1
+        self.arrived(loop.time())
         self.last_submit = time.monotonic()
         fut: asyncio.Future[Outcome] = loop.create_future()
         self._pending.append((who, msg, fut))
         self._wake.set()
         return await fut
+
+    def arrived(self, now: float) -> None:
+        """Count a write handed over at ``now`` (the loop's clock) toward the rate."""
+        if now - self._counting_since >= 0.1:
+            self._rate = self._counted / (now - self._counting_since)
+            self._counted, self._counting_since = 0, now
+        self._counted += 1
+
+    def gather_window(self) -> float:
+        """How long a batch gathers: longer while writes stream in."""
+        return self.busy_window if self._rate >= self.busy_rate else self.window
 
     async def _run(self) -> None:
         while True:
@@ -89,8 +100,7 @@ class GroupCommit:
             # each transaction's fixed cost (a session, the batch's reads, the
             # commit: a few ms of CPU) paid every 5 ms for two or three votes kept
             # one core busy at 500 votes/s and the acks queued behind it.
-            busy = self._rate >= self.busy_rate
-            await asyncio.sleep(self.busy_window if busy else self.window)
+            await asyncio.sleep(self.gather_window())
             while self._pending:
                 batch = self._pending[: self.max_batch]
                 del self._pending[: self.max_batch]
@@ -107,6 +117,8 @@ class GroupCommit:
                         results.append(await self.stage(s, who, msg))
                     except TownhallError as exc:
                         results.append(exc)
+                if self.finish is not None:
+                    await self.finish(s)
                 await s.commit()
         except Exception:
             # A conflict with another process (or a bad row) spoils the shared

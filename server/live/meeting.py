@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from server.core.errors import Forbidden
 from server.live import demographics as demographic_writes
-from server.live import writes
+from server.live import votes, writes
 from server.live.evaluation_service import EvaluationService
 from server.live.group_commit import GroupCommit
 from server.live.hello import Hellos
@@ -64,7 +64,11 @@ class Meeting:
         """Start the services that handle writes; ``team`` takes the theme team's ops
         (none: this process refuses them)."""
         self.votes = GroupCommit(
-            self.db, writes.apply_vote, writes.vote, prepare=writes.prefetch_votes
+            self.db,
+            votes.apply_vote,
+            votes.vote,
+            prepare=votes.prefetch_votes,
+            finish=votes.insert_new_votes,
         )
         self.comments = GroupCommit(
             self.db, writes.apply_comment, writes.comment, prepare=writes.prefetch_comments

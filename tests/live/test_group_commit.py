@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 import pytest
 from sqlmodel import col, func, select
@@ -78,7 +77,7 @@ async def test_one_phone_twice_in_a_batch_keeps_the_newer_ballot_and_ignores_a_l
     settings: Settings, tokens: IssuedTokens
 ) -> None:
     """The group commit reads every standing ballot of a batch in one query
-    (writes.prefetch_votes): a second ballot from the same phone in that batch must
+    (votes.prefetch_votes): a second ballot from the same phone in that batch must
     replace the first, not collide with it, and an older one arriving later is ignored."""
     db = Database(settings.db_url)
     meeting = Meeting(settings, db, MemoryHub())
@@ -119,39 +118,48 @@ async def test_one_phone_twice_in_a_batch_keeps_the_newer_ballot_and_ignores_a_l
         await db.dispose()
 
 
-async def test_a_stream_of_writes_is_gathered_into_larger_batches(settings: Settings) -> None:
-    """At a meeting's peak (a write every 2 ms: 500 votes a second) each transaction
-    should carry many writes, not two or three; a lone write after a pause still
-    goes in alone. Machine load only makes batches larger, so the bound holds on a
-    busy machine; on a quiet one the old fixed 5 ms wait gave ~70 batches here."""
+def test_batches_gather_longer_while_writes_stream_in(settings: Settings) -> None:
+    """At a meeting's peak (500 votes a second) a batch gathers for 20 ms, so each
+    transaction carries about ten writes instead of two or three; after a pause,
+    a lone write gets the short wait again."""
+    commits = GroupCommit(Database(settings.db_url), _echo, _echo)
+    assert commits.gather_window() == commits.window  # a quiet start
+    t = 0.0
+    for _ in range(100):  # 0.2 s at one write every 2 ms
+        commits.arrived(t)
+        t += 0.002
+    assert commits.gather_window() == commits.busy_window > commits.window
+    t += 3.0  # the room pauses; the next write after it
+    commits.arrived(t)
+    assert commits.gather_window() == commits.window
+    for _ in range(10):  # 50 writes a second: below the streaming rate
+        t += 0.02
+        commits.arrived(t)
+    assert commits.gather_window() == commits.window
+
+
+async def _echo(_s: object, _who: object, msg: int) -> Outcome:
+    return Outcome(ack={"n": msg})
+
+
+async def test_a_stream_of_writes_is_answered_in_order_in_shared_batches(
+    settings: Settings,
+) -> None:
+    """Through the running loop: every write of a stream gets its own answer, and
+    they share transactions (the batch sizes themselves depend on the machine's
+    load, so only the sharing is asserted)."""
     db = Database(settings.db_url)
-    seen: list[int] = []
-
-    async def stage(_s: object, _who: object, msg: int) -> Outcome:
-        seen.append(msg)
-        return Outcome(ack={"n": msg})
-
-    commits = GroupCommit(db, stage, stage)
+    commits = GroupCommit(db, _echo, _echo)
     commits.start()
     who = Principal("participant", 1, 0, participant_id=1)
     try:
         waiting = []
-        started = time.monotonic()
         for i in range(200):  # one every 2 ms or so
             waiting.append(asyncio.ensure_future(commits.submit(who, i)))
             await asyncio.sleep(0.002)
-        rate = 200 / (time.monotonic() - started)  # a loaded machine sleeps longer
         answers = await asyncio.gather(*waiting)
         assert [a.ack["n"] for a in answers] == list(range(200))
-        assert rate >= 150, f"the test could not send fast enough: {rate:.0f}/s"
-        # Gathered for 20 ms, a batch holds rate × 20 ms writes; half that is asked
-        # for (the first tenth of a second is spent noticing the rate).
-        expected = rate * 0.02
-        assert commits.batches <= 200 / (expected / 2), (commits.batches, rate)
-        await asyncio.sleep(0.1)  # the room goes quiet
-        before = commits.batches
-        assert (await commits.submit(who, 200)).ack == {"n": 200}
-        assert commits.batches == before + 1
+        assert commits.batches < 100, commits.batches
     finally:
         await commits.stop()
         await db.dispose()

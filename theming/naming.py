@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LabelRequest", "choose_labels", "label_phrases"]
+__all__ = ["LABEL_WEIGHTS", "LabelRequest", "LabelWeights", "choose_labels", "label_phrases"]
 
 MIN_WORDS, MAX_WORDS = 3, 8
 CENTRAL_MEMBERS = 8
@@ -52,6 +52,17 @@ _DANGLING = set(
     "their his her its our your my this these those very more most less as than from into "
     "not no so if because while when it they we i you he she them us can will would should "
     "could must has have had do does did".split()
+)
+# Words that open a new constituent: a phrase cut short of its clause's end
+# must stop just before one ("Nuclear weapons are dangerous | in the hands of
+# ...", "Homeschooling is not regulated | so students ..."), else it would stop
+# mid-phrase ("... would give the government control over").
+_BOUNDARY = set(
+    "in on at for with without by from into onto during through throughout over under about "
+    "against after before because cause since so as due unless until like than when where "
+    "while whereas which who whom whose that instead despite especially particularly including "
+    "such among between beyond within upon toward towards across around along if or and but "
+    "even".split()
 )
 _PRONOUNS = {"it", "they", "this", "these", "he", "she"}
 # Verbs that end a sentence's subject ("assisted suicide | should be allowed").
@@ -86,13 +97,22 @@ def label_phrases(text: str) -> list[str]:
             if parts[0].lower() in _PRONOUNS and subject:
                 variants.append(subject + parts[1:])
             for variant in variants:
-                for length in range(MIN_WORDS, min(MAX_WORDS, len(variant)) + 1):
-                    cut = variant[:length]
-                    if cut[-1].lower().strip(",\"'") in _DANGLING:
-                        continue
-                    phrase = " ".join(cut).strip(",\"'")
-                    found.append(phrase[:1].upper() + phrase[1:])
+                found.extend(_cuts(variant))
     return list(dict.fromkeys(found))
+
+
+def _cuts(words: list[str]) -> list[str]:
+    """The clause itself and its shorter starts that end a constituent."""
+    cuts: list[str] = []
+    for length in range(MIN_WORDS, min(MAX_WORDS, len(words)) + 1):
+        last = words[length - 1].lower().strip(",\"'")
+        if last in _DANGLING or last.endswith(("'s", "’s")):
+            continue
+        if length < len(words) and words[length].lower().strip(",\"'") not in _BOUNDARY:
+            continue
+        phrase = " ".join(words[:length]).strip(",\"'")
+        cuts.append(phrase[:1].upper() + phrase[1:])
+    return cuts
 
 
 @dataclass
@@ -107,17 +127,38 @@ class LabelRequest:
     fallback: str = ""
 
 
+@dataclass(frozen=True)
+class LabelWeights:
+    """How a candidate phrase is scored: its cosine to the theme's centre,
+    minus ``sibling`` x its best cosine to another theme's centre (MMR),
+    minus ``question`` x its cosine to the question, plus ``per_word`` x words."""
+
+    sibling: float = 0.0
+    typical: float = 0.0
+    question: float = 0.0
+    per_word: float = 0.0
+    members: int = CENTRAL_MEMBERS
+
+
+LABEL_WEIGHTS = LabelWeights()
+
+
 def choose_labels(
     requests: Sequence[LabelRequest],
     encode: Callable[[list[str]], np.ndarray],
     *,
     question: str | None = None,
     reserved: Sequence[str] = (),
+    siblings: Sequence[np.ndarray] = (),
+    everyone: np.ndarray | None = None,
+    weights: LabelWeights = LABEL_WEIGHTS,
 ) -> dict[str, str]:
     """A label per theme; ``requests`` in priority order (largest theme first).
 
-    ``reserved`` are labels already taken (typed by the team); ``encode``
-    embeds texts as unit vectors (cached by the caller).
+    ``reserved`` are labels already taken (typed by the team); ``siblings``
+    the centres of the question's other themes, not relabelled now (each
+    request's centre is a sibling of the others); ``encode`` embeds texts as
+    unit vectors (cached by the caller).
     """
     taken = {label.casefold() for label in reserved}
     taken_vectors: list[np.ndarray] = list(encode(list(reserved))) if reserved else []
@@ -125,9 +166,11 @@ def choose_labels(
     chosen: dict[str, str] = {}
     for request in requests:
         phrases: list[str] = []
-        for text in request.central_texts[:CENTRAL_MEMBERS]:
+        for text in request.central_texts[: weights.members]:
             phrases.extend(p for p in label_phrases(text) if p not in phrases)
-        label, vector = _best(request, phrases, encode, question_vector, taken, taken_vectors)
+        others = [r.centre for r in requests if r is not request] + list(siblings)
+        context = _Context(question_vector, np.stack(others) if others else None, everyone, weights)
+        label, vector = _best(request, phrases, encode, context, taken, taken_vectors)
         chosen[request.theme_id] = label
         taken.add(label.casefold())
         if vector is not None:
@@ -135,21 +178,45 @@ def choose_labels(
     return chosen
 
 
+@dataclass
+class _Context:
+    question: np.ndarray | None
+    siblings: np.ndarray | None
+    everyone: np.ndarray | None
+    weights: LabelWeights
+
+
+def candidate_scores(
+    vectors: np.ndarray, lengths: np.ndarray, centre: np.ndarray, context: _Context
+) -> np.ndarray:
+    """The selector's score of each candidate (rows of ``vectors``)."""
+    w = context.weights
+    scores = vectors @ centre + w.per_word * lengths
+    if context.siblings is not None and w.sibling:
+        scores -= w.sibling * (vectors @ context.siblings.T).max(axis=1)
+    if context.everyone is not None and w.typical:
+        scores += w.typical * (vectors @ context.everyone)
+    if context.question is not None and w.question:
+        scores -= w.question * (vectors @ context.question)
+    return scores
+
+
 def _best(
     request: LabelRequest,
     phrases: list[str],
     encode: Callable[[list[str]], np.ndarray],
-    question_vector: np.ndarray | None,
+    context: _Context,
     taken: set[str],
     taken_vectors: list[np.ndarray],
 ) -> tuple[str, np.ndarray | None]:
     if not phrases:
         return _unique(request.fallback or "(empty theme)", taken), None
     vectors = encode(phrases)
-    scores = vectors @ request.centre
+    lengths = np.array([len(p.split()) for p in phrases], dtype=float)
+    scores = candidate_scores(vectors, lengths, request.centre, context)
     allowed = np.array([p.casefold() not in taken for p in phrases])
-    if question_vector is not None:
-        allowed &= vectors @ question_vector < QUESTION_ECHO
+    if context.question is not None:
+        allowed &= vectors @ context.question < QUESTION_ECHO
     if taken_vectors:
         allowed &= (vectors @ np.stack(taken_vectors).T).max(axis=1) < SAME_LABEL
     if not allowed.any():

@@ -10,6 +10,7 @@ from theming.labels import (
     label_from_central_texts,
     label_from_text,
 )
+from theming.naming import MAX_WORDS, MIN_WORDS, label_phrases
 
 
 def test_label_is_the_first_clause() -> None:
@@ -66,3 +67,19 @@ def test_central_label_skips_fragments_and_hard_cuts() -> None:
     ]
     assert label_from_central_texts(texts) == "Fix the potholes on Main Street"
     assert label_from_central_texts(texts[:1]) == "If the city would only listen"
+
+
+def test_label_phrases_stop_only_where_a_phrase_ends() -> None:
+    """A cut short of its clause's end stops before a word that opens a new
+    constituent, never inside one ("... control over", "... so students")."""
+    text = (
+        "Subsidizing journalism would give the government control over the media. "
+        "Homeschooling is not regulated so students fall behind"
+    )
+    phrases = label_phrases(text)
+    assert "Subsidizing journalism would give the government control" in phrases
+    assert "Homeschooling is not regulated" in phrases
+    for phrase in phrases:
+        assert not phrase.endswith((" over", " students", " so", " the media")), phrase
+        words = phrase.split()
+        assert MIN_WORDS <= len(words) <= MAX_WORDS

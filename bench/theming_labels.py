@@ -155,16 +155,16 @@ def summary(res: Result) -> str:
     )
 
 
-def sweep(themed: list[Themed], encode) -> None:
+def sweep(themed: list[Themed], encode, base: LabelWeights) -> None:
     grid = {
-        "sibling": [0.0],
-        "typical": [0.0, 1.0, 2.0, 3.0, 5.0, 8.0],
-        "question": [0.0, 0.5, 1.0, 2.0, 3.0],
-        "per_word": [0.0],
+        "sibling": [0.0, 0.2],
+        "typical": [0.0, 1.0, 2.0, 4.0],
+        "question": [0.0, 0.5, 1.0, 2.0],
+        "per_word": [0.0, 0.005],
     }
     rows = []
     for values in itertools.product(*grid.values()):
-        w = replace(LABEL_WEIGHTS, **dict(zip(grid, values, strict=True)))
+        w = replace(base, **dict(zip(grid, values, strict=True)))
         res = evaluate(themed, w, encode)
         rows.append((np.mean(res.label) - np.mean(res.central), w, summary(res)))
     rows.sort(key=lambda r: -r[0])
@@ -231,7 +231,7 @@ def main() -> None:
     for kp, lab, cen in res.examples[: args.examples]:
         print(f"    key point: {kp}\n      label:   {lab}\n      central: {cen[:90]}")
     if args.sweep:
-        sweep(themed, embedder.encode)
+        sweep(themed, embedder.encode, weights)
         cache.flush()
     timing(themed, args.cold, weights)
     print(_load())

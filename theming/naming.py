@@ -1,11 +1,15 @@
 """Theme labels that name what the members share, in the citizens' own words.
 
-A label is a phrase of 3-8 words taken from one of the theme's most central
-comments: a clause, or the start of one that ends on a content word (never
-"... the", "... is a"), with a leading "it"/"they" replaced by the subject of
-its sentence ("it eases suffering" -> "Assisted suicide eases suffering").
-Every candidate phrase is embedded with the same model as the comments and
-the one nearest the theme's centre wins, subject to three rules:
+A label is a phrase of 3-8 words taken from one of the theme's 16 most
+central comments: a clause, or a start of one that stops where a phrase ends
+(before "in", "so", "because" ..., never on "the" or "is"), with a leading
+"it"/"they" replaced by the subject of its sentence ("it eases suffering" ->
+"Assisted suicide eases suffering"). Every candidate phrase is embedded with
+the same model as the comments and scored (``LabelWeights``): its cosine to
+the theme's centre, plus ``typical`` x its cosine to the centre of all the
+question's comments (key points say what the room says, in its words), minus
+``question`` x its cosine to the question (the room's words, not the
+question's). The best wins, subject to three rules:
 
 - distinct within the question (no two themes share a label, and none takes
   a label the team typed);
@@ -14,8 +18,9 @@ the one nearest the theme's centre wins, subject to three rules:
   within ``KEEP_MARGIN`` of the best, so labels do not flicker as comments
   arrive.
 
-Measured on argkp-train.csv (``bench/theming_live.py``): the cosine between a
-theme's label and the human key point of its majority gold theme.
+Measured on argkp-train.csv (``bench/theming_labels.py``, figures in
+docs/benchmarks.md): the cosine between a theme's label and the human key
+point of its majority gold theme, against the theme's most central comment.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import numpy as np
 __all__ = ["LABEL_WEIGHTS", "LabelRequest", "LabelWeights", "choose_labels", "label_phrases"]
 
 MIN_WORDS, MAX_WORDS = 3, 8
-CENTRAL_MEMBERS = 8
+CENTRAL_MEMBERS = 16
 QUESTION_ECHO = 0.85
 SAME_LABEL = 0.95
 KEEP_MARGIN = 0.02
@@ -130,12 +135,21 @@ class LabelRequest:
 @dataclass(frozen=True)
 class LabelWeights:
     """How a candidate phrase is scored: its cosine to the theme's centre,
-    minus ``sibling`` x its best cosine to another theme's centre (MMR),
-    minus ``question`` x its cosine to the question, plus ``per_word`` x words."""
+    plus ``typical`` x its cosine to the centre of all the question's
+    comments, minus ``sibling`` x its best cosine to another theme's centre
+    (MMR), minus ``question`` x its cosine to the question, plus ``per_word``
+    x its words; phrases come from the ``members`` most central comments.
+
+    Chosen with ``bench/theming_labels.py --sweep`` on all of argkp-train.csv:
+    ``sibling`` and ``per_word`` only lowered the score (key points share
+    their question's words, so MMR against sibling themes pushes labels away
+    from them); more ``typical`` raised it a little further but made the
+    labels of one question more alike, which is why it stops at 1.
+    """
 
     sibling: float = 0.0
-    typical: float = 0.0
-    question: float = 0.0
+    typical: float = 1.0
+    question: float = 0.5
     per_word: float = 0.0
     members: int = CENTRAL_MEMBERS
 

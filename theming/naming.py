@@ -86,6 +86,16 @@ def _subject(words: list[str]) -> list[str] | None:
     return None
 
 
+def _refers_to(pronoun: str, subject: list[str]) -> bool:
+    """Whether ``pronoun`` may stand for ``subject``: "it"/"this" for any,
+    "they"/"these" only for a plural-looking one ("they should have that
+    choice" is about people, not about "assisted suicide")."""
+    word, head = pronoun.lower(), subject[-1].lower()
+    if word in ("it", "this"):
+        return True
+    return word in ("they", "these") and head.endswith("s") and not head.endswith("ss")
+
+
 def label_phrases(text: str) -> list[str]:
     """Candidate labels cut from one comment, in reading order, without repeats."""
     found: list[str] = []
@@ -99,7 +109,7 @@ def label_phrases(text: str) -> list[str]:
             if not parts:
                 continue
             variants = [parts]
-            if parts[0].lower() in _PRONOUNS and subject:
+            if subject and _refers_to(parts[0], subject):
                 variants.append(subject + parts[1:])
             for variant in variants:
                 found.extend(_cuts(variant))

@@ -130,3 +130,11 @@ def test_labels_name_the_key_point_at_least_as_well_as_the_central_comment(
             assert MIN_WORDS <= len(theme["label"].split()) <= MAX_WORDS
     assert len(label_cos) >= 6
     assert np.mean(label_cos) >= np.mean(central_cos), (np.mean(label_cos), np.mean(central_cos))
+
+
+def test_they_stands_only_for_a_plural_subject() -> None:
+    """'they' after a singular subject is about people: left as it is."""
+    singular = label_phrases("Assisted suicide should be allowed, as they should have that choice")
+    assert "Assisted suicide should have that choice" not in singular
+    plural = label_phrases("Nuclear weapons should be banned because they kill civilians")
+    assert "Nuclear weapons kill civilians" in plural

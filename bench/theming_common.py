@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from theming.cache import CachedEmbedder  # noqa: E402
-from theming.embed import MiniLMEmbedder  # noqa: E402
+from theming.embed import Embedder, MiniLMEmbedder  # noqa: E402
 
 DATA = Path("/work/shared/data")
 ARGKP = DATA / "argkp-train.csv"
@@ -67,7 +67,7 @@ class FixedEmbedder:
     def __init__(self, texts: list[str], vectors: np.ndarray) -> None:
         self.dim = vectors.shape[1]
         self._by_text = dict(zip(texts, vectors, strict=True))
-        self._fallback: CachedEmbedder | None = None
+        self._fallback: Embedder | None = None
 
     def encode(self, texts: list[str]) -> np.ndarray:
         missing = [t for t in texts if t not in self._by_text]

@@ -21,7 +21,7 @@ from theming.curation import CurationMixin
 from theming.dedupe import same_text_key
 from theming.matching import match_clusters
 from theming.model import DISCARDED, UNASSIGNED, Comment
-from theming.naming import LabelRequest, choose_labels
+from theming.naming import LABEL_WEIGHTS, LabelRequest, LabelWeights, choose_labels
 from theming.snapshot import SnapshotMixin
 from theming.state import ASSIGN_SIMILARITY
 
@@ -131,10 +131,30 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
         self._label_signature = signatures
         if not stale:
             return []
+        labels = self.choose_labels(stale, members)
+        changed = [tid for tid, label in labels.items() if self.themes[tid].label != label]
+        for tid, label in labels.items():
+            self.themes[tid].label = label
+        return changed
+
+    def choose_labels(
+        self,
+        stale: set[str],
+        members: dict[str, list[str]] | None = None,
+        weights: LabelWeights = LABEL_WEIGHTS,
+    ) -> dict[str, str]:
+        """Fresh labels for the ``stale`` themes (largest first), the others'
+        labels reserved and their centres the siblings a label must not fit."""
+        members = members or {tid: self.members(tid) for tid in self.themes}
+        centres = {
+            tid: centroid(np.stack([self._vectors[c] for c in members[tid]]))
+            for tid in self.themes
+            if members[tid]
+        }
         requests = [
             LabelRequest(
                 tid,
-                centroid(np.stack([self._vectors[c] for c in members[tid]])),
+                centres[tid],
                 self._central_texts(members[tid]),
                 current=self.themes[tid].label,
                 fallback=self.themes[tid].label,
@@ -142,13 +162,16 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
             for tid in sorted(stale, key=lambda t: (-len(members[t]), t))
         ]
         reserved = [t.label for tid, t in self.themes.items() if tid not in stale]
-        labels = choose_labels(
-            requests, self.embedder.encode, question=self.question, reserved=reserved
+        everyone = [self._vectors[c] for c, place in self._where.items() if place != DISCARDED]
+        return choose_labels(
+            requests,
+            self.embedder.encode,
+            question=self.question,
+            reserved=reserved,
+            siblings=[c for tid, c in centres.items() if tid not in stale],
+            everyone=centroid(np.stack(everyone)) if everyone else None,
+            weights=weights,
         )
-        changed = [tid for tid, label in labels.items() if self.themes[tid].label != label]
-        for tid, label in labels.items():
-            self.themes[tid].label = label
-        return changed
 
     # -- full re-theme ---------------------------------------------------
 

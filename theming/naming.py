@@ -1,11 +1,15 @@
 """Theme labels that name what the members share, in the citizens' own words.
 
-A label is a phrase of 3-8 words taken from one of the theme's most central
-comments: a clause, or the start of one that ends on a content word (never
-"... the", "... is a"), with a leading "it"/"they" replaced by the subject of
-its sentence ("it eases suffering" -> "Assisted suicide eases suffering").
-Every candidate phrase is embedded with the same model as the comments and
-the one nearest the theme's centre wins, subject to three rules:
+A label is a phrase of 3-8 words taken from one of the theme's 16 most
+central comments: a clause, or a start of one that stops where a phrase ends
+(before "in", "so", "because" ..., never on "the" or "is"), with a leading
+"it"/"they" replaced by the subject of its sentence ("it eases suffering" ->
+"Assisted suicide eases suffering"). Every candidate phrase is embedded with
+the same model as the comments and scored (``LabelWeights``): its cosine to
+the theme's centre, plus ``typical`` x its cosine to the centre of all the
+question's comments (key points say what the room says, in its words), minus
+``question`` x its cosine to the question (the room's words, not the
+question's). The best wins, subject to three rules:
 
 - distinct within the question (no two themes share a label, and none takes
   a label the team typed);
@@ -14,8 +18,9 @@ the one nearest the theme's centre wins, subject to three rules:
   within ``KEEP_MARGIN`` of the best, so labels do not flicker as comments
   arrive.
 
-Measured on argkp-train.csv (``bench/theming_live.py``): the cosine between a
-theme's label and the human key point of its majority gold theme.
+Measured on argkp-train.csv (``bench/theming_labels.py``, figures in
+docs/benchmarks.md): the cosine between a theme's label and the human key
+point of its majority gold theme, against the theme's most central comment.
 """
 
 from __future__ import annotations
@@ -26,10 +31,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LabelRequest", "choose_labels", "label_phrases"]
+__all__ = ["LABEL_WEIGHTS", "LabelRequest", "LabelWeights", "choose_labels", "label_phrases"]
 
 MIN_WORDS, MAX_WORDS = 3, 8
-CENTRAL_MEMBERS = 8
+CENTRAL_MEMBERS = 16
 QUESTION_ECHO = 0.85
 SAME_LABEL = 0.95
 KEEP_MARGIN = 0.02
@@ -53,6 +58,17 @@ _DANGLING = set(
     "not no so if because while when it they we i you he she them us can will would should "
     "could must has have had do does did".split()
 )
+# Words that open a new constituent: a phrase cut short of its clause's end
+# must stop just before one ("Nuclear weapons are dangerous | in the hands of
+# ...", "Homeschooling is not regulated | so students ..."), else it would stop
+# mid-phrase ("... would give the government control over").
+_BOUNDARY = set(
+    "in on at for with without by from into onto during through throughout over under about "
+    "against after before because cause since so as due unless until like than when where "
+    "while whereas which who whom whose that instead despite especially particularly including "
+    "such among between beyond within upon toward towards across around along if or and but "
+    "even".split()
+)
 _PRONOUNS = {"it", "they", "this", "these", "he", "she"}
 # Verbs that end a sentence's subject ("assisted suicide | should be allowed").
 _SUBJECT_ENDS = set(
@@ -70,6 +86,16 @@ def _subject(words: list[str]) -> list[str] | None:
     return None
 
 
+def _refers_to(pronoun: str, subject: list[str]) -> bool:
+    """Whether ``pronoun`` may stand for ``subject``: "it"/"this" for any,
+    "they"/"these" only for a plural-looking one ("they should have that
+    choice" is about people, not about "assisted suicide")."""
+    word, head = pronoun.lower(), subject[-1].lower()
+    if word in ("it", "this"):
+        return True
+    return word in ("they", "these") and head.endswith("s") and not head.endswith("ss")
+
+
 def label_phrases(text: str) -> list[str]:
     """Candidate labels cut from one comment, in reading order, without repeats."""
     found: list[str] = []
@@ -83,16 +109,25 @@ def label_phrases(text: str) -> list[str]:
             if not parts:
                 continue
             variants = [parts]
-            if parts[0].lower() in _PRONOUNS and subject:
+            if subject and _refers_to(parts[0], subject):
                 variants.append(subject + parts[1:])
             for variant in variants:
-                for length in range(MIN_WORDS, min(MAX_WORDS, len(variant)) + 1):
-                    cut = variant[:length]
-                    if cut[-1].lower().strip(",\"'") in _DANGLING:
-                        continue
-                    phrase = " ".join(cut).strip(",\"'")
-                    found.append(phrase[:1].upper() + phrase[1:])
+                found.extend(_cuts(variant))
     return list(dict.fromkeys(found))
+
+
+def _cuts(words: list[str]) -> list[str]:
+    """The clause itself and its shorter starts that end a constituent."""
+    cuts: list[str] = []
+    for length in range(MIN_WORDS, min(MAX_WORDS, len(words)) + 1):
+        last = words[length - 1].lower().strip(",\"'")
+        if last in _DANGLING or last.endswith(("'s", "’s")):
+            continue
+        if length < len(words) and words[length].lower().strip(",\"'") not in _BOUNDARY:
+            continue
+        phrase = " ".join(words[:length]).strip(",\"'")
+        cuts.append(phrase[:1].upper() + phrase[1:])
+    return cuts
 
 
 @dataclass
@@ -107,17 +142,47 @@ class LabelRequest:
     fallback: str = ""
 
 
+@dataclass(frozen=True)
+class LabelWeights:
+    """How a candidate phrase is scored: its cosine to the theme's centre,
+    plus ``typical`` x its cosine to the centre of all the question's
+    comments, minus ``sibling`` x its best cosine to another theme's centre
+    (MMR), minus ``question`` x its cosine to the question, plus ``per_word``
+    x its words; phrases come from the ``members`` most central comments.
+
+    Chosen with ``bench/theming_labels.py --sweep`` on all of argkp-train.csv:
+    ``sibling`` and ``per_word`` only lowered the score (key points share
+    their question's words, so MMR against sibling themes pushes labels away
+    from them); more ``typical`` raised it a little further but made the
+    labels of one question more alike, which is why it stops at 1.
+    """
+
+    sibling: float = 0.0
+    typical: float = 1.0
+    question: float = 0.5
+    per_word: float = 0.0
+    members: int = CENTRAL_MEMBERS
+
+
+LABEL_WEIGHTS = LabelWeights()
+
+
 def choose_labels(
     requests: Sequence[LabelRequest],
     encode: Callable[[list[str]], np.ndarray],
     *,
     question: str | None = None,
     reserved: Sequence[str] = (),
+    siblings: Sequence[np.ndarray] = (),
+    everyone: np.ndarray | None = None,
+    weights: LabelWeights = LABEL_WEIGHTS,
 ) -> dict[str, str]:
     """A label per theme; ``requests`` in priority order (largest theme first).
 
-    ``reserved`` are labels already taken (typed by the team); ``encode``
-    embeds texts as unit vectors (cached by the caller).
+    ``reserved`` are labels already taken (typed by the team); ``siblings``
+    the centres of the question's other themes, not relabelled now (each
+    request's centre is a sibling of the others); ``encode`` embeds texts as
+    unit vectors (cached by the caller).
     """
     taken = {label.casefold() for label in reserved}
     taken_vectors: list[np.ndarray] = list(encode(list(reserved))) if reserved else []
@@ -125,9 +190,11 @@ def choose_labels(
     chosen: dict[str, str] = {}
     for request in requests:
         phrases: list[str] = []
-        for text in request.central_texts[:CENTRAL_MEMBERS]:
+        for text in request.central_texts[: weights.members]:
             phrases.extend(p for p in label_phrases(text) if p not in phrases)
-        label, vector = _best(request, phrases, encode, question_vector, taken, taken_vectors)
+        others = [r.centre for r in requests if r is not request] + list(siblings)
+        context = _Context(question_vector, np.stack(others) if others else None, everyone, weights)
+        label, vector = _best(request, phrases, encode, context, taken, taken_vectors)
         chosen[request.theme_id] = label
         taken.add(label.casefold())
         if vector is not None:
@@ -135,21 +202,45 @@ def choose_labels(
     return chosen
 
 
+@dataclass
+class _Context:
+    question: np.ndarray | None
+    siblings: np.ndarray | None
+    everyone: np.ndarray | None
+    weights: LabelWeights
+
+
+def candidate_scores(
+    vectors: np.ndarray, lengths: np.ndarray, centre: np.ndarray, context: _Context
+) -> np.ndarray:
+    """The selector's score of each candidate (rows of ``vectors``)."""
+    w = context.weights
+    scores = vectors @ centre + w.per_word * lengths
+    if context.siblings is not None and w.sibling:
+        scores -= w.sibling * (vectors @ context.siblings.T).max(axis=1)
+    if context.everyone is not None and w.typical:
+        scores += w.typical * (vectors @ context.everyone)
+    if context.question is not None and w.question:
+        scores -= w.question * (vectors @ context.question)
+    return scores
+
+
 def _best(
     request: LabelRequest,
     phrases: list[str],
     encode: Callable[[list[str]], np.ndarray],
-    question_vector: np.ndarray | None,
+    context: _Context,
     taken: set[str],
     taken_vectors: list[np.ndarray],
 ) -> tuple[str, np.ndarray | None]:
     if not phrases:
         return _unique(request.fallback or "(empty theme)", taken), None
     vectors = encode(phrases)
-    scores = vectors @ request.centre
+    lengths = np.array([len(p.split()) for p in phrases], dtype=float)
+    scores = candidate_scores(vectors, lengths, request.centre, context)
     allowed = np.array([p.casefold() not in taken for p in phrases])
-    if question_vector is not None:
-        allowed &= vectors @ question_vector < QUESTION_ECHO
+    if context.question is not None:
+        allowed &= vectors @ context.question < QUESTION_ECHO
     if taken_vectors:
         allowed &= (vectors @ np.stack(taken_vectors).T).max(axis=1) < SAME_LABEL
     if not allowed.any():

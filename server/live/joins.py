@@ -30,12 +30,28 @@ def principal(join: Join) -> Principal:
     return Principal("join", join.event_id, 0)
 
 
+NEW_PARTICIPANTS = "new_participants"  # session.info key: id(join) -> its Participant
+
+
+async def prepare_joins(s: AsyncSession, batch: list[tuple[Principal, Any]]) -> None:
+    """Insert the participants of a whole group commit in one flush (one INSERT
+    for the batch, not one round trip each), so each join's token can name its
+    participant."""
+    made: dict[int, Participant] = s.info.setdefault(NEW_PARTICIPANTS, {})
+    for _, join in batch:
+        made[id(join)] = Participant(event_id=join.event_id, site_id=join.site_id)
+    s.add_all(made.values())
+    await s.flush()  # their ids, for the tokens
+
+
 async def stage_join(s: AsyncSession, who: Principal, join: Any) -> Outcome:
-    """Stage the participant and their token without committing; the token is
-    only handed out once the commit is done."""
-    participant = Participant(event_id=join.event_id, site_id=join.site_id)
-    s.add(participant)
-    await s.flush()  # its id, for the token
+    """Stage the participant (unless the batch's ``prepare_joins`` did) and their
+    token without committing; the token is only handed out once the commit is done."""
+    participant = s.info.get(NEW_PARTICIPANTS, {}).pop(id(join), None)
+    if participant is None:
+        participant = Participant(event_id=join.event_id, site_id=join.site_id)
+        s.add(participant)
+        await s.flush()  # its id, for the token
     token = await issue(s, join.event_id, "participant", participant_id=participant.id)
     return Outcome(ack={"token": token})
 
@@ -53,7 +69,7 @@ class Joins:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.commits = GroupCommit(db, stage_join, join)
+        self.commits = GroupCommit(db, stage_join, join, prepare=prepare_joins)
         self._events: dict[str, tuple[int, str]] = {}  # code -> (event id, title)
         self._sites: dict[tuple[int, str], int] = {}  # (event id, site key) -> site id
 

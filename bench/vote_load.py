@@ -127,6 +127,7 @@ async def main_async(args: argparse.Namespace, db_url: str) -> None:
         phones = None
         if not args.preloaded:
             cpu, system = cpu_seconds(proc.pid), cpu_seconds(proc.pid, "system")
+            mine = time.process_time()
             phones, joined = await join_and_answer(
                 base, tokens.code, args.phones, list(tokens.site_displays)
             )
@@ -140,7 +141,10 @@ async def main_async(args: argparse.Namespace, db_url: str) -> None:
                 f"{cpu_seconds(proc.pid, 'system') - system:.1f} s of it in the kernel)",
                 flush=True,
             )
-            print(f"server RSS with {len(phones)} phones joined: {rss_mib(proc.pid):.0f} MiB")
+            print(
+                f"load generator CPU for the joins: {time.process_time() - mine:.1f} s; "
+                f"server RSS with {len(phones)} phones joined: {rss_mib(proc.pid):.0f} MiB"
+            )
             if args.joins_only:
                 print(f"after the joins: {load_average()}")
                 return

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
         "(docs/asyncapi.json) and close the connection with 1011 on a mismatch; for tests "
         "and development, it costs time on every send.",
     )
+    tune_gc: bool = Field(
+        False,
+        description="Tune Python's garbage collector for a server holding thousands of "
+        "sockets once started (server/web/gc_tuning.py); `townhall serve` turns it on, "
+        "a test process running many apps keeps the defaults.",
+    )
     header_timeout: float = Field(
         10.0,
         gt=0,

@@ -26,7 +26,7 @@ from server.settings import Settings
 from server.storage.db import Database
 from server.storage.migrate import upgrade
 from server.themes.rpc import Forwarder
-from server.web import admin, asyncapi, connections, logging_setup, pages, trace
+from server.web import admin, asyncapi, connections, gc_tuning, logging_setup, pages, trace
 from server.web import websocket as ws
 
 if TYPE_CHECKING:
@@ -141,6 +141,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.templates = pages.make_templates()
         if settings.event_file is not None:
             await ensure_event_loaded(db, settings.event_file)
+        if settings.tune_gc:
+            gc_tuning.tune()
         try:
             yield
         finally:

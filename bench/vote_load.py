@@ -58,9 +58,10 @@ def rss_mib(pid: int) -> float:
     return total / 1024
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) the server processes have used: unlike latencies
-    on a shared machine, it does not depend on what the neighbours are doing."""
+def cpu_seconds(pid: int, which: str = "both") -> float:
+    """CPU time (user + system, or ``which`` of them) the server processes have
+    used: unlike latencies on a shared machine, it does not depend on what the
+    neighbours are doing."""
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
     if children.exists():
@@ -68,8 +69,15 @@ def cpu_seconds(pid: int) -> float:
     ticks = 0
     for p in pids:
         fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])
+        user, system = int(fields[11]), int(fields[12])
+        ticks += {"user": user, "system": system}.get(which, user + system)
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def waited_seconds(pid: int) -> float:
+    """Time the server's event loop (its main thread) spent runnable but waiting
+    for a core (/proc/PID/schedstat): on a shared machine, what the neighbours took."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
 
 
 async def make_participants(db_url: str, event_id: int, n: int) -> list[str]:
@@ -124,13 +132,30 @@ async def main_async(args: argparse.Namespace, db_url: str) -> None:
     try:
         phones = None
         if not args.preloaded:
-            cpu = cpu_seconds(proc.pid)
+            cpu, system = cpu_seconds(proc.pid), cpu_seconds(proc.pid, "system")
+            mine, waited = time.process_time(), waited_seconds(proc.pid)
             phones, joined = await join_and_answer(
                 base, tokens.code, args.phones, list(tokens.site_displays)
             )
             for line in joined.summary():
                 print(line, flush=True)
-            print(f"server CPU for the joins: {cpu_seconds(proc.pid) - cpu:.1f} s", flush=True)
+            used = cpu_seconds(proc.pid) - cpu
+            per_phone = used / max(1, args.phones - joined.failures) * 1000
+            print(
+                f"server CPU for the joins: {used:.1f} s ({per_phone:.1f} ms per phone; "
+                f"~{per_phone * 5000 / 1000 / 30:.2f} of a core for 5,000 in 30 s; "
+                f"{cpu_seconds(proc.pid, 'system') - system:.1f} s of it in the kernel); "
+                f"its event loop waited {waited_seconds(proc.pid) - waited:.1f} s for its "
+                "core, taken by other processes",
+                flush=True,
+            )
+            print(
+                f"load generator CPU for the joins: {time.process_time() - mine:.1f} s; "
+                f"server RSS with {len(phones)} phones joined: {rss_mib(proc.pid):.0f} MiB"
+            )
+            if args.joins_only:
+                print(f"after the joins: {load_average()}")
+                return
         marks: dict[str, float] = {}
 
         def progress(message: str) -> None:
@@ -181,6 +206,11 @@ def main() -> None:
         action="store_true",
         help="create the participants in the database instead of joining them over HTTP "
         "with their demographic answers (measures the vote alone)",
+    )
+    ap.add_argument(
+        "--joins-only",
+        action="store_true",
+        help="stop after the phones have joined (the hall filling), without the vote",
     )
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--hub", default="redis://127.0.0.1:6379")

@@ -39,12 +39,6 @@ class Settings(BaseSettings):
         "(a fast deterministic stand-in, for tests about something else).",
     )
     theming: bool = Field(True, description="Run the theming worker in this process.")
-    tune_gc: bool = Field(
-        True,
-        description="Freeze start-up objects out of Python's garbage collector, space full "
-        "collections out and make them when the room is quiet (server/web/collector.py); "
-        "off for servers run inside a test process.",
-    )
     curation_timeout: float = Field(
         30.0,
         gt=0,
@@ -71,6 +65,13 @@ class Settings(BaseSettings):
         description="Check every message the server sends against the protocol's models "
         "(docs/asyncapi.json) and close the connection with 1011 on a mismatch; for tests "
         "and development, it costs time on every send.",
+    )
+    tune_gc: bool = Field(
+        False,
+        description="Tune Python's garbage collector for a server holding thousands of "
+        "sockets once started: start-up objects frozen out of it, full collections spaced "
+        "out and made when the room is quiet (server/web/collector.py); `townhall serve` "
+        "turns it on, a test process running many apps keeps the defaults.",
     )
     header_timeout: float = Field(
         10.0,

@@ -29,10 +29,6 @@ pytest_plugins = (
 )
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-# Servers started inside this process must not freeze the tests' objects out of
-# the garbage collector (server processes the tests start inherit it too; the
-# tuning itself is tested in tests/web/test_collector.py and measured by benches).
-os.environ.setdefault("TOWNHALL_TUNE_GC", "false")
 
 
 @pytest.fixture

@@ -167,7 +167,12 @@ def serve(
 
         # The demo listens on every interface so a phone on the same network can join.
         demo_settings = _settings(
-            host=host or "0.0.0.0", port=port, hub_url=hub, embedder=embedder, public_url=public_url
+            host=host or "0.0.0.0",
+            port=port,
+            hub_url=hub,
+            embedder=embedder,
+            public_url=public_url,
+            tune_gc=True,
         )
         run_demo(demo_settings, db, fresh=fresh, autopilot=autopilot, access_log=access_log)
         return
@@ -179,6 +184,7 @@ def serve(
         event_file=event,
         embedder=embedder,
         public_url=public_url,
+        tune_gc=True,  # a server process of its own (server/web/collector.py)
     )
     _serve(s, workers, access_log)
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import event as sa_event
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -72,15 +75,34 @@ async def apply_demographics(s: AsyncSession, who: Principal, msg: p.Demographic
     for question_id, answer in checked:
         row = standing.get((who.participant_id, question_id))
         if row is None:
-            row = DemographicAnswer(
-                participant_id=who.participant_id,
-                question_id=question_id,
-                option_key=answer,
-                client_id=msg.id,
-            )
-            standing[(who.participant_id, question_id)] = row
+            _new_answers(s)[(who.participant_id, question_id)] = {
+                "participant_id": who.participant_id,
+                "question_id": question_id,
+                "option_key": answer,
+                "client_id": msg.id,
+            }
         else:
             row.option_key, row.client_id = answer, msg.id
-        s.add(row)
+            s.add(row)
     # The screens' demographics are rebuilt by the meeting's broadcaster, coalesced.
     return Outcome()
+
+
+NEW_ANSWERS = "new_demographic_answers"  # session.info key: (participant, question) -> row
+
+
+def _new_answers(s: AsyncSession) -> dict[tuple[int, int], dict[str, Any]]:
+    """The first answers staged in this transaction, inserted together when it
+    commits (one INSERT for a group commit's phones, not an object each); a
+    later answer in the same transaction replaces the staged one."""
+    new: dict[tuple[int, int], dict[str, Any]] | None = s.info.get(NEW_ANSWERS)
+    if new is None:
+        new = s.info[NEW_ANSWERS] = {}
+        sa_event.listen(s.sync_session, "before_commit", _insert_new_answers)
+    return new
+
+
+def _insert_new_answers(session: Session) -> None:
+    rows = list(session.info.pop(NEW_ANSWERS, {}).values())
+    if rows:
+        session.execute(insert(DemographicAnswer), rows)

@@ -7,14 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import insert
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.live.group_commit import GroupCommit
 from server.protocol.outcome import Outcome
 from server.storage.db import Database
-from server.storage.models import Event, Participant, Site
-from server.storage.tokens import Principal, issue
+from server.storage.models import AccessToken, Event, Participant, Site, utcnow
+from server.storage.tokens import Principal, issue, new_token, token_hash
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,51 @@ def principal(join: Join) -> Principal:
     return Principal("join", join.event_id, 0)
 
 
+ISSUED = "issued_tokens"  # session.info key: id(join) -> its token, staged by prepare_joins
+
+
+async def prepare_joins(s: AsyncSession, batch: list[tuple[Principal, Any]]) -> None:
+    """Stage a whole group commit's participants and tokens in two INSERTs, not
+    an object, a flush and a round trip each: a hall of 5,000 joins in a minute."""
+    now = utcnow()
+    made = await s.exec(
+        insert(Participant).returning(col(Participant.id), sort_by_parameter_order=True),
+        params=[
+            {"event_id": join.event_id, "site_id": join.site_id, "joined_at": now}
+            for _, join in batch
+        ],
+    )
+    ids = list(made.scalars().all())
+    issued: dict[int, str] = s.info.setdefault(ISSUED, {})
+    rows = []
+    for (_, join), participant_id in zip(batch, ids, strict=True):
+        token = issued[id(join)] = new_token()
+        rows.append(
+            {
+                "event_id": join.event_id,
+                "role": "participant",
+                "token_hash": token_hash(token),
+                "table_id": None,
+                "participant_id": participant_id,
+                "site_id": None,
+                "label": "",
+                "revoked": False,
+                "created_at": now,
+            }
+        )
+    await s.exec(insert(AccessToken), params=rows)
+
+
 async def stage_join(s: AsyncSession, who: Principal, join: Any) -> Outcome:
-    """Stage the participant and their token without committing; the token is
-    only handed out once the commit is done."""
-    participant = Participant(event_id=join.event_id, site_id=join.site_id)
-    s.add(participant)
-    await s.flush()  # its id, for the token
-    token = await issue(s, join.event_id, "participant", participant_id=participant.id)
+    """The token ``prepare_joins`` staged for this join, or (committing one by
+    one) the participant and their token staged alone. Nothing is committed here:
+    the token is only handed out once the commit is done."""
+    token = s.info.get(ISSUED, {}).pop(id(join), None)
+    if token is None:
+        participant = Participant(event_id=join.event_id, site_id=join.site_id)
+        s.add(participant)
+        await s.flush()  # its id, for the token
+        token = await issue(s, join.event_id, "participant", participant_id=participant.id)
     return Outcome(ack={"token": token})
 
 
@@ -53,7 +92,7 @@ class Joins:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.commits = GroupCommit(db, stage_join, join)
+        self.commits = GroupCommit(db, stage_join, join, prepare=prepare_joins)
         self._events: dict[str, tuple[int, str]] = {}  # code -> (event id, title)
         self._sites: dict[tuple[int, str], int] = {}  # (event id, site key) -> site id
 

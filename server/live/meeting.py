@@ -15,6 +15,7 @@ from server.live import demographics as demographic_writes
 from server.live import votes, writes
 from server.live.evaluation_service import EvaluationService
 from server.live.group_commit import GroupCommit
+from server.live.group_read import GroupRead
 from server.live.hello import Hellos
 from server.live.hub import MemoryHub, RedisHub, Subscription
 from server.live.joins import Joins
@@ -27,7 +28,7 @@ from server.settings import Settings
 from server.storage import poll_store, theme_store
 from server.storage.db import Database
 from server.storage.models import AccessToken, Comment, EventTable, EventText, Poll, Site
-from server.storage.tokens import Principal, authenticate
+from server.storage.tokens import Principal, principal_of, token_hash, tokens_by_hash
 
 # What each role's connection listens to (topic prefixes, completed with the event id).
 ROLE_TOPICS: dict[str, tuple[str, ...]] = {
@@ -59,6 +60,7 @@ class Meeting:
         self._display_sites: dict[int, int | None] = {}
         self._tables: dict[int, tuple[EventTable | None, Site | None]] = {}
         self._texts: dict[int, dict[str, dict[str, str]]] = {}
+        self._tokens: GroupRead[str, AccessToken | None] = GroupRead(self._read_tokens)
 
     async def start(self, team: TeamOps | None = None) -> None:
         """Start the services that handle writes; ``team`` takes the theme team's ops
@@ -103,14 +105,23 @@ class Meeting:
         await self.joins.stop()
         await self.evaluation.stop()
         await self.results.stop()
+        await self._tokens.stop()
+        await self.hellos.stop()
 
     async def authenticate(self, token: str | None, *roles: str) -> Principal:
+        """Who holds ``token``, if it is live and of one of ``roles``. Looked up with
+        the other tokens arriving meanwhile (a hall's phones connect by thousands)."""
+        if not token:
+            raise Forbidden("a token is required")
+        row = await self._tokens.get(token_hash(token))
+        who = principal_of(row, roles)
+        if row is not None and who.role == "display":
+            self._display_sites[who.token_id] = row.site_id
+        return who
+
+    async def _read_tokens(self, hashes: list[str]) -> dict[str, AccessToken | None]:
         async with self.db.session() as s:
-            who = await authenticate(s, token, *roles)
-            if who.role == "display":
-                row = await s.get(AccessToken, who.token_id)
-                self._display_sites[who.token_id] = row.site_id if row else None
-            return who
+            return await tokens_by_hash(s, hashes)
 
     async def texts(self, event_id: int) -> dict[str, dict[str, str]]:
         """The event file's texts in its other languages: lang -> first-language text ->

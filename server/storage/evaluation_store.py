@@ -50,24 +50,34 @@ async def public_view(s: AsyncSession, row: Evaluation) -> dict[str, Any]:
     }
 
 
-async def phone_view(
-    s: AsyncSession, event_id: int, participant_id: int | None
-) -> dict[str, Any] | None:
-    """The survey for this participant's ``hello``: None unless it is open."""
+async def phone_views(
+    s: AsyncSession, event_id: int, participant_ids: list[int]
+) -> dict[int, dict[str, Any] | None]:
+    """The survey for these participants' ``hello`` messages, read together (a
+    hall's phones reconnect by thousands): None for each unless it is open."""
     row = await s.get(Evaluation, event_id)
-    if row is None or row.status != "open" or participant_id is None:
-        return None
-    given = (
-        await s.exec(
-            select(EvaluationQuestion.key, EvaluationAnswer.value)
-            .join(EvaluationQuestion, col(EvaluationQuestion.id) == EvaluationAnswer.question_id)
-            .where(EvaluationAnswer.participant_id == participant_id)
-        )
-    ).all()
-    person = await s.get(Participant, participant_id)
-    return await public_view(s, row) | {
-        "answers": dict(given),
-        "table": person.table_number if person else None,
+    if row is None or row.status != "open" or not participant_ids:
+        return dict.fromkeys(participant_ids)
+    given: dict[int, dict[str, int]] = {p: {} for p in participant_ids}
+    answers = await s.exec(
+        select(EvaluationAnswer.participant_id, EvaluationQuestion.key, EvaluationAnswer.value)
+        .join(EvaluationQuestion, col(EvaluationQuestion.id) == EvaluationAnswer.question_id)
+        .where(col(EvaluationAnswer.participant_id).in_(participant_ids))
+    )
+    for participant_id, key, value in answers.all():
+        given[participant_id][key] = value
+    tables = dict(
+        (
+            await s.exec(
+                select(Participant.id, Participant.table_number).where(
+                    col(Participant.id).in_(participant_ids)
+                )
+            )
+        ).all()
+    )
+    public = await public_view(s, row)
+    return {
+        p: public | {"answers": given[p], "table": tables.get(p)} for p in participant_ids
     }
 
 

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.core.errors import Forbidden
@@ -69,6 +69,22 @@ async def authenticate(session: AsyncSession, token: str | None, *roles: str) ->
     row = (
         await session.exec(select(AccessToken).where(AccessToken.token_hash == token_hash(token)))
     ).first()
+    return principal_of(row, roles)
+
+
+async def tokens_by_hash(
+    session: AsyncSession, hashes: list[str]
+) -> dict[str, AccessToken | None]:
+    """The stored tokens with these hashes, in one query (None: no such token)."""
+    found: dict[str, AccessToken | None] = dict.fromkeys(hashes)
+    rows = await session.exec(select(AccessToken).where(col(AccessToken.token_hash).in_(hashes)))
+    for row in rows.all():
+        found[row.token_hash] = row
+    return found
+
+
+def principal_of(row: AccessToken | None, roles: tuple[str, ...]) -> Principal:
+    """Who a stored token stands for, if it is live and of one of ``roles`` (any if none)."""
     if row is None or row.revoked:
         raise Forbidden("this link is not valid (unknown or revoked token)")
     if roles and row.role not in roles:

@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if settings.event_file is not None:
             await ensure_event_loaded(db, settings.event_file)
         quiet = collector.QuietCollection(meeting.last_write)
-        if settings.tune_gc:
+        if settings.tune_gc:  # a server process of its own (``townhall serve``)
             collector.freeze_startup()
             quiet.start()
         try:

@@ -7,6 +7,7 @@ import asyncio
 
 from server.event.loader import IssuedTokens
 from server.live.meeting import Meeting
+from server.storage.models import Participant
 
 
 async def test_joins_share_commits_and_each_phone_gets_its_own_token(
@@ -27,3 +28,9 @@ async def test_joins_share_commits_and_each_phone_gets_its_own_token(
     people = [await meeting.authenticate(t, "participant") for t in issued]
     assert len({p.participant_id for p in people}) == 30
     assert {p.event_id for p in people} == {event_id}
+    # The batch's participants are inserted together: each token names its own,
+    # at the site it joined at.
+    async with meeting.db.session() as s:
+        for i, who in enumerate(people):
+            row = await s.get(Participant, who.participant_id)
+            assert row is not None and row.site_id == (site if i % 2 else None)

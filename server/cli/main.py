@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -159,6 +161,15 @@ def serve(
     access_log: AccessLogOpt = None,
     fresh: FreshOpt = False,
     autopilot: AutopilotOpt = True,
+    theming_in_process: Annotated[
+        bool,
+        typer.Option(
+            "--theming-in-process",
+            help="Theme comments in the web process instead of a theming process of its "
+            "own (one process: for development; the model then shares the web loop's "
+            "CPU and memory).",
+        ),
+    ] = False,
 ) -> None:
     """Run the server (and, with --demo, a whole simulated meeting)."""
     if demo:
@@ -180,6 +191,8 @@ def serve(
         embedder=embedder,
         public_url=public_url,
     )
+    if theming_in_process:
+        s = s.model_copy(update={"theming_process": False})
     _serve(s, workers, access_log)
 
 
@@ -195,6 +208,9 @@ def _serve(s: Settings, workers: int, access_log: Path | None) -> None:
     if access_log is not None:
         install_redaction()
         options |= {"log_config": file_log_config(access_log, s.log_level), "access_log": True}
+    if workers == 1 and s.theming and s.theming_process and s.hub_url.startswith("memory"):
+        _serve_with_theming_process(s, options)
+        return
     if workers == 1:
         # Deferred: start-up time (see the module docstring).
         from server.web.app import create_app
@@ -202,6 +218,33 @@ def _serve(s: Settings, workers: int, access_log: Path | None) -> None:
         uvicorn.run(create_app(s), **options)
         return
     _serve_many(s, workers, options)
+
+
+def _serve_with_theming_process(s: Settings, options: dict[str, Any]) -> None:
+    """The web process here, the theming worker in a process of its own, the two
+    joined by the local hub on a Unix socket in a private temporary folder."""
+    # Deferred: start-up time (see the module docstring).
+    import uvicorn
+
+    # Deferred: start-up time (see the module docstring).
+    from server.cli.theming_process import ThemingProcess
+    from server.storage.migrate import upgrade
+    from server.web.app import create_app
+
+    upgrade(s.db_url)  # once, before the two processes race to do it
+    folder = Path(tempfile.mkdtemp(prefix="townhall-hub-"))  # mode 0700
+    sock = folder / "hub.sock"
+    env = {**os.environ, **s.as_env(), "TOWNHALL_HUB_URL": f"local://{sock}"}
+    env.pop("TOWNHALL_ALLOWED_ORIGINS", None)
+    env.pop("TOWNHALL_EVENT_FILE", None)  # the web process loads it
+    theming = ThemingProcess(env)
+    web = s.model_copy(update={"theming": False, "hub_url": f"local+listen://{sock}"})
+    try:
+        theming.start()
+        uvicorn.run(create_app(web), **options)
+    finally:
+        theming.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _serve_many(s: Settings, workers: int, options: dict[str, Any]) -> None:
@@ -298,13 +341,17 @@ def theming_worker(
     db: DbOpt = None,
     hub: Annotated[str | None, typer.Option(help="Hub URL (redis://host:port).")] = None,
     embedder: Annotated[str | None, typer.Option(help="minilm (default) or hashing.")] = None,
+    parent_pid: Annotated[
+        int | None,
+        typer.Option(hidden=True, help="Stop when this process (serve, which started us) ends."),
+    ] = None,
 ) -> None:
     """Theme comments for servers running as several processes (one of these per event)."""
     # Deferred: start-up time (see the module docstring).
     from server.themes.service import run_theming_service
 
     s = _settings(db_url=db, hub_url=hub, embedder=embedder)
-    asyncio.run(run_theming_service(s))
+    asyncio.run(run_theming_service(s, parent=parent_pid))
 
 
 @themes_app.command("suggest")

@@ -64,13 +64,20 @@ class Curated:
 
 
 class ThemingWorker:
-    def __init__(self, db: Database, hub: MemoryHub, executor: Executor, embedder: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        hub: MemoryHub,
+        executor: Executor,
+        embedder: str,
+        threads: int | None = None,
+    ) -> None:
         self.db = db
         self.hub = hub
         self.executor = executor
         self.name = embedder
         self.cache = RecordingCache(self.name)
-        self.embedder = CachedEmbedder(make_embedder(self.name), self.cache)
+        self.embedder = CachedEmbedder(make_embedder(self.name, threads), self.cache)
         self.engines: dict[int, ThemeEngine] = {}
         self.policy = LivePolicy()
         self.clocks: dict[int, LiveClock] = defaultdict(LiveClock)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -239,12 +240,19 @@ def _serve_with_theming_process(s: Settings, options: dict[str, Any]) -> None:
     env.pop("TOWNHALL_EVENT_FILE", None)  # the web process loads it
     theming = ThemingProcess(env)
     web = s.model_copy(update={"theming": False, "hub_url": f"local+listen://{sock}"})
+    # uvicorn stops on SIGTERM, then raises it again with the handler it found:
+    # by default that ends the process before ``finally`` stops the theming one.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
         theming.start()
         uvicorn.run(create_app(web), **options)
     finally:
         theming.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _serve_many(s: Settings, workers: int, options: dict[str, Any]) -> None:
@@ -349,8 +357,10 @@ def theming_worker(
     """Theme comments for servers running as several processes (one of these per event)."""
     # Deferred: start-up time (see the module docstring).
     from server.themes.service import run_theming_service
+    from server.web.logging_setup import configure
 
     s = _settings(db_url=db, hub_url=hub, embedder=embedder)
+    configure(s.log_level)  # its log lines, redacted, beside the web process's
     asyncio.run(run_theming_service(s, parent=parent_pid))
 
 

@@ -180,13 +180,17 @@ async def _hear(
         if msg.get("type") == "comment":
             await worker.enqueue(0, int(msg["comment"]["id"]))
         elif msg is RESYNC or (msg.get("type") == "hub" and msg.get("healthy")):
-            # Messages may have been missed: re-read every comment (the
-            # engine ignores those it already has).
+            # Messages may have been missed: queue every comment not placed yet.
             await _catch_up(db, worker)
     return events
 
 
 async def _catch_up(db: Database, worker: ThemingWorker) -> None:
+    """Queue every comment the worker has not placed. Queued, not processed here:
+    this loop must go on draining the hub, or its queue overflows again and each
+    resync set off another full catch-up (issue 19)."""
     async with db.session() as s:
         ids = [i for i in (await s.exec(select(Comment.id).order_by(col(Comment.id)))).all() if i]
-    await worker.process(ids)
+    queued = worker.catch_up(ids)
+    if queued:
+        log.info("catching up with %d comment(s)", queued)

@@ -91,6 +91,9 @@ class ThemingWorker:
         self._task: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self.processed = 0
+        # Comments placed by this worker: a catch-up after a gap in the hub's
+        # messages (a resync) skips them instead of re-reading all of them.
+        self.placed: set[int] = set()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -146,6 +149,15 @@ class ThemingWorker:
     async def enqueue(self, event_id: int, comment_id: int) -> None:
         self.queue.put_nowait((event_id, comment_id))
 
+    def catch_up(self, comment_ids: Sequence[int]) -> int:
+        """Queue the comments of ``comment_ids`` not placed yet (after messages
+        may have been missed); returns how many. Never waits: it runs on the
+        hub's reading loop, which must keep draining."""
+        todo = [cid for cid in comment_ids if cid not in self.placed]
+        for cid in todo:
+            self.queue.put_nowait((0, cid))
+        return len(todo)
+
     async def _run(self) -> None:
         await self._resume_unthemed()
         while True:
@@ -165,6 +177,9 @@ class ThemingWorker:
             await self.process([i for i in ids if i is not None])
 
     async def process(self, comment_ids: list[int]) -> None:
+        comment_ids = [c for c in dict.fromkeys(comment_ids) if c not in self.placed]
+        if not comment_ids:
+            return
         async with self.db.session() as s:
             rows = (
                 await s.exec(
@@ -177,9 +192,12 @@ class ThemingWorker:
         for c, t in rows:
             if c.question_id is not None:
                 by_question[c.question_id].append((c, t))
+            elif c.id is not None:
+                self.placed.add(c.id)  # no question: nothing to theme it under
         for question_id, items in by_question.items():
             await self._theme_question(question_id, items)
             self.processed += len(items)
+            self.placed.update(c.id for c, _ in items if c.id is not None)
 
     async def _theme_question(
         self, question_id: int, items: list[tuple[Comment, EventTable]]
@@ -192,9 +210,12 @@ class ThemingWorker:
             held = await self._published(question_id)
             comments = [ThemingComment(str(c.id), c.text, t.name) for c, t in items]
             loop = asyncio.get_running_loop()
-            snapshot, state, retired = await loop.run_in_executor(
+            added = await loop.run_in_executor(
                 self.executor, self._add_sync, question_id, comments, state_json, held
             )
+            if added is None:
+                return  # all known already (a catch-up after a restart): nothing changed
+            snapshot, state, retired = added
             rows = machine_rows(event_id, question_id, retired)
             await self._save(event_id, question_id, snapshot, state, rows, retired)
 
@@ -292,8 +313,11 @@ class ThemingWorker:
         comments: list[ThemingComment],
         state_json: str | None,
         held: set[str],
-    ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]] | None:
         engine = self._engine(question_id, state_json)
+        comments = [c for c in comments if c.id not in engine.comments]
+        if not comments:
+            return None
         engine.add(comments, self.embedder.encode([c.text for c in comments]))
         retired = live_step(engine, self.clocks[question_id], self.policy, held, arrived=True)
         return engine.snapshot(), engine.to_dict(), retired

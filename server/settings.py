@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     )
     hub_url: str = Field(
         "memory://",
-        description="Fan-out hub: memory:// for one process, redis://host:port for several.",
+        description="Fan-out hub: memory:// for one process, redis://host:port for several. "
+        "(With memory://, serve and its theming process speak over a Unix socket of their own.)",
     )
     host: str = Field("127.0.0.1", description="Interface to listen on.")
     port: int = Field(8000, description="Port to listen on.")

@@ -27,8 +27,10 @@ def live_step(
     held: set[str],
     *,
     arrived: bool,
+    recluster: bool = True,
 ) -> list[dict[str, Any]]:
-    """Re-cluster ``engine`` if its question is due, then relabel what changed.
+    """Re-cluster ``engine`` if its question is due (and ``recluster`` allows it),
+    then relabel what changed.
 
     Runs in the theming thread. Returns the retired themes, each with its
     last label and size and the theme that took most of its comments."""
@@ -38,7 +40,7 @@ def live_step(
     for tid in held & set(engine.themes):
         engine.themes[tid].locked = True
     retired: list[dict[str, Any]] = []
-    if clock.due(policy, len(engine.comments), now):
+    if recluster and clock.due(policy, len(engine.comments), now):
         before = {tid: (t.label, len(engine.members(tid))) for tid, t in engine.themes.items()}
         result = engine.retheme()
         clock.reclustered(len(engine.comments), now, time.monotonic())

@@ -8,6 +8,12 @@ Each question is re-clustered as it grows (``theming.live``), from arrivals and
 from a once-a-second tick; a theme such a re-cluster retires is logged as the
 machine's step ("merged into …" or "back to unassigned"), so no theme the team
 has seen disappears without a trace. Published themes are held as they are.
+
+Arrivals come first: a batch is placed and published before any re-cluster it
+makes due, and while more comments wait in the queue a question is re-clustered
+only once ``LivePolicy.interval`` has passed since its last one (a burst of 500
+comments re-clustered its question after nearly every batch, each time longer,
+and every comment behind waited for it: issue 19).
 """
 
 from __future__ import annotations
@@ -116,11 +122,18 @@ class ThemingWorker:
                     continue  # no arrivals yet: nothing to re-cluster for
                 if self.locks[question_id].locked():
                     continue  # busy: the arrival or op holding it checks the policy
-                if clock.due(self.policy, len(engine.comments), time.monotonic()):
+                if self._may_recluster(question_id) and clock.due(
+                    self.policy, len(engine.comments), time.monotonic()
+                ):
                     try:
                         await self._recluster(question_id)
                     except Exception:
                         log.exception("re-cluster of question %d failed", question_id)
+
+    def _may_recluster(self, question_id: int) -> bool:
+        """Not while arrivals wait, unless the question went ``interval`` without one."""
+        since = time.monotonic() - self.clocks[question_id].last_recluster
+        return self.queue.empty() or since >= self.policy.interval
 
     async def _recluster(self, question_id: int) -> None:
         event_id = self.question_event[question_id]
@@ -218,6 +231,14 @@ class ThemingWorker:
             snapshot, state, retired = added
             rows = machine_rows(event_id, question_id, retired)
             await self._save(event_id, question_id, snapshot, state, rows, retired)
+        engine = self.engines[question_id]
+        if self._may_recluster(question_id) and self.clocks[question_id].due(
+            self.policy, len(engine.comments), time.monotonic()
+        ):
+            try:
+                await self._recluster(question_id)
+            except Exception:  # the comments are placed; the tick tries again
+                log.exception("re-cluster of question %d failed", question_id)
 
     async def _published(self, question_id: int) -> set[str]:
         async with self.db.session() as s:
@@ -319,7 +340,10 @@ class ThemingWorker:
         if not comments:
             return None
         engine.add(comments, self.embedder.encode([c.text for c in comments]))
-        retired = live_step(engine, self.clocks[question_id], self.policy, held, arrived=True)
+        # Placed and published first; the re-cluster, if due, follows (_theme_question).
+        retired = live_step(
+            engine, self.clocks[question_id], self.policy, held, arrived=True, recluster=False
+        )
         return engine.snapshot(), engine.to_dict(), retired
 
     async def _warm(self, texts: list[str]) -> None:

@@ -9,11 +9,12 @@ from a once-a-second tick; a theme such a re-cluster retires is logged as the
 machine's step ("merged into …" or "back to unassigned"), so no theme the team
 has seen disappears without a trace. Published themes are held as they are.
 
-Arrivals come first: a batch is placed and published before any re-cluster it
-makes due, and while more comments wait in the queue a question is re-clustered
-only once ``LivePolicy.interval`` has passed since its last one (a burst of 500
-comments re-clustered its question after nearly every batch, each time longer,
-and every comment behind waited for it: issue 19).
+Arrivals come first: a batch is placed and published before any re-cluster,
+and a batch itself re-clusters only a question's first time or once
+``LivePolicy.interval`` has passed since the last one; the growth and settle
+rules are the tick's, which skips a question while comments wait in the queue
+(a burst of 500 comments re-clustered its question, labels and all, after
+nearly every batch, and every comment behind waited for it: issue 19).
 """
 
 from __future__ import annotations
@@ -231,10 +232,10 @@ class ThemingWorker:
             snapshot, state, retired = added
             rows = machine_rows(event_id, question_id, retired)
             await self._save(event_id, question_id, snapshot, state, rows, retired)
-        engine = self.engines[question_id]
-        if self._may_recluster(question_id) and self.clocks[question_id].due(
-            self.policy, len(engine.comments), time.monotonic()
-        ):
+        clock, now = self.clocks[question_id], time.monotonic()
+        first = clock.size_at_last == 0
+        late = now - clock.last_recluster >= self.policy.interval
+        if (first or late) and clock.due(self.policy, len(self.engines[question_id].comments), now):
             try:
                 await self._recluster(question_id)
             except Exception:  # the comments are placed; the tick tries again

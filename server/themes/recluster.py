@@ -28,9 +28,11 @@ def live_step(
     *,
     arrived: bool,
     recluster: bool = True,
+    relabel: bool = True,
 ) -> list[dict[str, Any]]:
     """Re-cluster ``engine`` if its question is due (and ``recluster`` allows it),
-    then relabel what changed.
+    then relabel what changed (unless ``relabel`` is false: a theme whose members
+    changed stays stale, and the next relabel picks it up).
 
     Runs in the theming thread. Returns the retired themes, each with its
     last label and size and the theme that took most of its comments."""
@@ -48,7 +50,8 @@ def live_step(
             {"theme": tid, "label": before[tid][0], "size": before[tid][1], "into": into}
             for tid, into in result["retired_into"].items()
         ]
-    engine.refresh_labels(frozen=held)
+    if relabel or retired:
+        engine.refresh_labels(frozen=held)
     for row in retired:
         row["into_label"] = engine.themes[row["into"]].label if row["into"] else None
     return retired

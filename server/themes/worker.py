@@ -14,7 +14,10 @@ and a batch itself re-clusters only a question's first time or once
 ``LivePolicy.interval`` has passed since the last one; the growth and settle
 rules are the tick's, which skips a question while comments wait in the queue
 (a burst of 500 comments re-clustered its question, labels and all, after
-nearly every batch, and every comment behind waited for it: issue 19).
+nearly every batch, and every comment behind waited for it: issue 19). Likewise a batch relabels
+the themes it changed only when no more comments wait: labels embed candidate
+phrases, and relabelling after each of a burst's batches embedded more phrases
+than there were comments.
 """
 
 from __future__ import annotations
@@ -343,7 +346,13 @@ class ThemingWorker:
         engine.add(comments, self.embedder.encode([c.text for c in comments]))
         # Placed and published first; the re-cluster, if due, follows (_theme_question).
         retired = live_step(
-            engine, self.clocks[question_id], self.policy, held, arrived=True, recluster=False
+            engine,
+            self.clocks[question_id],
+            self.policy,
+            held,
+            arrived=True,
+            recluster=False,
+            relabel=self.queue.empty(),
         )
         return engine.snapshot(), engine.to_dict(), retired
 

@@ -32,6 +32,7 @@ log = logging.getLogger("townhall.hub")
 
 RETRY = 0.5  # seconds between attempts to reach the listening side
 LINE_LIMIT = 2**27  # one message; a question's ``themes`` with 5,000 comments is ~200 kB
+BACKLOG_LIMIT = 2**26  # bytes not yet taken by the other side before it is dropped
 
 
 class _Peer:
@@ -40,12 +41,17 @@ class _Peer:
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self.writer = writer
         self.wants: set[str] = set()
-        self.lock = asyncio.Lock()  # one writer at a time keeps lines whole and in order
 
-    async def send(self, line: bytes) -> None:
-        async with self.lock:
-            self.writer.write(line)
-            await self.writer.drain()
+    def send(self, line: bytes) -> None:
+        """Never waits: a busy or stopped theming process must not hold up the
+        web process's acks. One that falls ``BACKLOG_LIMIT`` bytes behind is
+        dropped; it reconnects and catches up from the database."""
+        if self.writer.is_closing():
+            raise ConnectionResetError("closed")
+        self.writer.write(line)
+        if self.writer.transport.get_write_buffer_size() > BACKLOG_LIMIT:
+            log.warning("a process on the local hub fell too far behind: dropped")
+            raise ConnectionResetError("too far behind")
 
 
 def _line(payload: dict[str, Any]) -> bytes:
@@ -108,16 +114,16 @@ class LocalHub(MemoryHub):
 
     async def publish(self, topic: str, message: dict[str, Any]) -> None:
         self.deliver(topic, message)
-        await self._forward(topic, message, source=None)
+        self._forward(topic, message, source=None)
 
-    async def _forward(self, topic: str, message: dict[str, Any], source: _Peer | None) -> None:
+    def _forward(self, topic: str, message: dict[str, Any], source: _Peer | None) -> None:
         line: bytes | None = None
         for peer in list(self._peers):
             if peer is source or topic not in peer.wants:
                 continue
             line = line or _line({"topic": topic, "message": message})
             try:
-                await peer.send(line)
+                peer.send(line)
             except (ConnectionError, OSError):
                 self._drop(peer)
 
@@ -126,21 +132,20 @@ class LocalHub(MemoryHub):
         new = [t for t in dict.fromkeys(topics) if t not in self._subs]
         async with super().subscribe(*topics) as sub:
             if new:
-                await self._tell({"sub": new})
+                self._tell({"sub": new})
             try:
                 yield sub
             finally:
                 # The topics only this subscriber holds, about to leave ``_subs``.
                 gone = [t for t in dict.fromkeys(topics) if self._subs.get(t) == {sub}]
                 if gone:
-                    with contextlib.suppress(Exception):
-                        await self._tell({"unsub": gone})
+                    self._tell({"unsub": gone})
 
-    async def _tell(self, payload: dict[str, Any]) -> None:
+    def _tell(self, payload: dict[str, Any]) -> None:
         line = _line(payload)
         for peer in list(self._peers):
             try:
-                await peer.send(line)
+                peer.send(line)
             except (ConnectionError, OSError):
                 self._drop(peer)
 
@@ -151,8 +156,10 @@ class LocalHub(MemoryHub):
         self._peers.add(peer)
         log.info("a process joined the local hub")
         try:
-            await peer.send(_line({"sub": list(self._subs)}))
+            peer.send(_line({"sub": list(self._subs)}))
             await self._read(reader, peer)
+        except (ConnectionError, OSError):
+            pass
         finally:
             self._drop(peer)
             log.info("a process left the local hub")
@@ -171,7 +178,7 @@ class LocalHub(MemoryHub):
             peer = _Peer(writer)
             self._peers.add(peer)
             try:
-                await peer.send(_line({"sub": list(self._subs)}))
+                peer.send(_line({"sub": list(self._subs)}))
                 self._set_healthy(True)
                 await self._read(reader, peer)
             except (ConnectionError, OSError):
@@ -196,7 +203,7 @@ class LocalHub(MemoryHub):
                 # The listening side relays between its helpers (none need it
                 # today, but a second helper must hear the first).
                 if self.listen:
-                    await self._forward(data["topic"], data["message"], source=peer)
+                    self._forward(data["topic"], data["message"], source=peer)
 
     def _drop(self, peer: _Peer) -> None:
         if peer in self._peers:

@@ -133,3 +133,29 @@ async def test_a_stopped_listening_side_removes_its_socket(tmp_path: Path) -> No
     assert (sock.stat().st_mode & 0o777) == 0o600
     await web.stop()
     assert not sock.exists()
+
+
+async def test_a_side_that_stops_reading_never_holds_up_the_publisher(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stopped or hung theming process must not stall the web process's acks:
+    publishing never waits for it, and once it is far enough behind it is dropped."""
+    import server.live.localhub as localhub
+
+    monkeypatch.setattr(localhub, "BACKLOG_LIMIT", 2**20, raising=False)
+    sock = tmp_path / "hub.sock"
+    web = LocalHub(sock, listen=True)
+    await web.start()
+    try:
+        reader, writer = await asyncio.open_unix_connection(str(sock))
+        writer.write(b'{"sub":["comments:1"]}\n')
+        await writer.drain()
+        await until(lambda: web.connected == 1 and next(iter(web._peers)).wants, "told")
+        big = {"type": "comment", "text": "x" * 20_000}
+        async with asyncio.timeout(WITHIN):
+            for _ in range(400):  # 8 MB, never read
+                await web.publish("comments:1", big)
+        assert web.connected == 0
+        writer.close()
+    finally:
+        await web.stop()

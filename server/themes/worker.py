@@ -9,15 +9,14 @@ from a once-a-second tick; a theme such a re-cluster retires is logged as the
 machine's step ("merged into …" or "back to unassigned"), so no theme the team
 has seen disappears without a trace. Published themes are held as they are.
 
-Arrivals come first: a batch is placed and published before any re-cluster,
-and a batch itself re-clusters only a question's first time or once
-``LivePolicy.interval`` has passed since the last one; the growth and settle
-rules are the tick's, which skips a question while comments wait in the queue
-(a burst of 500 comments re-clustered its question, labels and all, after
-nearly every batch, and every comment behind waited for it: issue 19). Likewise a batch relabels
-the themes it changed only when no more comments wait: labels embed candidate
-phrases, and relabelling after each of a burst's batches embedded more phrases
-than there were comments.
+Arrivals come first: a batch is placed and published before any re-cluster or
+relabel. A batch then re-clusters its question only the first time or once
+``LivePolicy.interval`` has passed since the last one (the growth and settle
+rules are the tick's, which skips a question while comments wait in the
+queue), or else relabels the themes it changed if no more comments wait.
+Labels embed candidate phrases: in a burst of 500 comments they were 700 of
+the 1,200 texts embedded, and every comment behind a re-cluster or a relabel
+waited for it (issue 19).
 """
 
 from __future__ import annotations
@@ -260,11 +259,32 @@ class ThemingWorker:
         clock, now = self.clocks[question_id], time.monotonic()
         first = clock.size_at_last == 0
         late = now - clock.last_recluster >= self.policy.interval
-        if (first or late) and clock.due(self.policy, len(self.engines[question_id].comments), now):
-            try:
-                await self._recluster(question_id)
-            except Exception:  # the comments are placed; the tick tries again
-                log.exception("re-cluster of question %d failed", question_id)
+        size = len(self.engines[question_id].comments)
+        try:
+            if (first or late) and clock.due(self.policy, size, now):
+                await self._recluster(question_id)  # relabels too
+            elif self.queue.empty():
+                await self._relabel(question_id)
+        except Exception:  # the comments are placed; the tick tries again
+            log.exception("re-cluster or relabel of question %d failed", question_id)
+
+    async def _relabel(self, question_id: int) -> None:
+        """Relabel the themes arrivals changed, and publish if a label changed."""
+        event_id = self.question_event[question_id]
+        async with self.locks[question_id]:
+            held = await self._published(question_id)
+            loop = asyncio.get_running_loop()
+            out = await loop.run_in_executor(self.executor, self._relabel_sync, question_id, held)
+            if out is not None:
+                await self._save(event_id, question_id, *out)
+
+    def _relabel_sync(
+        self, question_id: int, held: set[str]
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        engine = self.engines[question_id]
+        if not engine.refresh_labels(frozen=held):
+            return None
+        return engine.snapshot(), engine.to_dict()
 
     async def _published(self, question_id: int) -> set[str]:
         async with self.db.session() as s:
@@ -374,7 +394,7 @@ class ThemingWorker:
             held,
             arrived=True,
             recluster=False,
-            relabel=self.queue.empty(),
+            relabel=False,  # after the placement is out: _relabel
         )
         return engine.snapshot(), engine.to_dict(), retired
 

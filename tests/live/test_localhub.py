@@ -19,8 +19,9 @@ WITHIN = 5
 
 
 async def until(check: Any, what: str) -> None:
+    """Poll ``check`` (state of another task or process) for up to WITHIN seconds."""
     async with asyncio.timeout(WITHIN):
-        while not check():
+        while not check():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
 
 
@@ -147,7 +148,7 @@ async def test_a_side_that_stops_reading_never_holds_up_the_publisher(
     web = LocalHub(sock, listen=True)
     await web.start()
     try:
-        reader, writer = await asyncio.open_unix_connection(str(sock))
+        _reader, writer = await asyncio.open_unix_connection(str(sock))
         writer.write(b'{"sub":["comments:1"]}\n')
         await writer.drain()
         await until(lambda: web.connected == 1 and next(iter(web._peers)).wants, "told")

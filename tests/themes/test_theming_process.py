@@ -162,7 +162,8 @@ async def test_team_ops_reach_the_theming_process(served: Served) -> None:
         async with connect(ws_url(served.base, "table", tables[0][1])) as tab:
             await recv_until(tab, "hello")
             for i, text in enumerate(texts, 1):
-                await tab.send(json.dumps({"type": "comment", "id": new_id(), "seq": i, "text": text}))
+                comment = {"type": "comment", "id": new_id(), "seq": i, "text": text}
+                await tab.send(json.dumps(comment))
                 ids.append((await recv_until(tab, "ack"))["comment_id"])
         msg = await themed(team, ids)
         reply = await op(team, "retheme", msg["question_id"])

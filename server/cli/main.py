@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -210,7 +207,10 @@ def _serve(s: Settings, workers: int, access_log: Path | None) -> None:
         install_redaction()
         options |= {"log_config": file_log_config(access_log, s.log_level), "access_log": True}
     if workers == 1 and s.theming and s.theming_process and s.hub_url.startswith("memory"):
-        _serve_with_theming_process(s, options)
+        # Deferred: start-up time (see the module docstring).
+        from server.cli.theming_process import serve_with_theming_process
+
+        serve_with_theming_process(s, options)
         return
     if workers == 1:
         # Deferred: start-up time (see the module docstring).
@@ -219,40 +219,6 @@ def _serve(s: Settings, workers: int, access_log: Path | None) -> None:
         uvicorn.run(create_app(s), **options)
         return
     _serve_many(s, workers, options)
-
-
-def _serve_with_theming_process(s: Settings, options: dict[str, Any]) -> None:
-    """The web process here, the theming worker in a process of its own, the two
-    joined by the local hub on a Unix socket in a private temporary folder."""
-    # Deferred: start-up time (see the module docstring).
-    import uvicorn
-
-    # Deferred: start-up time (see the module docstring).
-    from server.cli.theming_process import ThemingProcess
-    from server.storage.migrate import upgrade
-    from server.web.app import create_app
-
-    upgrade(s.db_url)  # once, before the two processes race to do it
-    folder = Path(tempfile.mkdtemp(prefix="townhall-hub-"))  # mode 0700
-    sock = folder / "hub.sock"
-    env = {**os.environ, **s.as_env(), "TOWNHALL_HUB_URL": f"local://{sock}"}
-    env.pop("TOWNHALL_ALLOWED_ORIGINS", None)
-    env.pop("TOWNHALL_EVENT_FILE", None)  # the web process loads it
-    theming = ThemingProcess(env)
-    web = s.model_copy(update={"theming": False, "hub_url": f"local+listen://{sock}"})
-    # uvicorn stops on SIGTERM, then raises it again with the handler it found:
-    # by default that ends the process before ``finally`` stops the theming one.
-    signal.signal(signal.SIGTERM, _exit_cleanly)
-    try:
-        theming.start()
-        uvicorn.run(create_app(web), **options)
-    finally:
-        theming.stop()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _exit_cleanly(signum: int, frame: object) -> None:
-    raise SystemExit(0)
 
 
 def _serve_many(s: Settings, workers: int, options: dict[str, Any]) -> None:

@@ -15,17 +15,24 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
+from typing import Any
+
+from server.settings import Settings
 
 log = logging.getLogger("townhall.theming")
 
 STOP_WAIT = 10.0  # seconds the worker has to stop cleanly before it is killed
 FIRST_PAUSE = 1.0  # seconds before restarting a worker that died
 LONGEST_PAUSE = 30.0
-HEALTHY_AFTER = 60.0  # a worker that ran this long before dying restarts at once-ish
+HEALTHY_AFTER = 60.0  # a worker that ran this long before dying waits FIRST_PAUSE again
 
 
 class ThemingProcess:
@@ -86,3 +93,36 @@ class ThemingProcess:
                 proc.wait()
         if self._thread is not None:
             self._thread.join(STOP_WAIT)
+
+
+def serve_with_theming_process(s: Settings, options: dict[str, Any]) -> None:
+    """The web process here, the theming worker in a process of its own, the two
+    joined by the local hub on a Unix socket in a private temporary folder."""
+    # Deferred: start-up time (server/cli/main.py's docstring).
+    import uvicorn
+
+    # Deferred: start-up time (server/cli/main.py's docstring).
+    from server.storage.migrate import upgrade
+    from server.web.app import create_app
+
+    upgrade(s.db_url)  # once, before the two processes race to do it
+    folder = Path(tempfile.mkdtemp(prefix="townhall-hub-"))  # mode 0700
+    sock = folder / "hub.sock"
+    env = {**os.environ, **s.as_env(), "TOWNHALL_HUB_URL": f"local://{sock}"}
+    env.pop("TOWNHALL_ALLOWED_ORIGINS", None)
+    env.pop("TOWNHALL_EVENT_FILE", None)  # the web process loads it
+    theming = ThemingProcess(env)
+    web = s.model_copy(update={"theming": False, "hub_url": f"local+listen://{sock}"})
+    # uvicorn stops on SIGTERM, then raises it again with the handler it found:
+    # by default that ends the process before ``finally`` stops the theming one.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    try:
+        theming.start()
+        uvicorn.run(create_app(web), **options)
+    finally:
+        theming.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)

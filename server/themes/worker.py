@@ -32,23 +32,19 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete
 from sqlmodel import col, select
 
 from server.live.hub import MemoryHub
-from server.storage import theme_store
 from server.storage.db import Database
 from server.storage.models import (
     Comment,
     EventTable,
     Question,
-    Theme,
-    ThemeMembership,
     ThemeState,
-    utcnow,
 )
 from server.themes.embeddings import RecordingCache, make_embedder
 from server.themes.recluster import live_step, machine_rows
+from server.themes.store import QuestionStore
 from theming.cache import CachedEmbedder
 from theming.engine import ThemeEngine
 from theming.live import LiveClock, LivePolicy
@@ -94,14 +90,12 @@ class ThemingWorker:
         self.name = embedder
         self.cache = RecordingCache(self.name)
         self.embedder = CachedEmbedder(make_embedder(self.name, threads), self.cache)
+        self.store = QuestionStore(db, hub, self.cache)
         self.engines: dict[int, ThemeEngine] = {}
         self.policy = LivePolicy()
         self.clocks: dict[int, LiveClock] = defaultdict(LiveClock)
         self.question_event: dict[int, int] = {}
         self.question_text: dict[int, str] = {}
-        # question -> theme key -> keywords of the last full snapshot, so a page's
-        # sync (which skips the c-TF-IDF, ~0.7 s at 5,000 comments) still shows them.
-        self.keywords: dict[int, dict[str, list[str]]] = {}
         self.locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -148,12 +142,12 @@ class ThemingWorker:
     async def _recluster(self, question_id: int) -> None:
         event_id = self.question_event[question_id]
         async with self.locks[question_id]:
-            held = await self._published(question_id)
+            held = await self.store.published(question_id)
             loop = asyncio.get_running_loop()
             snap, state, retired = await loop.run_in_executor(
                 self.executor, self._recluster_sync, question_id, held
             )
-            await self._save(
+            await self.store.save(
                 event_id,
                 question_id,
                 snap,
@@ -244,8 +238,8 @@ class ThemingWorker:
         self.question_event[question_id] = event_id
         async with self.locks[question_id]:
             state_json = await self._stored_state(question_id)
-            await self._warm([c.text for c, _ in items])
-            held = await self._published(question_id)
+            await self.store.warm([c.text for c, _ in items])
+            held = await self.store.published(question_id)
             comments = [ThemingComment(str(c.id), c.text, t.name) for c, t in items]
             loop = asyncio.get_running_loop()
             added = await loop.run_in_executor(
@@ -255,7 +249,7 @@ class ThemingWorker:
                 return  # all known already (a catch-up after a restart): nothing changed
             snapshot, state, retired = added
             rows = machine_rows(event_id, question_id, retired)
-            await self._save(event_id, question_id, snapshot, state, rows, retired)
+            await self.store.save(event_id, question_id, snapshot, state, rows, retired)
         clock, now = self.clocks[question_id], time.monotonic()
         first = clock.size_at_last == 0
         late = now - clock.last_recluster >= self.policy.interval
@@ -272,11 +266,11 @@ class ThemingWorker:
         """Relabel the themes arrivals changed, and publish if a label changed."""
         event_id = self.question_event[question_id]
         async with self.locks[question_id]:
-            held = await self._published(question_id)
+            held = await self.store.published(question_id)
             loop = asyncio.get_running_loop()
             out = await loop.run_in_executor(self.executor, self._relabel_sync, question_id, held)
             if out is not None:
-                await self._save(event_id, question_id, *out)
+                await self.store.save(event_id, question_id, *out)
 
     def _relabel_sync(
         self, question_id: int, held: set[str]
@@ -285,16 +279,6 @@ class ThemingWorker:
         if not engine.refresh_labels(frozen=held):
             return None
         return engine.snapshot(), engine.to_dict()
-
-    async def _published(self, question_id: int) -> set[str]:
-        async with self.db.session() as s:
-            keys = await s.exec(
-                select(Theme.key).where(
-                    Theme.question_id == question_id,
-                    Theme.published == True,  # noqa: E712
-                )
-            )
-            return set(keys.all())
 
     async def _stored_state(self, question_id: int) -> str | None:
         """The saved engine state if the engine is not in memory yet (cache warmed)."""
@@ -307,7 +291,7 @@ class ThemingWorker:
             st = await s.get(ThemeState, question_id)
         if st is None:
             return None
-        await self._warm([r["text"] for r in json.loads(st.state)["comments"]])
+        await self.store.warm([r["text"] for r in json.loads(st.state)["comments"]])
         return st.state
 
     def _engine(self, question_id: int, state_json: str | None) -> ThemeEngine:
@@ -338,7 +322,7 @@ class ThemingWorker:
                 self.executor, self._curate_sync, question_id, state_json, op
             )
             rows = list(log_rows(result))
-            await self._save(event_id, question_id, snap, after, rows)
+            await self.store.save(event_id, question_id, snap, after, rows)
         return Curated(result, before, after, rows)
 
     def _curate_sync(
@@ -372,7 +356,7 @@ class ThemingWorker:
                 self.executor,
                 lambda: self._engine(question_id, state_json).snapshot(quotes=0, keywords=0),
             )
-        return await self._themes_message(event_id, question_id, snap)
+        return await self.store.themes_message(event_id, question_id, snap)
 
     def _add_sync(
         self,
@@ -397,103 +381,3 @@ class ThemingWorker:
             relabel=False,  # after the placement is out: _relabel
         )
         return engine.snapshot(), engine.to_dict(), retired
-
-    async def _warm(self, texts: list[str]) -> None:
-        async with self.db.session() as s:
-            await self.cache.warm(s, texts)
-
-    async def _save(
-        self,
-        event_id: int,
-        question_id: int,
-        snap: dict[str, Any],
-        state: dict[str, Any],
-        extra: Sequence[Any] = (),
-        retired: Sequence[dict[str, Any]] = (),
-    ) -> None:
-        self.keywords[question_id] = {t["id"]: t["keywords"] for t in snap["themes"]}
-        async with self.db.writer() as s:
-            await self.cache.save_new(s)
-            st = await s.get(ThemeState, question_id)
-            if st is None:
-                st = ThemeState(question_id=question_id, state="")
-            st.state, st.updated_at = json.dumps(state), utcnow()
-            s.add(st)
-            await self._sync_themes(s, event_id, question_id, snap)
-            for row in extra:
-                s.add(row)
-            await s.commit()
-        message = await self._themes_message(event_id, question_id, snap)
-        if retired:
-            message["retired"] = list(retired)
-        await self.hub.publish(f"themes:{event_id}", message)
-
-    async def _themes_message(
-        self, event_id: int, question_id: int, snap: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = {(question_id, t["id"]) for t in snap["themes"]}  # retired rows stay if published
-        async with self.db.session() as s:
-            rows = await theme_store.themes_view(s, event_id, question_id=question_id)
-        words = self.keywords.get(question_id, {})
-        themes = [
-            {**t, "keywords": words.get(t["key"], [])}
-            for t in rows
-            if (t["question_id"], t["key"]) in live
-        ]
-        return {
-            "type": "themes",
-            "question_id": question_id,
-            "themes": themes,
-            "unassigned": [int(c) for c in snap["unassigned"]],
-            "discarded": [{"id": int(d["id"]), "reason": d["reason"]} for d in snap["discarded"]],
-            "counts": snap["counts"],
-        }
-
-    async def _sync_themes(
-        self, s: Any, event_id: int, question_id: int, snap: dict[str, Any]
-    ) -> None:
-        existing = {
-            t.key: t
-            for t in (await s.exec(select(Theme).where(Theme.question_id == question_id))).all()
-        }
-        live = set()
-        current: dict[int, set[int]] = defaultdict(set)
-        ids = [r.id for r in existing.values()]
-        if ids:
-            pairs = await s.exec(
-                select(ThemeMembership.theme_id, ThemeMembership.comment_id).where(
-                    col(ThemeMembership.theme_id).in_(ids)
-                )
-            )
-            for tid, cid in pairs.all():
-                current[tid].add(cid)
-        for th in snap["themes"]:
-            live.add(th["id"])
-            row = existing.get(th["id"]) or Theme(
-                event_id=event_id, question_id=question_id, key=th["id"], label=""
-            )
-            row.label = th["label"]
-            row.version = th["version"]
-            row.quotes = json.dumps([int(q["comment_id"]) for q in th["quotes"]])
-            row.updated_at = utcnow()
-            s.add(row)
-            await s.flush()
-            assert row.id is not None
-            # Only the difference is written: a batch of new comments touches a
-            # few rows, not every membership of the question.
-            wanted = {int(cid) for cid in th["members"]}
-            gone = current[row.id] - wanted
-            if gone:
-                await s.exec(
-                    delete(ThemeMembership).where(
-                        col(ThemeMembership.theme_id) == row.id,
-                        col(ThemeMembership.comment_id).in_(gone),
-                    )
-                )
-            for cid in wanted - current[row.id]:
-                s.add(ThemeMembership(theme_id=row.id, comment_id=cid))
-        for key, row in existing.items():
-            if key not in live:
-                await s.exec(delete(ThemeMembership).where(col(ThemeMembership.theme_id) == row.id))
-                if not row.published:
-                    await s.delete(row)

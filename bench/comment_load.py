@@ -3,12 +3,16 @@ client issue's target: all acked, p99 <= 500 ms), and how long until each
 comment sits in a theme on a theme-team connection (DESIGN: p95 <= 3 s).
 
     python bench/comment_load.py --tables 500 --window 1 [--embedder minilm|hashing]
-        [--theming both|on|off]
+        [--theming both|on|off] [--theming-cpus 1] [--theming-in-process]
 
 With ``--theming both`` (the default) it runs twice on fresh servers, theming
 off then on, and prints the ratio of the two ack p99s (target <= 1.5). The
 server runs on CPU 0 and this generator on CPU 1 (``--server-cpus`` /
-``--load-cpus``); the load average and the server's RSS are printed.
+``--load-cpus``); ``serve``'s theming process runs where the server does unless
+``--theming-cpus`` says otherwise. The load average is printed, and for each of
+the server's processes (web, theming) its RSS and the CPU time it used from
+the first comment until the last was placed: unlike the latencies, CPU time
+does not depend on what else the machine runs.
 
 Latencies run from each comment's scheduled send time. Real comments from
 ../shared/data/polis-bowling-green.csv (or the shipped sample).
@@ -75,8 +79,11 @@ def start_server(
         "TOWNHALL_EMBEDDER": args.embedder,
         "TOWNHALL_LOG_LEVEL": "warning",
         "TOWNHALL_THEMING": "true" if theming else "false",
+        "TOWNHALL_THEMING_CPUS": args.theming_cpus,
     }
     cmd = [sys.executable, "-m", "server.cli", "serve", "--db", db_url, "--port", str(port)]
+    if args.theming_in_process:
+        cmd.append("--theming-in-process")
     if args.server_cpus:
         cmd = ["taskset", "-c", args.server_cpus, *cmd]
     with log.open("wb") as out:
@@ -97,15 +104,40 @@ def start_server(
     return proc, f"ws://127.0.0.1:{port}"
 
 
+def processes(pid: int) -> dict[str, int]:
+    """The server's processes by role: ``web`` (``pid``) and its children (any
+    thread may have started them), named by their command line."""
+    found = {"web": pid}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found["theming" if b"theming-worker" in cmdline else f"child {entry.name}"] = int(
+                entry.name
+            )
+    return found
+
+
 def rss_mib(pid: int) -> float:
-    """RSS of the server process and its children, in MiB."""
-    pids = [pid] + [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    total = 0
-    for p in pids:
-        for line in Path(f"/proc/{p}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-    return total / 1024
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_all(pid: int) -> dict[str, float]:
+    return {role: cpu_s(p) for role, p in processes(pid).items()}
 
 
 async def run(args: argparse.Namespace, theming: bool) -> float:
@@ -118,15 +150,18 @@ async def run(args: argparse.Namespace, theming: bool) -> float:
     proc, base = await asyncio.to_thread(start_server, db_url, args, theming, tmp / "server.log")
     print(f"-- theming {'on' if theming else 'off'}; {load_average()}", flush=True)
     try:
-        p99 = await measure(args, tokens, base, theming)
-        print(f"server RSS after the run: {rss_mib(proc.pid):.0f} MiB; {load_average()}")
+        p99 = await measure(args, tokens, base, theming, proc.pid)
+        rss = "; ".join(f"{r} {rss_mib(p):.0f} MiB" for r, p in processes(proc.pid).items())
+        print(f"RSS after the run: {rss}; {load_average()}")
         return p99
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(20)
 
 
-async def measure(args: argparse.Namespace, tokens: object, base: str, theming: bool) -> float:
+async def measure(
+    args: argparse.Namespace, tokens: object, base: str, theming: bool, pid: int
+) -> float:
     tables = sorted(tokens.tables.items())  # type: ignore[attr-defined]
     team = await connect(f"{base}/ws/team?token={tokens.team}", max_size=2**26)  # type: ignore[attr-defined]
     await team.recv()
@@ -179,13 +214,16 @@ async def measure(args: argparse.Namespace, tokens: object, base: str, theming: 
                     themed[cid_of[cid]] = now
 
     watcher = asyncio.create_task(watch()) if theming else None
+    cpu_before = cpu_all(pid)
     await asyncio.gather(*(send(i) for i in range(len(conns))))
+    cpu_acked = cpu_all(pid)
     try:
         if watcher is not None:
             async with asyncio.timeout(120):
                 await watcher
     except TimeoutError:
         pass
+    cpu_after = cpu_all(pid)
     ack_ms = [(acked[i] - scheduled[i]) * 1000 for i in acked]
     theme_s = [themed[i] - scheduled[i] for i in themed]
     print(
@@ -202,6 +240,13 @@ async def measure(args: argparse.Namespace, tokens: object, base: str, theming: 
             f"p95 {percentile(theme_s, 95):.2f}  ({len(themed)} of {len(conns)} seen; "
             f"target p95<=3: ratio {percentile(theme_s, 95) / 3:.2f})"
         )
+    print(
+        "server CPU s, until the last ack / until the last placed: "
+        + "; ".join(
+            f"{role} {cpu_acked[role] - cpu_before[role]:.1f} / {cpu_after[role] - before:.1f}"
+            for role, before in cpu_before.items()
+        )
+    )
     for c in [*conns, team]:
         await c.close()
     return percentile(ack_ms, 99)
@@ -215,6 +260,16 @@ def main() -> None:
     ap.add_argument("--window", type=float, default=1.0)
     ap.add_argument("--embedder", choices=["minilm", "hashing"], default="minilm")
     ap.add_argument("--theming", choices=["both", "on", "off"], default="both")
+    ap.add_argument(
+        "--theming-cpus",
+        default="",
+        help="CPUs for serve's theming process (TOWNHALL_THEMING_CPUS; '': the server's)",
+    )
+    ap.add_argument(
+        "--theming-in-process",
+        action="store_true",
+        help="theme in the web process (serve --theming-in-process)",
+    )
     add_pinning(ap)
     args = ap.parse_args()
     pin(args)

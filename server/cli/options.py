@@ -49,3 +49,12 @@ AutopilotOpt = Annotated[
         "producer console (--no-autopilot: leave the agenda to you)."
     ),
 ]
+ThemingInProcessOpt = Annotated[
+    bool,
+    typer.Option(
+        "--theming-in-process",
+        help="Theme comments in the web process instead of a theming process of its "
+        "own (one process: for development; the model then shares the web loop's "
+        "CPU and memory).",
+    ),
+]

@@ -3,6 +3,7 @@ restarts: a text is never embedded twice, even across server restarts."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -12,12 +13,29 @@ from server.storage.models import EmbeddingCacheEntry
 from theming.cache import InMemoryEmbeddingCache, text_key
 from theming.embed import Embedder, HashingEmbedder, MiniLMEmbedder
 
+# Texts per forward pass. Smaller batches pad less (sentence-transformers sorts
+# by length within a call): 500 comments took 4.4 s of one core at 16, 4.6 s at
+# 32 and 5.0 s at 64 (docs/benchmarks.md, issue 19).
+BATCH = 16
 
-def make_embedder(name: str) -> Embedder:
+
+def theming_threads(configured: int, cpus: str = "") -> int:
+    """Threads for the embedding model: ``configured``, or with 0 all the CPUs the
+    theming worker was given (``cpus``), or else one less than this process may
+    use, leaving a core to the web side (at least 1)."""
+    if configured:
+        return configured
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    usable = usable or 1
+    return usable if cpus else max(1, usable - 1)
+
+
+def make_embedder(name: str, threads: int | None = None) -> Embedder:
+    """``threads``: how many the model may use (``None``: torch's own choice)."""
     if name == "hashing":
         return HashingEmbedder()
     if name == "minilm":
-        return MiniLMEmbedder()
+        return MiniLMEmbedder(batch_size=BATCH, threads=threads)
     raise ValueError(f"unknown embedder {name!r}: use minilm or hashing")
 
 
@@ -58,11 +76,22 @@ class RecordingCache(InMemoryEmbeddingCache):
         )
 
     async def save_new(self, session: Any) -> None:
-        """Add the vectors computed since the last save to the session."""
+        """Add the vectors computed since the last save to the session: one read
+        for those already stored, then one insert for the rest (a ``merge`` per
+        vector was a read each: ~250 round trips for a burst's batch)."""
         new, self.new = self.new, {}
-        for key, vector in new.items():
-            await session.merge(
-                EmbeddingCacheEntry(
-                    key=self.db_key(key), vector=np.asarray(vector, np.float32).tobytes()
+        if not new:
+            return
+        keys = {self.db_key(k): k for k in new}
+        stored = set(
+            (
+                await session.exec(
+                    select(EmbeddingCacheEntry.key).where(col(EmbeddingCacheEntry.key).in_(keys))
                 )
-            )
+            ).all()
+        )
+        session.add_all(
+            EmbeddingCacheEntry(key=db_key, vector=np.asarray(new[k], np.float32).tobytes())
+            for db_key, k in keys.items()
+            if db_key not in stored
+        )

@@ -27,8 +27,12 @@ def live_step(
     held: set[str],
     *,
     arrived: bool,
+    recluster: bool = True,
+    relabel: bool = True,
 ) -> list[dict[str, Any]]:
-    """Re-cluster ``engine`` if its question is due, then relabel what changed.
+    """Re-cluster ``engine`` if its question is due (and ``recluster`` allows it),
+    then relabel what changed (unless ``relabel`` is false: a theme whose members
+    changed stays stale, and the next relabel picks it up).
 
     Runs in the theming thread. Returns the retired themes, each with its
     last label and size and the theme that took most of its comments."""
@@ -38,7 +42,7 @@ def live_step(
     for tid in held & set(engine.themes):
         engine.themes[tid].locked = True
     retired: list[dict[str, Any]] = []
-    if clock.due(policy, len(engine.comments), now):
+    if recluster and clock.due(policy, len(engine.comments), now):
         before = {tid: (t.label, len(engine.members(tid))) for tid, t in engine.themes.items()}
         result = engine.retheme()
         clock.reclustered(len(engine.comments), now, time.monotonic())
@@ -46,7 +50,8 @@ def live_step(
             {"theme": tid, "label": before[tid][0], "size": before[tid][1], "into": into}
             for tid, into in result["retired_into"].items()
         ]
-    engine.refresh_labels(frozen=held)
+    if relabel or retired:
+        engine.refresh_labels(frozen=held)
     for row in retired:
         row["into_label"] = engine.themes[row["into"]].label if row["into"] else None
     return retired

@@ -8,6 +8,15 @@ Each question is re-clustered as it grows (``theming.live``), from arrivals and
 from a once-a-second tick; a theme such a re-cluster retires is logged as the
 machine's step ("merged into …" or "back to unassigned"), so no theme the team
 has seen disappears without a trace. Published themes are held as they are.
+
+Arrivals come first: a batch is placed and published before any re-cluster or
+relabel. A batch then re-clusters its question only the first time or once
+``LivePolicy.interval`` has passed since the last one (the growth and settle
+rules are the tick's, which skips a question while comments wait in the
+queue), or else relabels the themes it changed if no more comments wait.
+Labels embed candidate phrases: in a burst of 500 comments they were 700 of
+the 1,200 texts embedded, and every comment behind a re-cluster or a relabel
+waited for it (issue 19).
 """
 
 from __future__ import annotations
@@ -23,23 +32,19 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete
 from sqlmodel import col, select
 
 from server.live.hub import MemoryHub
-from server.storage import theme_store
 from server.storage.db import Database
 from server.storage.models import (
     Comment,
     EventTable,
     Question,
-    Theme,
-    ThemeMembership,
     ThemeState,
-    utcnow,
 )
 from server.themes.embeddings import RecordingCache, make_embedder
 from server.themes.recluster import live_step, machine_rows
+from server.themes.store import QuestionStore
 from theming.cache import CachedEmbedder
 from theming.engine import ThemeEngine
 from theming.live import LiveClock, LivePolicy
@@ -48,6 +53,13 @@ from theming.model import Comment as ThemingComment
 log = logging.getLogger("townhall.theming")
 
 BATCH = 256
+# A batch waits for more comments while they keep coming (each within LINGER
+# seconds), for at most GATHER seconds: embedding 500 comments as 10 calls of 50
+# cost 6.3 s of CPU against 4.8 s as one call, and each batch adds a snapshot and
+# a save. Without the web side's acks on its loop, the theming process otherwise
+# took a burst's comments a few at a time (issue 19).
+LINGER = 0.1
+GATHER = 1.0
 TICK = 1.0  # seconds between checks for questions due a re-cluster without arrivals
 
 # A curation op run on the engine in the worker thread; it returns the op's
@@ -64,26 +76,34 @@ class Curated:
 
 
 class ThemingWorker:
-    def __init__(self, db: Database, hub: MemoryHub, executor: Executor, embedder: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        hub: MemoryHub,
+        executor: Executor,
+        embedder: str,
+        threads: int | None = None,
+    ) -> None:
         self.db = db
         self.hub = hub
         self.executor = executor
         self.name = embedder
         self.cache = RecordingCache(self.name)
-        self.embedder = CachedEmbedder(make_embedder(self.name), self.cache)
+        self.embedder = CachedEmbedder(make_embedder(self.name, threads), self.cache)
+        self.store = QuestionStore(db, hub, self.cache)
         self.engines: dict[int, ThemeEngine] = {}
         self.policy = LivePolicy()
         self.clocks: dict[int, LiveClock] = defaultdict(LiveClock)
         self.question_event: dict[int, int] = {}
         self.question_text: dict[int, str] = {}
-        # question -> theme key -> keywords of the last full snapshot, so a page's
-        # sync (which skips the c-TF-IDF, ~0.7 s at 5,000 comments) still shows them.
-        self.keywords: dict[int, dict[str, list[str]]] = {}
         self.locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self.processed = 0
+        # Comments placed by this worker: a catch-up after a gap in the hub's
+        # messages (a resync) skips them instead of re-reading all of them.
+        self.placed: set[int] = set()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -106,21 +126,28 @@ class ThemingWorker:
                     continue  # no arrivals yet: nothing to re-cluster for
                 if self.locks[question_id].locked():
                     continue  # busy: the arrival or op holding it checks the policy
-                if clock.due(self.policy, len(engine.comments), time.monotonic()):
+                if self._may_recluster(question_id) and clock.due(
+                    self.policy, len(engine.comments), time.monotonic()
+                ):
                     try:
                         await self._recluster(question_id)
                     except Exception:
                         log.exception("re-cluster of question %d failed", question_id)
 
+    def _may_recluster(self, question_id: int) -> bool:
+        """Not while arrivals wait, unless the question went ``interval`` without one."""
+        since = time.monotonic() - self.clocks[question_id].last_recluster
+        return self.queue.empty() or since >= self.policy.interval
+
     async def _recluster(self, question_id: int) -> None:
         event_id = self.question_event[question_id]
         async with self.locks[question_id]:
-            held = await self._published(question_id)
+            held = await self.store.published(question_id)
             loop = asyncio.get_running_loop()
             snap, state, retired = await loop.run_in_executor(
                 self.executor, self._recluster_sync, question_id, held
             )
-            await self._save(
+            await self.store.save(
                 event_id,
                 question_id,
                 snap,
@@ -139,16 +166,40 @@ class ThemingWorker:
     async def enqueue(self, event_id: int, comment_id: int) -> None:
         self.queue.put_nowait((event_id, comment_id))
 
+    def catch_up(self, comment_ids: Sequence[int]) -> int:
+        """Queue the comments of ``comment_ids`` not placed yet (after messages
+        may have been missed); returns how many. Never waits: it runs on the
+        hub's reading loop, which must keep draining."""
+        todo = [cid for cid in comment_ids if cid not in self.placed]
+        for cid in todo:
+            self.queue.put_nowait((0, cid))
+        return len(todo)
+
     async def _run(self) -> None:
         await self._resume_unthemed()
         while True:
-            batch = [await self.queue.get()]
-            while len(batch) < BATCH and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
+            batch = await self._gather()
             try:
                 await self.process([cid for _, cid in batch])
             except Exception:
                 log.exception("theming failed for %d comments; they stay unthemed", len(batch))
+
+    async def _gather(self) -> list[tuple[int, int]]:
+        batch = [await self.queue.get()]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + GATHER
+        while len(batch) < BATCH:
+            if not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+                continue
+            wait = min(LINGER, deadline - loop.time())
+            if wait <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(self.queue.get(), wait))
+            except TimeoutError:
+                break
+        return batch
 
     async def _resume_unthemed(self) -> None:
         """After a restart, comments committed but not yet themed are picked up."""
@@ -158,6 +209,9 @@ class ThemingWorker:
             await self.process([i for i in ids if i is not None])
 
     async def process(self, comment_ids: list[int]) -> None:
+        comment_ids = [c for c in dict.fromkeys(comment_ids) if c not in self.placed]
+        if not comment_ids:
+            return
         async with self.db.session() as s:
             rows = (
                 await s.exec(
@@ -170,9 +224,12 @@ class ThemingWorker:
         for c, t in rows:
             if c.question_id is not None:
                 by_question[c.question_id].append((c, t))
+            elif c.id is not None:
+                self.placed.add(c.id)  # no question: nothing to theme it under
         for question_id, items in by_question.items():
             await self._theme_question(question_id, items)
             self.processed += len(items)
+            self.placed.update(c.id for c, _ in items if c.id is not None)
 
     async def _theme_question(
         self, question_id: int, items: list[tuple[Comment, EventTable]]
@@ -181,25 +238,47 @@ class ThemingWorker:
         self.question_event[question_id] = event_id
         async with self.locks[question_id]:
             state_json = await self._stored_state(question_id)
-            await self._warm([c.text for c, _ in items])
-            held = await self._published(question_id)
+            await self.store.warm([c.text for c, _ in items])
+            held = await self.store.published(question_id)
             comments = [ThemingComment(str(c.id), c.text, t.name) for c, t in items]
             loop = asyncio.get_running_loop()
-            snapshot, state, retired = await loop.run_in_executor(
+            added = await loop.run_in_executor(
                 self.executor, self._add_sync, question_id, comments, state_json, held
             )
+            if added is None:
+                return  # all known already (a catch-up after a restart): nothing changed
+            snapshot, state, retired = added
             rows = machine_rows(event_id, question_id, retired)
-            await self._save(event_id, question_id, snapshot, state, rows, retired)
+            await self.store.save(event_id, question_id, snapshot, state, rows, retired)
+        clock, now = self.clocks[question_id], time.monotonic()
+        first = clock.size_at_last == 0
+        late = now - clock.last_recluster >= self.policy.interval
+        size = len(self.engines[question_id].comments)
+        try:
+            if (first or late) and clock.due(self.policy, size, now):
+                await self._recluster(question_id)  # relabels too
+            elif self.queue.empty():
+                await self._relabel(question_id)
+        except Exception:  # the comments are placed; the tick tries again
+            log.exception("re-cluster or relabel of question %d failed", question_id)
 
-    async def _published(self, question_id: int) -> set[str]:
-        async with self.db.session() as s:
-            keys = await s.exec(
-                select(Theme.key).where(
-                    Theme.question_id == question_id,
-                    Theme.published == True,  # noqa: E712
-                )
-            )
-            return set(keys.all())
+    async def _relabel(self, question_id: int) -> None:
+        """Relabel the themes arrivals changed, and publish if a label changed."""
+        event_id = self.question_event[question_id]
+        async with self.locks[question_id]:
+            held = await self.store.published(question_id)
+            loop = asyncio.get_running_loop()
+            out = await loop.run_in_executor(self.executor, self._relabel_sync, question_id, held)
+            if out is not None:
+                await self.store.save(event_id, question_id, *out)
+
+    def _relabel_sync(
+        self, question_id: int, held: set[str]
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        engine = self.engines[question_id]
+        if not engine.refresh_labels(frozen=held):
+            return None
+        return engine.snapshot(), engine.to_dict()
 
     async def _stored_state(self, question_id: int) -> str | None:
         """The saved engine state if the engine is not in memory yet (cache warmed)."""
@@ -212,7 +291,7 @@ class ThemingWorker:
             st = await s.get(ThemeState, question_id)
         if st is None:
             return None
-        await self._warm([r["text"] for r in json.loads(st.state)["comments"]])
+        await self.store.warm([r["text"] for r in json.loads(st.state)["comments"]])
         return st.state
 
     def _engine(self, question_id: int, state_json: str | None) -> ThemeEngine:
@@ -243,7 +322,7 @@ class ThemingWorker:
                 self.executor, self._curate_sync, question_id, state_json, op
             )
             rows = list(log_rows(result))
-            await self._save(event_id, question_id, snap, after, rows)
+            await self.store.save(event_id, question_id, snap, after, rows)
         return Curated(result, before, after, rows)
 
     def _curate_sync(
@@ -277,7 +356,7 @@ class ThemingWorker:
                 self.executor,
                 lambda: self._engine(question_id, state_json).snapshot(quotes=0, keywords=0),
             )
-        return await self._themes_message(event_id, question_id, snap)
+        return await self.store.themes_message(event_id, question_id, snap)
 
     def _add_sync(
         self,
@@ -285,108 +364,20 @@ class ThemingWorker:
         comments: list[ThemingComment],
         state_json: str | None,
         held: set[str],
-    ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]] | None:
         engine = self._engine(question_id, state_json)
+        comments = [c for c in comments if c.id not in engine.comments]
+        if not comments:
+            return None
         engine.add(comments, self.embedder.encode([c.text for c in comments]))
-        retired = live_step(engine, self.clocks[question_id], self.policy, held, arrived=True)
+        # Placed and published first; the re-cluster, if due, follows (_theme_question).
+        retired = live_step(
+            engine,
+            self.clocks[question_id],
+            self.policy,
+            held,
+            arrived=True,
+            recluster=False,
+            relabel=False,  # after the placement is out: _relabel
+        )
         return engine.snapshot(), engine.to_dict(), retired
-
-    async def _warm(self, texts: list[str]) -> None:
-        async with self.db.session() as s:
-            await self.cache.warm(s, texts)
-
-    async def _save(
-        self,
-        event_id: int,
-        question_id: int,
-        snap: dict[str, Any],
-        state: dict[str, Any],
-        extra: Sequence[Any] = (),
-        retired: Sequence[dict[str, Any]] = (),
-    ) -> None:
-        self.keywords[question_id] = {t["id"]: t["keywords"] for t in snap["themes"]}
-        async with self.db.writer() as s:
-            await self.cache.save_new(s)
-            st = await s.get(ThemeState, question_id)
-            if st is None:
-                st = ThemeState(question_id=question_id, state="")
-            st.state, st.updated_at = json.dumps(state), utcnow()
-            s.add(st)
-            await self._sync_themes(s, event_id, question_id, snap)
-            for row in extra:
-                s.add(row)
-            await s.commit()
-        message = await self._themes_message(event_id, question_id, snap)
-        if retired:
-            message["retired"] = list(retired)
-        await self.hub.publish(f"themes:{event_id}", message)
-
-    async def _themes_message(
-        self, event_id: int, question_id: int, snap: dict[str, Any]
-    ) -> dict[str, Any]:
-        live = {(question_id, t["id"]) for t in snap["themes"]}  # retired rows stay if published
-        async with self.db.session() as s:
-            rows = await theme_store.themes_view(s, event_id, question_id=question_id)
-        words = self.keywords.get(question_id, {})
-        themes = [
-            {**t, "keywords": words.get(t["key"], [])}
-            for t in rows
-            if (t["question_id"], t["key"]) in live
-        ]
-        return {
-            "type": "themes",
-            "question_id": question_id,
-            "themes": themes,
-            "unassigned": [int(c) for c in snap["unassigned"]],
-            "discarded": [{"id": int(d["id"]), "reason": d["reason"]} for d in snap["discarded"]],
-            "counts": snap["counts"],
-        }
-
-    async def _sync_themes(
-        self, s: Any, event_id: int, question_id: int, snap: dict[str, Any]
-    ) -> None:
-        existing = {
-            t.key: t
-            for t in (await s.exec(select(Theme).where(Theme.question_id == question_id))).all()
-        }
-        live = set()
-        current: dict[int, set[int]] = defaultdict(set)
-        ids = [r.id for r in existing.values()]
-        if ids:
-            pairs = await s.exec(
-                select(ThemeMembership.theme_id, ThemeMembership.comment_id).where(
-                    col(ThemeMembership.theme_id).in_(ids)
-                )
-            )
-            for tid, cid in pairs.all():
-                current[tid].add(cid)
-        for th in snap["themes"]:
-            live.add(th["id"])
-            row = existing.get(th["id"]) or Theme(
-                event_id=event_id, question_id=question_id, key=th["id"], label=""
-            )
-            row.label = th["label"]
-            row.version = th["version"]
-            row.quotes = json.dumps([int(q["comment_id"]) for q in th["quotes"]])
-            row.updated_at = utcnow()
-            s.add(row)
-            await s.flush()
-            assert row.id is not None
-            # Only the difference is written: a batch of new comments touches a
-            # few rows, not every membership of the question.
-            wanted = {int(cid) for cid in th["members"]}
-            gone = current[row.id] - wanted
-            if gone:
-                await s.exec(
-                    delete(ThemeMembership).where(
-                        col(ThemeMembership.theme_id) == row.id,
-                        col(ThemeMembership.comment_id).in_(gone),
-                    )
-                )
-            for cid in wanted - current[row.id]:
-                s.add(ThemeMembership(theme_id=row.id, comment_id=cid))
-        for key, row in existing.items():
-            if key not in live:
-                await s.exec(delete(ThemeMembership).where(col(ThemeMembership.theme_id) == row.id))
-                if not row.published:
-                    await s.delete(row)

@@ -17,7 +17,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.event.loader import ensure_event_loaded
-from server.live.hub import RedisHub, make_hub
+from server.live.hub import RedisHub
+from server.live.localhub import open_hub, shared_hub
 from server.live.meeting import Meeting
 from server.live.ratelimit import JoinLimiter
 from server.live.routes import TeamOps
@@ -121,7 +122,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         _raise_open_files_limit(settings)
         await asyncio.to_thread(upgrade, settings.db_url)
         db = Database(settings.db_url)
-        hub = make_hub(settings.hub_url, settings.subscriber_queue, settings.db_url)
+        hub = open_hub(settings.hub_url, settings.subscriber_queue, settings.db_url)
         await hub.start()
         meeting = Meeting(settings, db, hub)
         theming, team = _team_side(settings, meeting)
@@ -167,8 +168,9 @@ def _team_side(
     settings: Settings, meeting: Meeting
 ) -> tuple[Theming | None, TeamOps | None]:
     """Who takes the theme team's ops in this process: its own workbench when it
-    themes; with a shared hub and no worker here (serve --workers N), a forwarder to
-    the theming-worker process; else nobody (the ops are refused)."""
+    themes; with a shared hub and no worker here (``serve``'s own theming process, or
+    serve --workers N), a forwarder to the theming-worker process; else nobody (the
+    ops are refused)."""
     if settings.theming:
         # Imported only where this process themes: the embedding libraries add
         # seconds to start-up, which web processes of `serve --workers N` are spared.
@@ -177,6 +179,6 @@ def _team_side(
         theming = Theming(meeting.db, meeting.hub, settings, meeting.handle)
         meeting.comment_listeners.append(theming.worker.enqueue)
         return theming, theming.workbench
-    if isinstance(meeting.hub, RedisHub):
+    if shared_hub(meeting.hub):
         return None, Forwarder(meeting.db, meeting.hub, settings.curation_timeout)
     return None, None

@@ -57,9 +57,30 @@ async def post_join(host: str, port: int, body: dict[str, str]) -> dict[str, obj
     status_line, _, rest = answer.partition(b"\r\n")
     _, _, content = rest.partition(b"\r\n\r\n")
     status = int(status_line.split()[1]) if status_line else 0
+    if status == 429:
+        raise Busy()
     if status != 200:
         raise RuntimeError(f"join answered {status}: {content[:120]!r}")
     return dict(json.loads(content))
+
+
+class Busy(Exception):
+    """The join desk's per-address limit answered 429 ("Many people are joining at
+    once. Try again in a moment."): every bench phone shares one address, as a
+    venue's NAT would have them."""
+
+
+async def join_patiently(
+    host: str, port: int, body: dict[str, str], retried: Counter[str], rng: random.Random
+) -> dict[str, object]:
+    """Join as a person does on the phone page: on "try again in a moment", wait a
+    moment (1-3 s) and press Join again."""
+    while True:
+        try:
+            return await post_join(host, port, body)
+        except Busy:
+            retried["join"] += 1
+            await asyncio.sleep(rng.uniform(1.0, 3.0))
 
 
 async def join_and_answer(
@@ -75,13 +96,15 @@ async def join_and_answer(
     gate = asyncio.Semaphore(concurrency)
     conns: list[ClientConnection] = []
     failed: Counter[str] = Counter()
+    retried: Counter[str] = Counter()
 
     async def phone(i: int) -> None:
         async with gate:
             step = "join"
             try:
                 body = {"code": code, **({"site": sites[i % len(sites)]} if sites else {})}
-                token = (await asyncio.wait_for(post_join(host, port, body), 60))["token"]
+                joined = join_patiently(host, port, body, retried, rng)
+                token = (await asyncio.wait_for(joined, 120))["token"]
                 step = "socket"
                 c = await connect(
                     f"{ws}/ws/phone?token={token}", ping_interval=None, open_timeout=60
@@ -107,4 +130,9 @@ async def join_and_answer(
     seconds = time.perf_counter() - t0
     if failed:
         print(f"  failures by step: {dict(failed)}", flush=True)
+    if retried:
+        print(
+            f"  joins asked to try again in a moment (per-address limit): {retried['join']}",
+            flush=True,
+        )
     return conns, JoinResult(n, seconds, sum(failed.values()))

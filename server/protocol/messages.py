@@ -22,9 +22,8 @@ from server.core.errors import InvalidMessage, UnknownMessage
 
 MAX_COMMENT = 2000
 MAX_AT_ONCE = 500  # comments moved or discarded by one team op
-# A row's id (a poll, a question, a comment): the databases' keys are 32-bit, and
-# PostgreSQL refuses a larger number outright, which answered server_error ("send
-# it again") where SQLite said not_found. Out of range is invalid on both.
+# A row's id (poll, question, comment): the keys are 32-bit; PostgreSQL fails on a
+# larger number (server_error, "send it again"), so it is invalid on every database.
 RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 

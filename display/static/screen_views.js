@@ -55,6 +55,18 @@ window.townhallViews = (function () {
     return { rows: rows, max: max, help: kindHelp(p), legend: legend, extra: extra };
   }
 
+  // A site's screen while the small-groups rule hides that site's votes (the tally
+  // comes with suppressed: true and no result): every bar empty, no figure at all;
+  // zeros would read as "nobody voted", and the rule may hide a site of many voters.
+  function hiddenChart(v) {
+    const rows = v.poll.options.map(function (opt) {
+      const label = v.poll.kind === "scale" ? opt.key + " · " + t.text(opt.label) : t.text(opt.label);
+      return { key: opt.key, label: label, value: null, text: tr("hidden") };
+    });
+    return { rows: rows, max: 0, help: kindHelp(v.poll), extra: [], lead: false,
+      legend: tr("This site's results are hidden for now, to keep everyone anonymous: the votes of small groups are never shown.") };
+  }
+
   function stateWords(p, now) {
     if (p.status === "open" && p.closes_at) {
       const left = Math.max(0, Math.round((Date.parse(p.closes_at) - now) / 1000));
@@ -79,20 +91,24 @@ window.townhallViews = (function () {
       $("side-join").hidden = true;
       return;
     }
-    const chart = (window.townhallBudgetScreen && window.townhallBudgetScreen.chart(v)) || plainChart(v, bd);
+    const hidden = v.suppressed === true;
+    const chart = hidden ? hiddenChart(v)
+      : (window.townhallBudgetScreen && window.townhallBudgetScreen.chart(v)) || plainChart(v, bd);
     charts.setText($("poll-prompt"), t.text(v.poll.prompt));
     $("poll-help").textContent = [phaseWords(v.poll), chart.help].filter(Boolean).join(" · ");
     const open = v.poll.status === "open";
     const rows = chart.rows.slice();
     // A closed poll's result reads best as a ranking; while votes arrive, rows keep still.
-    if (!open && v.poll.kind !== "scale") rows.sort(function (a, b) { return b.value - a.value; });
+    if (!open && !hidden && v.poll.kind !== "scale") rows.sort(function (a, b) { return b.value - a.value; });
     charts.bars(bars, rows, chart.max);
     const top = chart.rows.reduce(function (best, r) { return !best || r.value > best.value ? r : best; }, null);
     if (top && top.value > 0 && v.poll.kind !== "scale" && chart.lead !== false) chart.extra.unshift([open ? tr("In the lead") : tr("On top"), top.label]);
     $("side-join").hidden = !open;
     const turnout = v.result ? v.result.turnout : 0;
-    $("turnout").textContent = t.number(turnout);
-    $("turnout-words").textContent = tr("have voted, of {total} people in the room", { total: t.number(v.participants) });
+    $("turnout").textContent = hidden ? "–" : t.number(turnout);
+    $("turnout-words").textContent = hidden
+      ? tr("votes hidden, of {total} people in the room", { total: t.number(v.participants) })
+      : tr("have voted, of {total} people in the room", { total: t.number(v.participants) });
     countdown(v.poll);
     const extra = $("poll-extra");
     t.clear(extra);
@@ -188,13 +204,19 @@ window.townhallViews = (function () {
   function pct(x) { return Math.round(x) + "%"; }
 
   // Who is in the room: per question, a bar per answer for the room, and an orange
-  // line at the population's share (census); answers of fewer than 10 people stay hidden.
+  // line at the population's share (census); the answers of small groups stay hidden.
   function demographics(questions) {
     const box = $("demographics");
     const n = Math.max(questions.length, 1);
     box.style.setProperty("--cols", String(n === 4 ? 2 : Math.min(n, 3)));
-    const answered = Math.max.apply(null, questions.map(function (q) { return q.answered || 0; }).concat([0]));
-    $("demographics-help").textContent = tr("{n} people told us about themselves.", { n: t.number(answered) });
+    // answered is null where it would give a hidden count away: then the largest
+    // shown is only a lower bound, and none shown is "too few", never "0 people".
+    const shown = questions.filter(function (q) { return q.answered !== null && q.answered !== undefined; });
+    const answered = Math.max.apply(null, shown.map(function (q) { return q.answered; }).concat([0]));
+    const withheld = shown.length < questions.length;
+    $("demographics-help").textContent = !withheld ? tr("{n} people told us about themselves.", { n: t.number(answered) })
+      : answered > 0 ? tr("At least {n} people told us about themselves.", { n: t.number(answered) })
+        : tr("Too few people have answered yet to show how many.");
     const keys = new Set();
     questions.forEach(function (q, i) {
       keys.add(q.key);
@@ -212,12 +234,18 @@ window.townhallViews = (function () {
         match.appendChild(document.createTextNode(tr("Room and population alike:") + " "));
         match.appendChild(t.el("strong", pct(100 * q.representativeness)));
       }
+      // A null count is a suppressed group: under 10 people, or a bigger one hidden
+      // as its partner (docs/protocol.md), so it reads "hidden", never a size. Without
+      // census shares (room_shares null) a shown answer gives its head count; a shown
+      // answer has no share only while nobody has answered the question (0%).
       const rows = q.options.map(function (o) {
-        const shown = o.count !== null && q.room_shares && q.room_shares[o.key] !== undefined;
         const census = o.census === null ? undefined : 100 * o.census;
-        return { key: o.key, label: t.text(o.label), value: shown ? 100 * q.room_shares[o.key] : null,
-          text: shown ? pct(100 * q.room_shares[o.key]) : tr("under 10"),
+        const row = { key: o.key, label: t.text(o.label), value: null, text: tr("hidden"),
           note: census === undefined ? "" : tr("census {pct}", { pct: pct(census) }), marker: census };
+        if (o.count === null) return row;
+        if (!q.room_shares) return Object.assign(row, { value: o.count, text: t.number(o.count) });
+        const share = q.room_shares[o.key] || 0;
+        return Object.assign(row, { value: 100 * share, text: pct(100 * share) });
       });
       const max = Math.max.apply(null, rows.map(function (r) { return Math.max(r.value || 0, r.marker || 0); }).concat([0]));
       charts.bars(sec.querySelector(".chart"), rows, max);

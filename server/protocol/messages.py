@@ -22,6 +22,9 @@ from server.core.errors import InvalidMessage, UnknownMessage
 
 MAX_COMMENT = 2000
 MAX_AT_ONCE = 500  # comments moved or discarded by one team op
+# A row's id (poll, question, comment): the keys are 32-bit; PostgreSQL fails on a
+# larger number (server_error, "send it again"), so it is invalid on every database.
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class _Msg(BaseModel):
@@ -48,7 +51,7 @@ class CommentMsg(_Write):
     type: Literal["comment"]
     seq: int = Field(ge=1)
     text: str
-    question_id: int | None = None
+    question_id: RowId | None = None
     star: bool = False
 
     @field_validator("text")
@@ -75,7 +78,7 @@ class DemographicsMsg(_Write):
 
 class VoteMsg(_Write):
     type: Literal["vote"]
-    poll_id: int
+    poll_id: RowId
     seq: int = Field(ge=1)
     # Allocation polls send ``amounts`` instead (docs/budgeting.md); values are
     # checked in server/core/budget.py so a refusal can say what is wrong in words.
@@ -85,32 +88,32 @@ class VoteMsg(_Write):
 
 class TableAllocationMsg(_Write):
     type: Literal["table_allocation"]
-    poll_id: int
+    poll_id: RowId
     amounts: dict[str, Any] = Field(max_length=50)
 
 
 class SetQuestionMsg(_Write):
     type: Literal["set_question"]
-    question_id: int | None
+    question_id: RowId | None
 
 
 class OpenPollMsg(_Write):
     type: Literal["open_poll"]
-    poll_id: int
+    poll_id: RowId
     seconds: int | None = Field(None, ge=5, le=3600)
 
 
 class ClosePollMsg(_Write):
     type: Literal["close_poll"]
-    poll_id: int
+    poll_id: RowId
 
 
 class ScreenMsg(_Write):
     type: Literal["screen"]
     mode: Literal["poll", "breakdown", "themes", "demographics", "join"]
     # Which poll (poll, breakdown) or question (themes) to show; none keeps the last one.
-    poll_id: int | None = None
-    question_id: int | None = None
+    poll_id: RowId | None = None
+    question_id: RowId | None = None
 
 
 class ScreenFollowMsg(_Write):
@@ -127,7 +130,7 @@ class _TeamOp(_Write):
     """Every curation op names its question and, optionally, the member's
     display name (typed once on the page) so the log says who did it."""
 
-    question_id: int
+    question_id: RowId
     name: str = Field("", max_length=60)
 
 
@@ -154,7 +157,7 @@ class SplitMsg(_TeamOp):
     type: Literal["split"]
     theme: str
     version: int
-    comments: list[int] | None = Field(None, max_length=5000)
+    comments: list[RowId] | None = Field(None, max_length=5000)
     label: str | None = Field(None, max_length=200)
 
 
@@ -162,8 +165,8 @@ class _OnComments(_TeamOp):
     """An op on one ``comment`` or on several ``comments`` at once (a drag of a
     multi-selection): several are applied as one step, one log row, one undo."""
 
-    comment: int | None = None
-    comments: list[int] | None = Field(None, min_length=1, max_length=MAX_AT_ONCE)
+    comment: RowId | None = None
+    comments: list[RowId] | None = Field(None, min_length=1, max_length=MAX_AT_ONCE)
 
     @model_validator(mode="after")
     def _one_or_many(self) -> _OnComments:
@@ -192,13 +195,13 @@ class DiscardMsg(_OnComments):
 
 class RestoreMsg(_TeamOp):
     type: Literal["restore"]
-    comment: int
+    comment: RowId
 
 
 class PinQuoteMsg(_TeamOp):
     type: Literal["pin_quote"]
     theme: str
-    comment: int
+    comment: RowId
     version: int
 
 
@@ -217,7 +220,7 @@ class PublishMsg(_TeamOp):
 
 class PollFromThemesMsg(_Write):
     type: Literal["poll_from_themes"]
-    question_id: int
+    question_id: RowId
     kind: Literal["multi", "ranking"]
     max_choices: int | None = Field(None, ge=1, le=50)
     prompt: str | None = Field(None, max_length=300)
@@ -229,7 +232,8 @@ class PollFromThemesMsg(_Write):
 class EvaluationMsg(_Write):
     type: Literal["evaluation"]
     answers: dict[str, Annotated[int, Field(ge=1, le=5)]] = Field(default_factory=dict)
-    table: int | None = Field(None, ge=1)  # absent: unchanged; null: would rather not say
+    # absent: unchanged; null: would rather not say
+    table: int | None = Field(None, ge=1, le=100_000)
 
 
 class FollowupMsg(_Write):

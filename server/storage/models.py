@@ -54,7 +54,7 @@ class EventTable(SQLModel, table=True):
     site_id: int = Field(foreign_key="site.id")
     number: int
     name: str
-    last_seq: int = 0
+    last_seq: int = Field(default=0, sa_type=BigInteger)  # 64-bit, as the protocol's seq
 
 
 class AccessToken(SQLModel, table=True):
@@ -101,7 +101,7 @@ class Comment(SQLModel, table=True):
     table_id: int = Field(foreign_key="event_table.id", index=True)
     question_id: int | None = Field(default=None, foreign_key="question.id", index=True)
     client_id: str = Field(index=True)
-    seq: int
+    seq: int = Field(sa_type=BigInteger)
     text: str = Field(sa_column=Column(Text, nullable=False))
     star: bool = False
     created_at: datetime = Field(default_factory=utcnow)
@@ -227,7 +227,7 @@ class Vote(SQLModel, table=True):
     poll_id: int = Field(foreign_key="poll.id", index=True)
     participant_id: int = Field(foreign_key="participant.id", index=True)
     choice: str  # JSON list of option keys
-    seq: int
+    seq: int = Field(sa_type=BigInteger)  # the phone page sends milliseconds since 1970
     client_id: str
     updated_at: datetime = Field(default_factory=utcnow)
     amounts: str | None = None  # allocation polls: JSON {option key: amount}

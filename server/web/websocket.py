@@ -25,6 +25,7 @@ from server.event import i18n
 from server.live.hub import RESYNC, Frame, MemoryHub, encode
 from server.live.meeting import Meeting
 from server.live.ratelimit import ConnectionLimiter, RateLimiter, SharedBuckets
+from server.live.routes import PIPELINED
 from server.live.token_admin import REVOCATIONS
 from server.protocol import messages as protocol
 from server.protocol import outgoing
@@ -34,6 +35,13 @@ from server.storage.models import AccessToken
 from server.storage.tokens import Principal
 
 log = logging.getLogger("townhall.ws")
+
+# Writes one connection may have handed over and not yet answered (``PIPELINED``):
+# enough that a table's backlog takes one commit per 8 comments, not one each, and
+# few enough that a flooding client puts at most 8 writes in the shared queue ahead
+# of a calm one's (tests/security/test_flood.py: with 64, and refilled one by one,
+# a calm table's p99 ack was 3.7 s; with 8 refilled together, 134 ms).
+MAX_IN_FLIGHT = 8
 
 # URL path segment -> token role
 PATH_ROLES = {
@@ -180,6 +188,8 @@ class _Connection:
         self.limiter: ConnectionLimiter = guard.limiter.connection(who.role, who.token_id)
         self._send_lock = asyncio.Lock()
         self._closed = False
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._last: asyncio.Task[None] | None = None  # the last pipelined write's
         # Participants' pages say their language (?lang=) so refusals reach them in it.
         lang = ws.query_params.get("lang", "")
         cats = i18n.catalogues()
@@ -221,6 +231,8 @@ class _Connection:
             try:
                 await self._read()
             finally:
+                # Writes handed over are committed whatever happens; let them be answered.
+                await self._settle()
                 pusher.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await pusher
@@ -254,19 +266,64 @@ class _Connection:
                     )
                     return
                 msg_id = protocol.message_id(text) if text is not None else None
+                await self._settle()  # answers go out in the order the frames came
                 await self.send(_rate_limited(msg_id, verdict.retry_after, self.gettext))
                 continue
             if text is None:
+                await self._settle()
                 await self.send(
                     _error(None, errors.InvalidMessage("send JSON text frames, not binary"))
                 )
                 continue
-            await self._handle(text)
+            await self._dispatch(text)
 
-    async def _handle(self, text: str) -> None:
+    async def _dispatch(self, text: str) -> None:
+        """Handle one frame. A group-committed write (``PIPELINED``) is handed over
+        without waiting for its commit, so the writes a client sends back to back
+        share commits; any other message first waits until those are answered, so it
+        sees them done (a star after its comment), as with one message at a time.
+        Answers still go out in the order the frames came: each pipelined write's
+        waits for the one before it.
+
+        Order holds: tasks start in the order they are created, and a pipelined write
+        reaches its group commit's queue before its first wait."""
+        try:
+            msg = self._parse(text)
+        except errors.TownhallError as exc:
+            await self._settle()
+            await self.send(_error(protocol.message_id(text), exc, self.gettext))
+            return
+        if (self.who.role, msg.type) not in PIPELINED:
+            await self._settle()
+            await self._handle(msg, text)
+            return
+        if len(self._in_flight) >= MAX_IN_FLIGHT:
+            # All of them, not the first: refilled one by one, the queue would be
+            # committed one write at a time again.
+            await self._settle()
+        task = asyncio.create_task(self._handle_pipelined(msg, text, self._last))
+        self._last = task
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _settle(self) -> None:
+        """Wait until every pipelined write is answered."""
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def _handle_pipelined(
+        self, msg: Any, text: str, after: asyncio.Task[None] | None
+    ) -> None:
+        try:
+            await self._handle(msg, text, after)
+        except Exception:  # the answer could not be sent: the client went away
+            log.debug("an answer was not sent", exc_info=True)
+
+    async def _handle(
+        self, msg: Any, text: str, after: asyncio.Task[None] | None = None
+    ) -> None:
         later: list[tuple[str, dict[str, Any]]] = []
         try:
-            reply, later = await self.meeting.handle(self.who, self._parse(text))
+            reply, later = await self.meeting.handle(self.who, msg)
         except errors.TownhallError as exc:
             reply = _error(protocol.message_id(text), exc, self.gettext)
         except Exception:
@@ -279,6 +336,8 @@ class _Connection:
                     errors.N_("The server could not store this; it was not saved. Send it again.")
                 ),
             }
+        if after is not None:
+            await asyncio.wait([after])  # its answer first (it never raises: see above)
         if self.ws.application_state == WebSocketState.CONNECTED:
             await self.send(reply)
         for topic, message in later:

@@ -254,8 +254,15 @@ class ThemingWorker:
         first = clock.size_at_last == 0
         late = now - clock.last_recluster >= self.policy.interval
         size = len(self.engines[question_id].comments)
+        # At a meeting's pace nothing waits behind this arrival: a re-cluster the
+        # policy asks for (growth too) is made now. In a burst, only the first and
+        # the overdue ones; the tick takes the rest once the queue is empty. (Left
+        # to the tick alone, growth re-clusters at 5 comments/s rarely happened:
+        # the arrivals' relabels held the question's lock at each tick, and
+        # halfway through each stream AMI fell from 0.163 to 0.126.)
+        quiet = self.queue.empty()
         try:
-            if (first or late) and clock.due(self.policy, size, now):
+            if (first or late or quiet) and clock.due(self.policy, size, now):
                 await self._recluster(question_id)  # relabels too
             elif self.queue.empty():
                 await self._relabel(question_id)

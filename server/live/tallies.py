@@ -23,14 +23,12 @@ from server.core.ballots import poll_spec
 from server.core.privacy import NOT_GIVEN, hidden_groups
 from server.storage.budget_store import budget_result
 from server.storage.models import (
-    DemographicAnswer,
-    DemographicQuestion,
     Participant,
     Poll,
     Site,
     Vote,
 )
-from server.storage.poll_store import poll_options, poll_view
+from server.storage.poll_store import answers_of, poll_options, poll_view
 
 # participant id -> stored choice
 Ballots = dict[int, Sequence[str]]
@@ -121,22 +119,7 @@ class LiveTallies:
         changed: set[int] = set()
         self._answers_reading.append(changed)
         try:
-            read: dict[int, dict[str, str]] = {pid: {} for pid in missing}
-            for start in range(0, len(missing), 900):  # SQLite's bound-parameter limit
-                rows = await s.exec(
-                    select(
-                        DemographicAnswer.participant_id,
-                        DemographicQuestion.key,
-                        DemographicAnswer.option_key,
-                    )
-                    .join(
-                        DemographicQuestion,
-                        col(DemographicQuestion.id) == DemographicAnswer.question_id,
-                    )
-                    .where(col(DemographicAnswer.participant_id).in_(missing[start : start + 900]))
-                )
-                for pid, key, answer in rows.all():
-                    read[pid][key] = answer
+            read = await answers_of(s, missing)
         finally:
             self._answers_reading.remove(changed)
         answers = dict(self._answers)

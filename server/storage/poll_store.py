@@ -158,6 +158,25 @@ async def voter_demographics(s: AsyncSession, poll_id: int) -> dict[int, dict[st
     return demo
 
 
+async def answers_of(s: AsyncSession, participant_ids: list[int]) -> dict[int, dict[str, str]]:
+    """Each participant's demographic answers (question key -> answer); every id
+    asked for is in the result, with {} if they answered nothing."""
+    answers: dict[int, dict[str, str]] = {pid: {} for pid in participant_ids}
+    for start in range(0, len(participant_ids), 900):  # SQLite's bound-parameter limit
+        rows = await s.exec(
+            select(
+                DemographicAnswer.participant_id,
+                DemographicQuestion.key,
+                DemographicAnswer.option_key,
+            )
+            .join(DemographicQuestion, col(DemographicQuestion.id) == DemographicAnswer.question_id)
+            .where(col(DemographicAnswer.participant_id).in_(participant_ids[start : start + 900]))
+        )
+        for pid, key, answer in rows.all():
+            answers[pid][key] = answer
+    return answers
+
+
 async def ballots_with_demographics(s: AsyncSession, poll_id: int) -> list[tallying.Ballot]:
     votes = (
         await s.exec(select(Vote.participant_id, Vote.choice).where(Vote.poll_id == poll_id))
@@ -182,5 +201,3 @@ async def demographic_questions(s: AsyncSession, event_id: int) -> list[dict[str
             }
         )
     return out
-
-

@@ -29,7 +29,17 @@ async def run_demo_meeting(db_url: str, log: Path, pace: float = PACE) -> None:
     """Run one pass of the demo's agenda into ``db_url`` (a new database), then stop."""
     tokens = await asyncio.to_thread(load_example, db_url)
     proc, base = await asyncio.to_thread(
-        start_server, db_url, log, {"TOWNHALL_THEMING": "true", "TOWNHALL_EMBEDDER": "minilm"}
+        start_server,
+        db_url,
+        log,
+        # Theming in the web process, as ``serve --demo`` runs it: a separate theming
+        # process loads the model on its own, and in a full CI run it was not
+        # listening before this meeting's 150 s were up.
+        {
+            "TOWNHALL_THEMING": "true",
+            "TOWNHALL_EMBEDDER": "minilm",
+            "TOWNHALL_THEMING_PROCESS": "false",
+        },
     )
     spec = load_event_file(EVENT_FILE)
     sim = Simulation(

@@ -89,6 +89,11 @@ class Group:
     gold_labels: dict[str, str]
 
 
+def question_text(g: Group) -> str:
+    """The question a (topic, stance) group stands for, as the benches pose it."""
+    return f"{g.topic} ({'for' if g.stance == '1' else 'against'})"
+
+
 def load_argkp(path: Path = ARGKP) -> list[Group]:
     grouped: dict[tuple[str, str], Group] = {}
     with path.open(newline="", encoding="utf-8") as fh:

@@ -27,7 +27,14 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 import numpy as np
-from theming_common import CACHE_DIR, DiskEmbeddingCache, FixedEmbedder, Group, load_argkp
+from theming_common import (
+    CACHE_DIR,
+    DiskEmbeddingCache,
+    FixedEmbedder,
+    Group,
+    load_argkp,
+    question_text,
+)
 
 from theming.cache import CachedEmbedder
 from theming.cluster import centroid
@@ -38,11 +45,6 @@ from theming.naming import LABEL_WEIGHTS, LabelWeights, label_phrases
 
 TARGET = 0.03
 MIN_MEMBERS = 3
-
-
-def question_text(g: Group) -> str:
-    """The question as the live bench poses it (topic and side)."""
-    return f"{g.topic} ({'for' if g.stance == '1' else 'against'})"
 
 
 @dataclass

@@ -52,6 +52,7 @@ from theming_common import (  # noqa: E402
     labels_from_output,
     load_argkp,
     mean_score,
+    question_text,
     score,
 )
 from websockets.asyncio.client import connect  # noqa: E402
@@ -76,10 +77,6 @@ def event_file(questions: list[str], tables: int) -> str:
         f'[[sites]]\nkey = "hall"\nname = "Hall"\ntables = {tables}\n'
         '[[rounds]]\nkey = "r1"\ntitle = "All questions"\n' + rows + "\n"
     )
-
-
-def question_text(g: Group) -> str:
-    return f"{g.topic} ({'for' if g.stance == '1' else 'against'})"
 
 
 def start_server(db_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:

@@ -37,6 +37,7 @@ from theming_common import (  # noqa: E402
     labels_from_output,
     load_argkp,
     mean_score,
+    question_text,
     score,
 )
 
@@ -47,10 +48,6 @@ from theming.suggest import suggest  # noqa: E402
 
 MARKS = (0.25, 0.5, 1.0)
 TICK = 1.0  # the worker's tick (server/themes/worker.py)
-
-
-def question_text(g: Group) -> str:
-    return f"{g.topic} ({'for' if g.stance == '1' else 'against'})"
 
 
 View = tuple[dict[str, Any], list[str]]  # the team's themes, the comment ids sent so far

@@ -214,16 +214,20 @@ class Meeting:
     async def _announce_comment(
         self, event_id: int, comment_id: int, row: Comment | None = None
     ) -> None:
-        async with self.db.session() as s:
-            c = row or await s.get(Comment, comment_id)
-            assert c is not None
-            if c.table_id not in self._tables:
-                # Tables and sites do not change during a meeting: read them once.
-                table = await s.get(EventTable, c.table_id)
-                site = await s.get(Site, table.site_id) if table else None
-                self._tables[c.table_id] = (table, site)
-            table, site = self._tables[c.table_id]
-            view = theme_store.comment_view(c, table, site)
+        c = row
+        if c is None or c.table_id not in self._tables:
+            # A session only when something must be read: a burst of 500 comments
+            # opened and rolled back 500 of them for rows already in hand.
+            async with self.db.session() as s:
+                c = c or await s.get(Comment, comment_id)
+                assert c is not None
+                if c.table_id not in self._tables:
+                    # Tables and sites do not change during a meeting: read them once.
+                    table = await s.get(EventTable, c.table_id)
+                    site = await s.get(Site, table.site_id) if table else None
+                    self._tables[c.table_id] = (table, site)
+        table, site = self._tables[c.table_id]
+        view = theme_store.comment_view(c, table, site)
         await self.hub.publish(f"comments:{event_id}", {"type": "comment", "comment": view})
         for listener in self.comment_listeners:
             await listener(event_id, comment_id)

@@ -129,6 +129,7 @@ async def apply_comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> O
         seq=msg.seq,
         text=msg.text,
         star=msg.star,
+        created_at=utcnow(),  # given: pydantic's default factory inspected itself per row
     )
     table.last_seq = msg.seq
     s.add(row)

@@ -3,18 +3,21 @@ live connections.
 
 A full (oldest-generation) collection walks every object the process holds.
 With 5,000 phones connected that is millions of objects: in a bench run with
-the default settings a full collection took up to 0.95 s of CPU, 15 times
-(7 s in all), and every ack and every screen waited behind it. So:
+Python's default settings a full collection took up to 0.95 s of CPU, 15 times
+(7 s in all), and every ack and every screen waited behind it; with full
+collections merely spaced out, one still fell inside the vote that followed
+the hall filling (0.3–0.6 s). So:
 
 - what is loaded at start-up (libraries, the app, the model) lives as long as
   the process: it is moved out of the collector's sight once started
   (``gc.freeze``);
-- full collections are spaced ten times wider than Python's default (after 100
-  middle-generation collections instead of 10; the young generations, cheap,
-  are left as they are);
-- and the process makes its own full collection when the room is quiet (no
-  vote, comment or answer for a few seconds), so the automatic one seldom
-  falls in the middle of a vote.
+- Python makes no full collection of its own (the young generations, cheap,
+  are collected as usual, and they catch most cyclic garbage);
+- the process makes the full collections itself, when the room is quiet (no
+  vote, comment or answer for two seconds, checked every second, at most every
+  ten seconds, and only when objects have aged into the oldest generation
+  since the last one), and at the latest every ten minutes, quiet or not, so
+  the cyclic garbage that reaches the oldest generation is not kept for long.
 """
 
 from __future__ import annotations
@@ -28,14 +31,17 @@ from collections.abc import Callable
 
 log = logging.getLogger("townhall.server")
 
-THRESHOLDS = (700, 10, 100)
-QUIET = 5.0  # seconds without a write before the room counts as quiet
-EVERY = 30.0  # seconds between checks (and at least between own collections)
+# Young generations as Python's default; the oldest never collected automatically.
+THRESHOLDS = (700, 10, 1_000_000)
+QUIET = 2.0  # seconds without a write before the room counts as quiet
+EVERY = 1.0  # seconds between checks
+SPACING = 10.0  # seconds at least between own collections
+AT_LATEST = 600.0  # a full collection at least this often, quiet or not
 
 
 def freeze_startup() -> None:
     """Collect once, exempt every surviving object from later collections, and
-    space full collections out."""
+    leave full collections to ``QuietCollection``."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(*THRESHOLDS)
@@ -43,12 +49,21 @@ def freeze_startup() -> None:
 
 
 class QuietCollection:
-    """Full collections made while nobody is writing. ``last_write`` returns the
-    monotonic time of the latest write handed to the process."""
+    """Full collections made while nobody is writing, or at the latest every
+    ``at_latest`` seconds. ``last_write`` returns the monotonic time of the
+    latest write handed to the process."""
 
-    def __init__(self, last_write: Callable[[], float], every: float = EVERY) -> None:
+    def __init__(
+        self,
+        last_write: Callable[[], float],
+        every: float = EVERY,
+        spacing: float = SPACING,
+        at_latest: float = AT_LATEST,
+    ) -> None:
         self.last_write = last_write
         self.every = every
+        self.spacing = spacing
+        self.at_latest = at_latest
         self.collections = 0
         self._task: asyncio.Task[None] | None = None
 
@@ -61,11 +76,24 @@ class QuietCollection:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    def due(self, now: float, last: float) -> bool:
+        """Whether to collect now, the previous own collection being at ``last``."""
+        if now - last >= self.at_latest:
+            return True
+        aged = gc.get_count()[2] > 0  # middle-generation collections promoted objects
+        return aged and now - last >= self.spacing and now - self.last_write() >= QUIET
+
     async def _run(self) -> None:
+        last = time.monotonic()
         while True:
             await asyncio.sleep(self.every)
-            if time.monotonic() - self.last_write() >= QUIET:
+            if self.due(time.monotonic(), last):
                 started = time.process_time()
-                gc.collect()
+                found = gc.collect()
+                last = time.monotonic()
                 self.collections += 1
-                log.debug("quiet full collection: %.0f ms", 1000 * (time.process_time() - started))
+                log.debug(
+                    "full collection: %.0f ms, %d unreachable",
+                    1000 * (time.process_time() - started),
+                    found,
+                )

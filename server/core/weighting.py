@@ -106,19 +106,45 @@ def _trim(w: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """clip(s·w, lo, hi) with s chosen so the mean is 1.
 
     Clipping then rescaling pushes weights back past the bounds; solving for the
-    scale instead keeps both the bounds and the mean exactly. The mean of
-    clip(s·w) rises monotonically with s from lo to hi, so bisection finds it.
+    scale instead keeps both the bounds and the mean exactly. The sum of
+    clip(s·w) is piecewise linear and non-decreasing in s, with a bend where
+    some s·w_i reaches lo or hi: it is evaluated at every bend at once (sorted
+    weights, prefix sums), and solved exactly on the piece where it crosses n.
+    (A bisection of 200 steps per trim made one breakdown of 5,000 ballots take
+    more than a second of the server's loop.)
     """
     if lo <= w.min() and w.max() <= hi:
         return w
-    a, b = -60.0, 60.0  # log2 of the scale
-    for _ in range(200):
-        mid = (a + b) / 2
-        if np.clip(w * 2.0**mid, lo, hi).mean() < 1.0:
-            a = mid
-        else:
-            b = mid
-    trimmed = np.clip(w * 2.0 ** ((a + b) / 2), lo, hi)
+    n = len(w)
+    x = np.sort(w)
+    positive = x[x > 0]
+    if len(positive) == 0:
+        return np.full(n, 1.0)
+    below = np.concatenate(([0.0], np.cumsum(x)))  # below[k] = sum of the k smallest
+
+    def pieces(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """At scale s: the sum of the clipped values = constant + s · slope."""
+        low = np.searchsorted(x, lo / s, side="right")  # s·w <= lo: counted as lo
+        high = np.searchsorted(x, hi / s, side="left")  # s·w >= hi: counted as hi
+        high = np.maximum(high, low)
+        constant = lo * low + hi * (n - high)
+        return constant, below[high] - below[low]
+
+    with np.errstate(over="ignore"):  # a vanishing weight's bend is beyond any scale
+        bends = np.unique(np.concatenate((lo / positive, hi / positive)))
+    bends = bends[np.isfinite(bends)]
+    constant, slope = pieces(bends)
+    totals = constant + bends * slope
+    k = int(np.searchsorted(totals, n, side="left"))  # first bend at or past n
+    if k < len(bends) and np.isclose(totals[k], n):
+        scale = float(bends[k])
+    else:
+        # Between bends k-1 and k the clipping is the same as just below bend k.
+        probe = bends[k] if k < len(bends) else bends[-1] * 2
+        inner = (bends[k - 1] + probe) / 2 if k > 0 else probe / 2
+        c, m = pieces(np.array([inner]))
+        scale = float((n - c[0]) / m[0]) if m[0] > 0 else float(inner)
+    trimmed = np.clip(w * scale, lo, hi)
     return trimmed / trimmed.mean()
 
 
@@ -170,6 +196,7 @@ def poststratify_weights(
 
     w = np.ones(len(ids))
     for _ in range(max_iterations):
+        before = w.copy()
         for codes, target in margins:
             sums = _answer_sums(codes, target, w)
             factors = np.divide(target * sums.sum(), sums, out=np.ones_like(sums), where=sums > 0)
@@ -178,6 +205,8 @@ def poststratify_weights(
         w = _trim(w / w.mean(), lo, hi) if len(w) else w
         if all(_margin_error(codes, target, w) <= tolerance for codes, target in margins):
             break
+        if len(w) and float(np.abs(w - before).max()) <= tolerance * 1e-3:
+            break  # a trim binds and the sweeps no longer move the weights
     return {p: float(x) for p, x in zip(ids, w, strict=True)}
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.core.tally import Ballot, PollSpec
 from server.core.weighting import (
+    _trim,
     effective_sample_size,
     poststratify_weights,
     representativeness,
@@ -158,3 +160,25 @@ def test_weighted_scale_mean_and_unweighted_latecomer() -> None:
     # p2 has no weight, so 1: mean (1·3 + 5·1) / 4 = 2.
     assert result.weighted_mean == pytest.approx(2.0)
     assert result.raw.mean == pytest.approx(3.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    w=st.lists(st.floats(0.0, 1e4, allow_nan=False), min_size=1, max_size=80).filter(
+        lambda v: sum(v) > 0
+    ),
+    bounds=st.sampled_from([(0.2, 5.0), (0.5, 2.0), (0.1, 10.0), (1.0, 1.0)]),
+)
+def test_a_trim_is_one_scale_then_the_bounds_and_keeps_the_mean(
+    w: list[float], bounds: tuple[float, float]
+) -> None:
+    lo, hi = bounds
+    raw = np.array(w) / np.mean(w)
+    out = _trim(raw, lo, hi)
+    assert out.mean() == pytest.approx(1.0)
+    assert out.min() >= lo - 1e-9 and out.max() <= hi + 1e-9
+    inside = (out > lo + 1e-9) & (out < hi - 1e-9)
+    if inside.sum() >= 2:  # the unclipped weights share one scale
+        ratios = out[inside] / raw[inside]
+        assert ratios == pytest.approx(np.full(len(ratios), ratios[0]), rel=1e-7)
+    assert np.all(np.diff(out[np.argsort(raw, kind="stable")]) >= -1e-9)  # order kept

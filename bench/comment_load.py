@@ -215,6 +215,7 @@ async def measure(
 
     watcher = asyncio.create_task(watch()) if theming else None
     cpu_before = cpu_all(pid)
+    print(f"  {len(conns)} tables connected; sending", flush=True)
     await asyncio.gather(*(send(i) for i in range(len(conns))))
     cpu_acked = cpu_all(pid)
     try:

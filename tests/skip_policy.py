@@ -36,6 +36,8 @@ MARKS = {
 }
 FIXTURE_MARKS = {"browser": "browser", "pg_url": "postgres", "redis_url": "redis"}
 LEFT_OUT = pytest.StashKey[list[tuple[str, str]]]()
+LEFT_OUT_PROPERTY = "townhall-left-out"
+_configs: list[pytest.Config] = []  # the running sessions' configs (logreport has none)
 
 
 class OptedOut(Skipped):
@@ -59,6 +61,18 @@ def pytest_configure(config: pytest.Config) -> None:
     for mark, text in MARKS.items():
         config.addinivalue_line("markers", f"{mark}: {text}")
     config.stash[LEFT_OUT] = []
+    _configs.append(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config in _configs:
+        _configs.remove(config)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for name, reason in report.user_properties:
+        if name == LEFT_OUT_PROPERTY and _configs:
+            _configs[-1].stash[LEFT_OUT].append((report.nodeid, str(reason)))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -98,7 +112,9 @@ def pytest_runtest_makereport(
         return rep
     reason = _reason(rep)
     if call.excinfo is not None and call.excinfo.errisinstance(OptedOut) and not in_ci():
-        item.config.stash[LEFT_OUT].append((item.nodeid, reason))
+        # Carried on the report, so that with pytest-xdist the run's controller (which
+        # prints the summary) hears of it, not only the worker that ran the test.
+        rep.user_properties.append((LEFT_OUT_PROPERTY, reason))
         if isinstance(rep.longrepr, tuple):  # -rs shows the reason, not the class name
             rep.longrepr = (rep.longrepr[0], rep.longrepr[1], reason)
         return rep

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.skip_policy import OPT_OUTS
+from tests.support.example import ROOT
 
 SUITE = """
 import pytest
@@ -86,6 +87,28 @@ def test_the_browser_opt_out_leaves_out_and_lists_exactly_the_browser_tests(
     )
     result.stdout.no_fnmatch_line("*the browser fixture was set up*")
     result.stdout.fnmatch_lines(["SKIPPED [[]1] test_suite.py:*: TOWNHALL_SKIP_BROWSER=1 (marked*"])
+
+
+def test_the_opt_out_list_survives_parallel_workers(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``make test`` runs the suite on pytest-xdist workers: the list is printed by
+    the controller, which ran none of the tests itself."""
+    monkeypatch.setenv("TOWNHALL_SKIP_BROWSER", "1")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the subprocess imports tests.skip_policy
+    pytester.makepyfile(test_suite=SUITE)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:asyncio", "-p", "tests.skip_policy", "-n", "2", "-k", "browser or plain"
+    )
+    result.assert_outcomes(passed=1, skipped=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*= left out by opt-out: 2 tests =*",
+            "TOWNHALL_SKIP_BROWSER=1 (marked browser): 2",
+            "  test_suite.py::test_marked_browser",
+            "  test_suite.py::test_uses_the_browser_fixture",
+        ]
+    )
 
 
 def test_an_opt_out_covers_only_its_own_mark(

@@ -9,7 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-console = Console(stderr=True, emoji=False)  # "file.toml:100:" is a line number, not :100:
+# emoji=False: "file.toml:100:" is a line number, not :100:. soft_wrap: a message is
+# one line however long its path ("file:line: ..." is what editors and CI read),
+# not cut at the 80 columns rich assumes when stderr is not a terminal.
+console = Console(stderr=True, emoji=False, soft_wrap=True)
 
 DbOpt = Annotated[
     str | None,

@@ -69,3 +69,15 @@ def test_themes_suggest_contract_every_id_exactly_once(tmp_path: Path) -> None:
     placed = [m for t in data["themes"] for m in t["members"]] + data["unassigned"]
     assert sorted(placed) == sorted(i for i, _ in rows)
     assert data["themes"] and all(t["label"] and t["id"] for t in data["themes"])
+
+
+def test_an_error_line_stays_whole_under_a_long_path(tmp_path: Path) -> None:
+    deep = tmp_path / ("a-rather-long-folder-name-" * 4) / "nested"
+    deep.mkdir(parents=True)
+    bad = deep / "bad.toml"
+    bad.write_text(EVENT_FILE.read_text().replace('kind = "scale"', 'kind = "stars"'))
+    out = townhall("event", "check", str(bad))
+    assert out.returncode == 2
+    first = out.stderr.splitlines()[0]
+    line = next(i + 1 for i, t in enumerate(bad.read_text().splitlines()) if "stars" in t)
+    assert first.startswith(f"{bad}:{line}: ") and "kind" in first

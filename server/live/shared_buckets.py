@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from server.live.hub import redis_client
+
 log = logging.getLogger("townhall.ratelimit")
 
 # KEYS[1] bucket; ARGV rate, burst. Returns {allowed (0/1), seconds to wait}.
@@ -38,11 +40,10 @@ return {allowed, tostring(wait)}
 
 class RedisBuckets:
     def __init__(self, url: str, prefix: str) -> None:
-        # Imported here: only a Redis deployment pays the driver's start-up time.
-        import redis.asyncio as aioredis
-
         self.prefix = f"{prefix}:rate:"
-        self._redis: Any = aioredis.from_url(url, socket_timeout=1.0)
+        # A burst of frames waits for a connection (at most as long as for Redis's
+        # answer) rather than skipping the shared bucket.
+        self._redis: Any = redis_client(url, wait=1.0, socket_timeout=1.0)
         self._take = self._redis.register_script(TAKE)
         self._failing = False
 

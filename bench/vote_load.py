@@ -219,10 +219,13 @@ async def measured_run(
         f"server CPU while voting: {marks['votes '] - marks['voting']:.1f} s "
         f"for {result.sent} votes"
     )
+    web = [p for p in meters.snapshot().procs.values() if p.label.startswith("web")]
+    largest = max(p.rss_mib for p in web)
     print(
         f"server RSS with {result.phones} phones connected: {rss_mib(proc.pid):.0f} MiB "
-        f"(target <= 400 per process with 5,000 phones: ratio "
-        f"{rss_mib(proc.pid) / 400:.2f})"
+        f"in all; the largest web process {largest:.0f} MiB with "
+        f"{max(p.clients for p in web)} clients (target <= 400 per process with 5,000 "
+        f"phones: ratio {largest / 400:.2f})"
     )
     settled = None
     if args.settle and meters.pg is not None:

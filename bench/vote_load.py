@@ -219,7 +219,8 @@ async def measured_run(
         f"server CPU while voting: {marks['votes '] - marks['voting']:.1f} s "
         f"for {result.sent} votes"
     )
-    web = [p for p in meters.snapshot().procs.values() if p.label.startswith("web")]
+    # As the votes were done, before the phones' sockets closed.
+    web = [p for p in snaps["votes "].procs.values() if p.label.startswith("web")]
     largest = max(p.rss_mib for p in web)
     print(
         f"server RSS with {result.phones} phones connected: {rss_mib(proc.pid):.0f} MiB "

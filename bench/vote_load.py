@@ -28,12 +28,15 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from meters import Meters, Snapshot, report  # noqa: E402
 from phones import join_and_answer  # noqa: E402
 from pinning import add_pinning, load_average, pin  # noqa: E402
+from websockets.asyncio.client import ClientConnection  # noqa: E402
 
 from server.cli.loadtest import run_load  # noqa: E402
 from server.storage.db import Database  # noqa: E402
@@ -117,6 +120,37 @@ def start(db_url: str, args: argparse.Namespace, log: Path) -> tuple[subprocess.
     raise RuntimeError(log.read_text())
 
 
+async def join_phones(
+    args: argparse.Namespace, proc: subprocess.Popen[bytes], base: str, tokens: Any, meters: Meters
+) -> tuple[list[ClientConnection], Snapshot, Snapshot]:
+    """The hall filling: every phone joins and answers; prints what it cost, and
+    returns the open sockets with the meters' snapshots before and after."""
+    cpu, system = cpu_seconds(proc.pid), cpu_seconds(proc.pid, "system")
+    mine, waited = time.process_time(), waited_seconds(proc.pid)
+    before = meters.snapshot()
+    phones, joined = await join_and_answer(
+        base, tokens.code, args.phones, list(tokens.site_displays)
+    )
+    after = meters.snapshot()
+    for line in joined.summary():
+        print(line, flush=True)
+    used = cpu_seconds(proc.pid) - cpu
+    per_phone = used / max(1, args.phones - joined.failures) * 1000
+    print(
+        f"server CPU for the joins: {used:.1f} s ({per_phone:.1f} ms per phone; "
+        f"~{per_phone * 5000 / 1000 / 30:.2f} of a core for 5,000 in 30 s; "
+        f"{cpu_seconds(proc.pid, 'system') - system:.1f} s of it in the kernel); "
+        f"its event loop waited {waited_seconds(proc.pid) - waited:.1f} s for its "
+        "core, taken by other processes",
+        flush=True,
+    )
+    print(
+        f"load generator CPU for the joins: {time.process_time() - mine:.1f} s; "
+        f"server RSS with {len(phones)} phones joined: {rss_mib(proc.pid):.0f} MiB"
+    )
+    return phones, before, after
+
+
 async def main_async(args: argparse.Namespace, db_url: str) -> None:
     tokens = await asyncio.to_thread(load_example, db_url)
     preloaded = []
@@ -130,65 +164,79 @@ async def main_async(args: argparse.Namespace, db_url: str) -> None:
         flush=True,
     )
     try:
-        phones = None
-        if not args.preloaded:
-            cpu, system = cpu_seconds(proc.pid), cpu_seconds(proc.pid, "system")
-            mine, waited = time.process_time(), waited_seconds(proc.pid)
-            phones, joined = await join_and_answer(
-                base, tokens.code, args.phones, list(tokens.site_displays)
-            )
-            for line in joined.summary():
-                print(line, flush=True)
-            used = cpu_seconds(proc.pid) - cpu
-            per_phone = used / max(1, args.phones - joined.failures) * 1000
-            print(
-                f"server CPU for the joins: {used:.1f} s ({per_phone:.1f} ms per phone; "
-                f"~{per_phone * 5000 / 1000 / 30:.2f} of a core for 5,000 in 30 s; "
-                f"{cpu_seconds(proc.pid, 'system') - system:.1f} s of it in the kernel); "
-                f"its event loop waited {waited_seconds(proc.pid) - waited:.1f} s for its "
-                "core, taken by other processes",
-                flush=True,
-            )
-            print(
-                f"load generator CPU for the joins: {time.process_time() - mine:.1f} s; "
-                f"server RSS with {len(phones)} phones joined: {rss_mib(proc.pid):.0f} MiB"
-            )
-            if args.joins_only:
-                print(f"after the joins: {load_average()}")
-                return
-        marks: dict[str, float] = {}
-
-        def progress(message: str) -> None:
-            print(f"  {message}", flush=True)
-            if message.startswith(("voting:", "votes done")):
-                marks[message[:6]] = cpu_seconds(proc.pid)
-
-        result = await run_load(
-            base,
-            producer_token=tokens.producer,
-            display_token=tokens.display,
-            phone_tokens=preloaded,
-            phones=phones,
-            votes=args.votes,
-            window=args.window,
-            displays=args.displays,
-            progress=progress,
-        )
-        for line in result.summary():
-            print(line)
-        print(
-            f"server CPU while voting: {marks['votes '] - marks['voting']:.1f} s "
-            f"for {result.sent} votes"
-        )
-        print(
-            f"server RSS with {result.phones} phones connected: {rss_mib(proc.pid):.0f} MiB "
-            f"(target <= 400 per process with 5,000 phones: ratio "
-            f"{rss_mib(proc.pid) / 400:.2f})"
-        )
-        print(f"after the run: {load_average()}")
+        port, hub = int(base.rsplit(":", 1)[1]), args.hub if args.workers > 1 else None
+        with Meters(proc.pid, port, db_url, hub) as meters:
+            await measured_run(args, proc, base, tokens, preloaded, meters)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(20)
+
+
+async def measured_run(
+    args: argparse.Namespace,
+    proc: subprocess.Popen[bytes],
+    base: str,
+    tokens: Any,
+    preloaded: list[str],
+    meters: Meters,
+) -> None:
+    phones = None
+    if not args.preloaded:
+        phones, before, after = await join_phones(args, proc, base, tokens, meters)
+        settled = None
+        if args.settle:
+            print(f"  waiting {args.settle:g} s (--settle)", flush=True)
+            await asyncio.sleep(args.settle)
+            settled = meters.snapshot() if meters.pg is not None else None
+        for line in report("the joins", before, after, len(phones), "phone", settled):
+            print(line, flush=True)
+        if args.joins_only:
+            print(f"after the joins: {load_average()}")
+            return
+    marks: dict[str, float] = {}
+    snaps: dict[str, Snapshot] = {}
+
+    def progress(message: str) -> None:
+        print(f"  {message}", flush=True)
+        if message.startswith(("voting:", "votes done")):
+            marks[message[:6]] = cpu_seconds(proc.pid)
+            snaps[message[:6]] = meters.snapshot()
+
+    result = await run_load(
+        base,
+        producer_token=tokens.producer,
+        display_token=tokens.display,
+        phone_tokens=preloaded,
+        phones=phones,
+        votes=args.votes,
+        window=args.window,
+        displays=args.displays,
+        progress=progress,
+    )
+    for line in result.summary():
+        print(line)
+    print(
+        f"server CPU while voting: {marks['votes '] - marks['voting']:.1f} s "
+        f"for {result.sent} votes"
+    )
+    # As the votes were done, before the phones' sockets closed.
+    web = [p for p in snaps["votes "].procs.values() if p.label.startswith("web")]
+    largest = max(p.rss_mib for p in web)
+    print(
+        f"server RSS with {result.phones} phones connected: {rss_mib(proc.pid):.0f} MiB "
+        f"in all; the largest web process {largest:.0f} MiB with "
+        f"{max(p.clients for p in web)} clients (target <= 400 per process with 5,000 "
+        f"phones: ratio {largest / 400:.2f})"
+    )
+    settled = None
+    if args.settle and meters.pg is not None:
+        await asyncio.sleep(args.settle)  # pg_stat_database lags by up to 10 s
+        settled = meters.snapshot()
+    for line in report(
+        "the vote burst", snaps["voting"], snaps["votes "], result.acked, "vote", settled
+    ):
+        print(line)
+    print(f"after the run: {load_average()}")
 
 
 def main() -> None:
@@ -211,6 +259,13 @@ def main() -> None:
         "--joins-only",
         action="store_true",
         help="stop after the phones have joined (the hall filling), without the vote",
+    )
+    ap.add_argument(
+        "--settle",
+        type=float,
+        default=0.0,
+        help="seconds to wait after the joins before the poll opens, and after the votes "
+        "before PostgreSQL's counters are read (they lag by up to 10 s); 0: no wait",
     )
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--hub", default="redis://127.0.0.1:6379")

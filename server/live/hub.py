@@ -20,6 +20,25 @@ from sqlalchemy.engine import make_url
 
 RESYNC: dict[str, Any] = {"type": "resync"}
 
+# Connections one process opens to Redis at most (redis-py's default). A hall
+# voting at once puts hundreds of commands in flight in each process (a rate-limit
+# take per frame, a publish per comment): beyond this many, a command waits for a
+# free connection instead of failing with MaxConnectionsError, which made the
+# shared rate limits fall back to each process's own and marked the hub down.
+REDIS_CONNECTIONS = 100
+
+
+def redis_client(url: str, wait: float, **options: Any) -> Any:
+    """A redis.asyncio client whose commands wait up to ``wait`` seconds for one of
+    its REDIS_CONNECTIONS connections."""
+    # Imported here: only a Redis deployment pays the driver's start-up time (~0.2 s).
+    import redis.asyncio as aioredis
+
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=REDIS_CONNECTIONS, timeout=wait, **options
+    )
+    return aioredis.Redis.from_pool(pool)
+
 
 class Frame(dict[str, Any]):
     """A published message, shared by every subscriber: its JSON text is built
@@ -118,10 +137,7 @@ class RedisHub(MemoryHub):
         self.healthy = False
 
     async def start(self) -> None:
-        # Imported here: only a Redis deployment pays the driver's start-up time (~0.2 s).
-        import redis.asyncio as aioredis
-
-        self._redis = aioredis.from_url(self.url)
+        self._redis = redis_client(self.url, wait=5.0)
         self._task = asyncio.create_task(self._listen())
 
     async def stop(self) -> None:

@@ -11,10 +11,19 @@ answer, ``take`` returns None and each process's own buckets still hold.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
+from server.live.hub import redis_client
+
 log = logging.getLogger("townhall.ratelimit")
+
+# (allowed, seconds to wait) from Redis; None if Redis did not answer.
+Taken = tuple[bool, float] | None
+# A take waiting for the next batch: bucket key, rate, burst, where its answer goes.
+Waiting = tuple[str, float, float, "asyncio.Future[Taken]"]
 
 # KEYS[1] bucket; ARGV rate, burst. Returns {allowed (0/1), seconds to wait}.
 TAKE = """
@@ -37,18 +46,44 @@ return {allowed, tostring(wait)}
 
 
 class RedisBuckets:
-    def __init__(self, url: str, prefix: str) -> None:
-        # Imported here: only a Redis deployment pays the driver's start-up time.
-        import redis.asyncio as aioredis
+    """Takes made while a batch is on its way to Redis go together in the next one,
+    in one pipeline on one connection. One round trip (and connection) per frame in
+    flight ran out of connections when the event loop fell behind: a hundred were
+    in use, and the frames after them timed out waiting and skipped the shared bucket."""
 
+    def __init__(self, url: str, prefix: str) -> None:
         self.prefix = f"{prefix}:rate:"
-        self._redis: Any = aioredis.from_url(url, socket_timeout=1.0)
+        self.name = self.prefix.rstrip(":")  # its connections' name in Redis's CLIENT LIST
+        self._redis: Any = redis_client(url, wait=1.0, socket_timeout=1.0, client_name=self.name)
         self._take = self._redis.register_script(TAKE)
         self._failing = False
+        self._waiting: list[Waiting] = []
+        self._sender: asyncio.Task[None] | None = None
 
-    async def take(self, key: str, rate: float, burst: float) -> tuple[bool, float] | None:
+    async def take(self, key: str, rate: float, burst: float) -> Taken:
+        done: asyncio.Future[Taken] = asyncio.get_running_loop().create_future()
+        self._waiting.append((self.prefix + key, rate, burst, done))
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send())
+        return await done
+
+    async def _send(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            answers: list[Taken] = [None] * len(batch)
+            try:
+                answers = await self._run(batch)
+            finally:  # cancelled (the app stopping): the batch's frames are not left waiting
+                for (*_, done), answer in zip(batch, answers, strict=True):
+                    if not done.done():  # its frame's handler may have been cancelled
+                        done.set_result(answer)
+
+    async def _run(self, batch: list[Waiting]) -> list[Taken]:
         try:
-            allowed, wait = await self._take(keys=[self.prefix + key], args=[rate, burst])
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key, rate, burst, _ in batch:
+                    await self._take(keys=[key], args=[rate, burst], client=pipe)
+                replies = await pipe.execute()
         except Exception as exc:
             if not self._failing:
                 log.warning(
@@ -56,9 +91,16 @@ class RedisBuckets:
                     type(exc).__name__,
                 )
             self._failing = True
-            return None
+            return [None] * len(batch)
         self._failing = False
-        return bool(int(allowed)), float(wait)
+        return [(bool(int(allowed)), float(wait)) for allowed, wait in replies]
 
     async def close(self) -> None:
+        if self._sender is not None:
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender
+        for *_, done in self._waiting:
+            if not done.done():
+                done.set_result(None)
         await self._redis.aclose()

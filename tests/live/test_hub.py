@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
@@ -72,4 +73,30 @@ async def test_two_deployments_on_one_redis_do_not_hear_each_other(redis_url: st
             assert other.queue.empty()  # deployment a's message never arrived
     finally:
         for hub in (a1, a2, b):
+            await hub.stop()
+
+
+@pytest.mark.redis
+async def test_a_burst_of_publishes_reaches_the_other_processes_and_the_hub_stays_up(
+    redis_url: str,
+) -> None:
+    """500 tables' comments committed in one batch are published at once, one
+    publish per connection: more than the Redis client's pool (redis-py's default
+    of 100 connections). A publish that found no free connection failed, was kept
+    in this process (other processes' pages and the theming worker never heard
+    of it) and marked the hub down for good. They wait for a connection instead."""
+    deployment = f"postgresql://127.0.0.1/burst_{uuid.uuid4().hex}"
+    sender = make_hub(redis_url, db_url=deployment)
+    receiver = make_hub(redis_url, maxsize=1000, db_url=deployment)
+    try:
+        async with receiver.subscribe("hub", "comments:1") as sub:
+            await sender.start()
+            await receiver.start()
+            assert await asyncio.wait_for(sub.get(), 10) == {"type": "hub", "healthy": True}
+            await asyncio.gather(*(sender.publish("comments:1", {"n": i}) for i in range(300)))
+            got = {(await asyncio.wait_for(sub.get(), 5))["n"] for _ in range(300)}
+        assert got == set(range(300))
+        assert sender.healthy
+    finally:
+        for hub in (sender, receiver):
             await hub.stop()

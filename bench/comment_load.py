@@ -38,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from meters import rss_mib  # noqa: E402
 from pinning import add_pinning, load_average, pin  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
@@ -121,13 +122,6 @@ def processes(pid: int) -> dict[str, int]:
                 entry.name
             )
     return found
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def cpu_s(pid: int) -> float:

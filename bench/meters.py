@@ -93,7 +93,8 @@ def _clients(pid: int, inodes: set[str]) -> int:
     return n
 
 
-def _rss_mib(pid: int) -> float:
+def rss_mib(pid: int) -> float:
+    """A process's resident memory (VmRSS), in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
@@ -114,7 +115,7 @@ def server_processes(root: int, port: int) -> dict[int, Proc]:
             line = _cmdline(pid)
             todo += _children(pid)
             label = _label(pid == root, line, bool(_children(pid)))
-            out[pid] = Proc(label, user, system, _rss_mib(pid), _clients(pid, inodes))
+            out[pid] = Proc(label, user, system, rss_mib(pid), _clients(pid, inodes))
         except (FileNotFoundError, ProcessLookupError):
             continue
     return out

@@ -11,12 +11,15 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
+
+log = logging.getLogger("townhall.hub")
 
 RESYNC: dict[str, Any] = {"type": "resync"}
 
@@ -155,7 +158,9 @@ class RedisHub(MemoryHub):
         except Exception:
             # Redis down: deliver locally so this process's screens stay live;
             # other processes resync when the hub comes back.
-            self.healthy = False
+            if not self._announced_down:
+                log.warning("the hub (Redis) refused a publish; delivering in this process only")
+                self._set_healthy(False)
             self.deliver(topic, message)
 
     async def _listen(self) -> None:
@@ -172,6 +177,9 @@ class RedisHub(MemoryHub):
                         # A silent network can look like an idle channel: a ping
                         # within 5 s tells them apart.
                         await asyncio.wait_for(self._redis.ping(), 5)
+                    if not self.healthy:  # a publish failed; Redis answers again
+                        self._set_healthy(True)
+                    if msg is None:
                         continue
                     data = json.loads(msg["data"])
                     self.deliver(data["topic"], data["message"])

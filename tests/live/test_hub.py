@@ -100,3 +100,33 @@ async def test_a_burst_of_publishes_reaches_the_other_processes_and_the_hub_stay
     finally:
         for hub in (sender, receiver):
             await hub.stop()
+
+
+@pytest.mark.redis
+async def test_a_failed_publish_marks_the_hub_down_until_redis_answers_again(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One publish Redis refused (a blip) used to leave the hub marked down for
+    good while its listener was fine: /healthz answered 503 from then on, and the
+    process's pages never resynced."""
+    hub = make_hub(redis_url, db_url=f"postgresql://127.0.0.1/blip_{uuid.uuid4().hex}")
+    try:
+        async with hub.subscribe("hub", "tally:1") as sub:
+            await hub.start()
+            assert await asyncio.wait_for(sub.get(), 10) == {"type": "hub", "healthy": True}
+            real = hub._redis.publish
+
+            async def refused(*args: object) -> None:
+                raise ConnectionError("blip")
+
+            monkeypatch.setattr(hub._redis, "publish", refused)
+            await hub.publish("tally:1", {"n": 1})
+            assert await asyncio.wait_for(sub.get(), 1) == {"type": "hub", "healthy": False}
+            assert await asyncio.wait_for(sub.get(), 1) == {"n": 1}  # kept in this process
+            assert not hub.healthy
+            monkeypatch.setattr(hub._redis, "publish", real)
+            assert await asyncio.wait_for(sub.get(), 10) == {"type": "hub", "healthy": True}
+            assert await asyncio.wait_for(sub.get(), 1) == RESYNC  # what others sent meanwhile
+            assert hub.healthy
+    finally:
+        await hub.stop()

@@ -73,7 +73,11 @@ class Meeting:
             finish=votes.insert_new_votes,
         )
         self.comments = GroupCommit(
-            self.db, writes.apply_comment, writes.comment, prepare=writes.prefetch_comments
+            self.db,
+            writes.apply_comment,
+            writes.comment,
+            prepare=writes.prefetch_comments,
+            finish=writes.insert_new_comments,
         )
         self.demographics = GroupCommit(
             self.db,

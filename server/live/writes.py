@@ -11,6 +11,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -36,9 +37,10 @@ from server.storage.tokens import Principal
 
 async def comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> Outcome:
     outcome = await apply_comment(s, who, msg)
-    if outcome.new_comment is None:
+    if not s.info.get(NEW_COMMENTS):  # a resend: nothing to store
         return outcome
     try:
+        await insert_new_comments(s)
         await s.commit()
     except IntegrityError:
         # The same comment arrived twice at once (two connections): the other won.
@@ -51,6 +53,9 @@ async def comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> Outcome
 
 
 COMMENTS = "comments"  # session.info key: (table id, client id) -> Comment or None
+# session.info key: (table id, client id) -> (Comment staged, not yet inserted, and the
+# outcomes to answer with its id: the comment's own first, then resends in the batch)
+NEW_COMMENTS = "new comments"
 
 
 async def prefetch_comments(s: AsyncSession, batch: list[tuple[Principal, Any]]) -> None:
@@ -96,8 +101,9 @@ async def _held(s: AsyncSession, model: Any, key: int) -> Any:
 
 
 async def apply_comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> Outcome:
-    """Stage one comment (flushed, so it has its id) without committing: comments
-    are group-committed like votes. Every refusal is raised before staging."""
+    """Stage one comment without committing: comments are group-committed like
+    votes, and inserted together by ``insert_new_comments``, which fills in the
+    ids the acks carry. Every refusal is raised before staging."""
     assert who.table_id is not None
     found: dict[tuple[int, str], Comment | None] = s.info.get(COMMENTS, {})
     if (who.table_id, msg.id) in found:
@@ -105,7 +111,11 @@ async def apply_comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> O
     else:  # not prefetched by a group commit: read it alone
         existing = await _own_comment(s, who, msg.id)
     if existing is not None:
-        return Outcome(ack={"comment_id": existing.id, "seq": existing.seq})
+        staged = s.info.get(NEW_COMMENTS, {}).get((who.table_id, msg.id))
+        resend = Outcome(ack={"comment_id": existing.id, "seq": existing.seq})
+        if staged is not None:  # sent twice in this batch: answered once it has its id
+            staged[1].append(resend)
+        return resend
     table = await _held(s, EventTable, who.table_id)
     assert table is not None
     if msg.seq <= table.last_seq:
@@ -132,12 +142,31 @@ async def apply_comment(s: AsyncSession, who: Principal, msg: p.CommentMsg) -> O
         created_at=utcnow(),  # given: pydantic's default factory inspected itself per row
     )
     table.last_seq = msg.seq
-    s.add(row)
     s.add(table)
-    await s.flush()
-    if COMMENTS in s.info:  # the same comment twice in one batch: the second is a resend
-        s.info[COMMENTS][(who.table_id, msg.id)] = row
-    return Outcome(ack={"comment_id": row.id, "seq": row.seq}, new_comment=row.id, comment_row=row)
+    outcome = Outcome(ack={"comment_id": None, "seq": row.seq}, comment_row=row)
+    s.info.setdefault(NEW_COMMENTS, {})[(who.table_id, msg.id)] = (row, [outcome])
+    # The same comment twice in one batch: the second is a resend.
+    s.info.setdefault(COMMENTS, {})[(who.table_id, msg.id)] = row
+    return outcome
+
+
+async def insert_new_comments(s: AsyncSession) -> None:
+    """Insert the comments staged in the session in one statement (before its commit),
+    and answer their outcomes with the ids. A flush per comment (an ORM unit of work
+    and a round trip to the database each) was most of a comment batch's cost."""
+    staged = s.info.pop(NEW_COMMENTS, None)
+    if not staged:
+        return
+    columns = ("event_id", "table_id", "question_id", "client_id", "seq", "text", "star")
+    rows = [row for row, _ in staged.values()]
+    values = [{c: getattr(row, c) for c in (*columns, "created_at")} for row in rows]
+    stmt = insert(Comment).returning(col(Comment.id), sort_by_parameter_order=True)
+    ids = (await (await s.connection()).execute(stmt, values)).scalars().all()
+    for (row, outcomes), new_id in zip(staged.values(), ids, strict=True):
+        row.id = new_id
+        outcomes[0].new_comment = new_id
+        for outcome in outcomes:
+            outcome.ack["comment_id"] = new_id
 
 
 async def _own_comment(s: AsyncSession, who: Principal, client_id: str) -> Comment | None:

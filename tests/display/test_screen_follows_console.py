@@ -16,8 +16,12 @@ from tests.support.server import LiveServer
 pytestmark = pytest.mark.browser
 
 # Set on the console when the button is pressed, on the screen when the prompt shows.
-MARK_CLICK = """sel => document.querySelector(sel).addEventListener("click",
-  () => { window.clickedAt = Date.now(); }, {capture: true, once: true})"""
+# The console redraws its poll list as the room changes: a listener on the button
+# itself was lost with the old button (a CI run read no click time), so the document
+# listens, in the capture phase, for a click on whatever button matches now.
+MARK_CLICK = """sel => document.addEventListener("click", event => {
+  if (!window.clickedAt && event.target.closest(sel)) window.clickedAt = Date.now();
+}, {capture: true})"""
 MARK_SHOWN = """prompt => {
   const node = document.getElementById("poll-prompt");
   const seen = () => document.body.dataset.view === "poll" && node.textContent === prompt;

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from server.cli.main import app
 from server.core.tally import tally
+from server.report import export as export_module
 from server.report.export import export_event, import_export
 from server.storage.db import Database
 from server.storage.event_store import load_event_data
@@ -90,6 +91,22 @@ def test_export_identifies_no_participant(meeting: StoredMeeting, tmp_path: Path
     out2 = tmp_path / "again"
     export(meeting, out2, fmt)
     assert {b["ballot"] for b in rows(out2, "ballots", fmt)} != set(numbers)
+
+
+def test_ballot_numbers_are_unique_across_the_polls_of_an_export(
+    meeting: StoredMeeting, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export promises numbers unique within it, not only within a poll: drawn
+    per poll, two polls' ballots could meet on one number (a CI run saw it). With
+    exactly as many numbers as ballots, every one must be used once."""
+    with sqlite3.connect(meeting.path) as con:
+        (votes,) = con.execute("select count(*) from vote").fetchone()
+        (polls,) = con.execute("select count(distinct poll_id) from vote").fetchone()
+    assert polls > 1
+    monkeypatch.setattr(export_module, "BALLOT_NUMBERS", range(100_000_000, 100_000_000 + votes))
+    export(meeting, tmp_path / "export", "json")
+    numbers = [int(b["ballot"]) for b in rows(tmp_path / "export", "ballots", "json")]
+    assert sorted(numbers) == list(range(100_000_000, 100_000_000 + votes))
 
 
 def test_comments_are_traceable_to_table_site_and_theme(

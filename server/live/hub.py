@@ -125,7 +125,25 @@ class MemoryHub:
 
     @property
     def subscriber_count(self) -> int:
-        return len({s for subs in self._subs.values() for s in subs})
+        return len(self._subscribers())
+
+    def _subscribers(self) -> set[Subscription]:
+        return {s for subs in self._subs.values() for s in subs}
+
+    # A hub shared between processes (Redis, the local socket) can be cut off: these
+    # say so to this process's clients, and have them reload after the gap.
+    _announced_down = False
+
+    def _set_healthy(self, healthy: bool) -> None:
+        """Tell every local client; after an outage they reload a snapshot, since
+        other processes' updates sent meanwhile never arrived."""
+        was_down = self._announced_down
+        self.healthy = healthy
+        self._announced_down = not healthy
+        self.deliver("hub", {"type": "hub", "healthy": healthy})
+        if healthy and was_down:
+            for sub in self._subscribers():
+                sub.offer(RESYNC)
 
 
 class RedisHub(MemoryHub):
@@ -193,19 +211,6 @@ class RedisHub(MemoryHub):
                 if pubsub is not None:
                     with contextlib.suppress(Exception):
                         await pubsub.aclose()
-
-    _announced_down = False
-
-    def _set_healthy(self, healthy: bool) -> None:
-        """Tell every local client; after an outage they reload a snapshot, since
-        other processes' updates sent meanwhile never arrived."""
-        was_down = self._announced_down
-        self.healthy = healthy
-        self._announced_down = not healthy
-        self.deliver("hub", {"type": "hub", "healthy": healthy})
-        if healthy and was_down:
-            for sub in {s for subs in self._subs.values() for s in subs}:
-                sub.offer(RESYNC)
 
 
 def channel_for(db_url: str) -> str:

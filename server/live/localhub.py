@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from server.live.hub import RESYNC, MemoryHub, RedisHub, Subscription, make_hub
+from server.live.hub import MemoryHub, RedisHub, Subscription, make_hub
 
 log = logging.getLogger("townhall.hub")
 
@@ -69,7 +69,6 @@ class LocalHub(MemoryHub):
         self._peers: set[_Peer] = set()
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._announced_down = False
 
     # -- life cycle -------------------------------------------------------
 
@@ -214,13 +213,7 @@ class LocalHub(MemoryHub):
         """As ``RedisHub``: tell local clients, and after a gap have them resync."""
         if healthy == self.healthy and (healthy or self._announced_down):
             return
-        was_down = self._announced_down
-        self.healthy = healthy
-        self._announced_down = not healthy
-        self.deliver("hub", {"type": "hub", "healthy": healthy})
-        if healthy and was_down:
-            for sub in {s for subs in self._subs.values() for s in subs}:
-                sub.offer(RESYNC)
+        super()._set_healthy(healthy)
 
 
 def shared_hub(hub: MemoryHub) -> bool:

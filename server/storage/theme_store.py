@@ -42,6 +42,20 @@ async def comments_view(
     return [comment_view(c, t, site) for c, t, site in rows]
 
 
+async def memberships(s: AsyncSession, theme_ids: list[int]) -> dict[int, list[int]]:
+    """The comment ids of each of these themes, in one query."""
+    members: dict[int, list[int]] = defaultdict(list)
+    if theme_ids:
+        rows = await s.exec(
+            select(ThemeMembership.theme_id, ThemeMembership.comment_id).where(
+                col(ThemeMembership.theme_id).in_(theme_ids)
+            )
+        )
+        for tid, cid in rows.all():
+            members[tid].append(cid)
+    return members
+
+
 async def themes_view(
     s: AsyncSession,
     event_id: int,
@@ -56,16 +70,7 @@ async def themes_view(
     if question_id is not None:
         q = q.where(Theme.question_id == question_id)
     themes = (await s.exec(q.order_by(col(Theme.id)))).all()
-    ids = [t.id for t in themes]
-    members: dict[int, list[int]] = defaultdict(list)
-    if ids:
-        rows = await s.exec(
-            select(ThemeMembership.theme_id, ThemeMembership.comment_id).where(
-                col(ThemeMembership.theme_id).in_(ids)
-            )
-        )
-        for tid, cid in rows.all():
-            members[tid].append(cid)
+    members = await memberships(s, [t.id for t in themes if t.id is not None])
     quote_ids = {t.id: json.loads(t.quotes)[:3] for t in themes}
     wanted = {cid for qs in quote_ids.values() for cid in qs}
     texts: dict[int, Comment] = {}

@@ -98,16 +98,8 @@ class QuestionStore:
             for t in (await s.exec(select(Theme).where(Theme.question_id == question_id))).all()
         }
         live = set()
-        current: dict[int, set[int]] = defaultdict(set)
-        ids = [r.id for r in existing.values()]
-        if ids:
-            pairs = await s.exec(
-                select(ThemeMembership.theme_id, ThemeMembership.comment_id).where(
-                    col(ThemeMembership.theme_id).in_(ids)
-                )
-            )
-            for tid, cid in pairs.all():
-                current[tid].add(cid)
+        held = await theme_store.memberships(s, [r.id for r in existing.values() if r.id])
+        current: dict[int, set[int]] = defaultdict(set, {t: set(c) for t, c in held.items()})
         for th in snap["themes"]:
             live.add(th["id"])
             row = existing.get(th["id"]) or Theme(

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from theming.cache import CachedEmbedder  # noqa: E402
-from theming.embed import Embedder, MiniLMEmbedder  # noqa: E402
+from theming.embed import Embedder, MiniLMEmbedder, Precision  # noqa: E402
 
 DATA = Path("/work/shared/data")
 ARGKP = DATA / "argkp-train.csv"
@@ -55,8 +55,12 @@ class DiskEmbeddingCache:
         tmp.replace(self.path)
 
 
-def cached_minilm() -> CachedEmbedder:
-    return CachedEmbedder(MiniLMEmbedder(), DiskEmbeddingCache(CACHE_DIR / "minilm.npz"))
+def cached_minilm(precision: Precision = "auto") -> CachedEmbedder:
+    """all-MiniLM with its vectors cached on disk, a file per arithmetic (float32
+    and bfloat16 vectors differ by < 3e-5 cosine, but a comparison must not mix them)."""
+    model = MiniLMEmbedder(precision=precision)
+    name = "minilm-bfloat16.npz" if model.bfloat16 else "minilm.npz"
+    return CachedEmbedder(model, DiskEmbeddingCache(CACHE_DIR / name))
 
 
 class FixedEmbedder:

@@ -1,6 +1,6 @@
 """Theme quality on ArgKP: townhall vs k-means told the true k vs BERTopic.
 
-    python bench/theming_quality.py [--limit N]
+    python bench/theming_quality.py [--limit N] [--precision auto|float32|bfloat16]
 
 Scores each (topic, stance) group of argkp-train.csv the way the project's
 scorer does (unassigned = singletons) and prints the mean over groups.
@@ -61,9 +61,16 @@ def bertopic_method() -> tuple[Method | None, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None, help="only the first N groups")
+    parser.add_argument(
+        "--precision",
+        choices=["auto", "float32", "bfloat16"],
+        default="auto",
+        help="the embedding model's arithmetic (TOWNHALL_EMBED_PRECISION; auto: bfloat16 "
+        "where the CPU has it)",
+    )
     args = parser.parse_args()
     groups = load_argkp()[: args.limit]
-    embedder = cached_minilm()
+    embedder = cached_minilm(args.precision)
     started = time.perf_counter()
     vectors = [embedder.encode(g.texts) for g in groups]
     print(f"{len(groups)} groups, embeddings ready in {time.perf_counter() - started:.1f}s")

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from server.storage.models import EmbeddingCacheEntry
 from theming.cache import InMemoryEmbeddingCache, text_key
-from theming.embed import Embedder, HashingEmbedder, MiniLMEmbedder
+from theming.embed import Embedder, HashingEmbedder, MiniLMEmbedder, Precision
 
 # Texts per forward pass. Smaller batches pad less (sentence-transformers sorts
 # by length within a call): 500 comments took 4.4 s of one core at 16, 4.6 s at
@@ -30,12 +30,12 @@ def theming_threads(configured: int, cpus: str = "") -> int:
     return usable if cpus else max(1, usable - 1)
 
 
-def make_embedder(name: str, threads: int | None = None) -> Embedder:
+def make_embedder(name: str, threads: int | None = None, precision: Precision = "auto") -> Embedder:
     """``threads``: how many the model may use (``None``: torch's own choice)."""
     if name == "hashing":
         return HashingEmbedder()
     if name == "minilm":
-        return MiniLMEmbedder(batch_size=BATCH, threads=threads)
+        return MiniLMEmbedder(batch_size=BATCH, threads=threads, precision=precision)
     raise ValueError(f"unknown embedder {name!r}: use minilm or hashing")
 
 

@@ -46,7 +46,9 @@ class Theming:
     ) -> None:
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="theming")
         threads = theming_threads(settings.theming_threads, settings.theming_cpus)
-        self.worker = ThemingWorker(db, hub, self.executor, settings.embedder, threads)
+        self.worker = ThemingWorker(
+            db, hub, self.executor, settings.embedder, threads, settings.embed_precision
+        )
         self.workbench = Workbench(db, self.worker)
         self.rpc = CurationServer(db, hub, dispatch) if shared_hub(hub) else None
         self._preload: asyncio.Future[None] | None = None

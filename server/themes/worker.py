@@ -46,6 +46,7 @@ from server.themes.embeddings import RecordingCache, make_embedder
 from server.themes.recluster import live_step, machine_rows
 from server.themes.store import QuestionStore
 from theming.cache import CachedEmbedder
+from theming.embed import Precision
 from theming.engine import ThemeEngine
 from theming.live import LiveClock, LivePolicy
 from theming.model import Comment as ThemingComment
@@ -87,13 +88,14 @@ class ThemingWorker:
         executor: Executor,
         embedder: str,
         threads: int | None = None,
+        precision: Precision = "auto",
     ) -> None:
         self.db = db
         self.hub = hub
         self.executor = executor
         self.name = embedder
         self.cache = RecordingCache(self.name)
-        self.embedder = CachedEmbedder(make_embedder(self.name, threads), self.cache)
+        self.embedder = CachedEmbedder(make_embedder(self.name, threads, precision), self.cache)
         self.store = QuestionStore(db, hub, self.cache)
         self.engines: dict[int, ThemeEngine] = {}
         self.policy = LivePolicy()

@@ -24,7 +24,7 @@ async def _feed(
 
 async def test_a_burst_of_500_comments_within_a_second_is_one_batch() -> None:
     queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
-    feeder = asyncio.create_task(_feed(queue, range(500), 0.02, at_once=10))
+    feeder = asyncio.create_task(_feed(queue, range(500), 0.01, at_once=10))
     batch = await ThemingWorker._gather(SimpleNamespace(queue=queue))  # type: ignore[arg-type]
     await feeder
     assert [cid for _, cid in batch] == list(range(500))

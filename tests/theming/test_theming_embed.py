@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from theming.cache import CachedEmbedder, InMemoryEmbeddingCache, text_key
-from theming.embed import Embedder, HashingEmbedder
+from theming.embed import Embedder, HashingEmbedder, MiniLMEmbedder, native_bfloat16
 
 
 class CountingEmbedder:
@@ -58,3 +61,23 @@ def test_cache_key_ignores_whitespace_only() -> None:
 def test_empty_batch_makes_an_empty_matrix() -> None:
     cached = CachedEmbedder(HashingEmbedder(dim=8), InMemoryEmbeddingCache())
     assert cached.encode([]).shape == (0, 8)
+
+
+def test_bfloat16_is_native_only_with_its_cpu_flags(tmp_path: Path) -> None:
+    def cpu(flags: str) -> Path:
+        path = tmp_path / f"cpuinfo-{len(flags)}"
+        path.write_text(f"processor\t: 0\nmodel name\t: x\nflags\t\t: {flags}\n\n")
+        return path
+
+    assert native_bfloat16(cpu("fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni"))
+    assert native_bfloat16(cpu("fpu sse2 avx2 amx_tile amx_bf16"))
+    assert not native_bfloat16(cpu("fpu sse2 avx2 avx512f avx512_vnni"))
+    assert not native_bfloat16(tmp_path / "missing")
+
+
+def test_minilm_precision_is_checked_and_resolved() -> None:
+    with pytest.raises(ValueError, match="unknown precision"):
+        MiniLMEmbedder(precision="float16")  # type: ignore[arg-type]
+    assert MiniLMEmbedder(precision="bfloat16").bfloat16
+    assert not MiniLMEmbedder(precision="float32").bfloat16
+    assert MiniLMEmbedder(precision="auto").bfloat16 == native_bfloat16()

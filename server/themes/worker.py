@@ -42,6 +42,7 @@ from server.storage.models import (
     Question,
     ThemeState,
 )
+from server.themes.batches import gather, steps
 from server.themes.embeddings import RecordingCache, make_embedder
 from server.themes.recluster import live_step, machine_rows
 from server.themes.store import QuestionStore
@@ -53,18 +54,6 @@ from theming.model import Comment as ThemingComment
 
 log = logging.getLogger("townhall.theming")
 
-BATCH = 1024
-# A batch waits for more comments while they keep coming (each within LINGER
-# seconds), for at most GATHER seconds: embedding 500 comments as 10 calls of 50
-# cost 6.3 s of CPU against 4.8 s as one call, and each batch adds a snapshot and
-# a save. Without the web side's acks on its loop, the theming process otherwise
-# took a burst's comments a few at a time (issue 19). BATCH is above what a room
-# sends in GATHER seconds: at 256, a burst of 500 comments in 1 s was cut in two
-# and the first half embedded while the rest still arrived, on the core the web
-# process acks from (500 in 1 s, both on CPU 0: ack p99 531 ms against 23 ms at
-# 1024, and 3.6 s of theming CPU against 4.8 s; placed p95 5.6 against 4.5 s).
-LINGER = 0.1
-GATHER = 1.0
 TICK = 1.0  # seconds between checks for questions due a re-cluster without arrivals
 
 # A curation op run on the engine in the worker thread; it returns the op's
@@ -104,6 +93,7 @@ class ThemingWorker:
         self.question_text: dict[int, str] = {}
         self.locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+        self.held_back = 0  # comments of the batch in hand not placed yet
         self._task: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self.processed = 0
@@ -143,15 +133,20 @@ class ThemingWorker:
     def _may_recluster(self, question_id: int) -> bool:
         """Not while arrivals wait, unless the question went ``interval`` without one."""
         since = time.monotonic() - self.clocks[question_id].last_recluster
-        return self.queue.empty() or since >= self.policy.interval
+        return self._idle() or since >= self.policy.interval
 
-    async def _recluster(self, question_id: int) -> None:
+    def _idle(self) -> bool:
+        """No comment waits: none queued, none held back in the batch in hand."""
+        return self.queue.empty() and self.held_back == 0
+
+    async def _recluster(self, question_id: int, relabel: bool = True) -> None:
+        """Re-cluster and (unless ``relabel`` is false) relabel what changed."""
         event_id = self.question_event[question_id]
         async with self.locks[question_id]:
             held = await self.store.published(question_id)
             loop = asyncio.get_running_loop()
             snap, state, retired = await loop.run_in_executor(
-                self.executor, self._recluster_sync, question_id, held
+                self.executor, self._recluster_sync, question_id, held, relabel
             )
             await self.store.save(
                 event_id,
@@ -163,10 +158,11 @@ class ThemingWorker:
             )
 
     def _recluster_sync(
-        self, question_id: int, held: set[str]
+        self, question_id: int, held: set[str], relabel: bool = True
     ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
         engine = self.engines[question_id]
-        retired = live_step(engine, self.clocks[question_id], self.policy, held, arrived=False)
+        clock = self.clocks[question_id]
+        retired = live_step(engine, clock, self.policy, held, arrived=False, relabel=relabel)
         return engine.snapshot(), engine.to_dict(), retired
 
     async def enqueue(self, event_id: int, comment_id: int) -> None:
@@ -184,28 +180,14 @@ class ThemingWorker:
     async def _run(self) -> None:
         await self._resume_unthemed()
         while True:
-            batch = await self._gather()
-            try:
-                await self.process([cid for _, cid in batch])
-            except Exception:
-                log.exception("theming failed for %d comments; they stay unthemed", len(batch))
-
-    async def _gather(self) -> list[tuple[int, int]]:
-        batch = [await self.queue.get()]
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + GATHER
-        while len(batch) < BATCH:
-            if not self.queue.empty():
-                batch.append(self.queue.get_nowait())
-                continue
-            wait = min(LINGER, deadline - loop.time())
-            if wait <= 0:
-                break
-            try:
-                batch.append(await asyncio.wait_for(self.queue.get(), wait))
-            except TimeoutError:
-                break
-        return batch
+            batch = [cid for _, cid in await gather(self.queue)]
+            for step, held_back in steps(batch):
+                self.held_back = held_back
+                try:
+                    await self.process(step)
+                except Exception:
+                    log.exception("theming failed for %d comments; they stay unthemed", len(step))
+            self.held_back = 0
 
     async def _resume_unthemed(self) -> None:
         """After a restart, comments committed but not yet themed are picked up."""
@@ -266,11 +248,18 @@ class ThemingWorker:
         # to the tick alone, growth re-clusters at 5 comments/s rarely happened:
         # the arrivals' relabels held the question's lock at each tick, and
         # halfway through each stream AMI fell from 0.163 to 0.126.)
-        quiet = self.queue.empty()
+        # Between the steps of a batch in hand only a question's first re-cluster
+        # is made (so the next steps' comments can join its themes). Themes are
+        # published before they are relabelled: labels cost as much again.
+        quiet, between_steps = self._idle(), self.held_back > 0
         try:
-            if (first or late or quiet) and clock.due(self.policy, size, now):
-                await self._recluster(question_id)  # relabels too
-            elif self.queue.empty():
+            if (first or ((late or quiet) and not between_steps)) and clock.due(
+                self.policy, size, now
+            ):
+                await self._recluster(question_id, relabel=False)
+                if not between_steps:
+                    await self._relabel(question_id)
+            elif self._idle():
                 await self._relabel(question_id)
         except Exception:  # the comments are placed; the tick tries again
             log.exception("re-cluster or relabel of question %d failed", question_id)

@@ -1,0 +1,91 @@
+"""Candidate labels cut from one comment (theming/phrases.py): whole phrases
+of 3-8 words, in the comment's own words, naming what they speak of."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+from tests.support.theming import ARGKP
+from theming.phrases import _DANGLING, _UNRESOLVED, MAX_WORDS, MIN_WORDS, label_phrases
+
+
+def test_it_after_we_should_stands_for_what_we_would_act_on() -> None:
+    phrases = label_phrases("We should fund the bus service because it connects every district")
+    assert "The bus service connects every district" in phrases
+    assert not any(p.startswith(("We connects", "It ")) for p in phrases), phrases
+
+
+def test_they_after_a_person_stands_for_the_plural_thing_acted_on() -> None:
+    phrases = label_phrases("We should hire more crossing guards because they keep kids safe")
+    assert "More crossing guards keep kids safe" in phrases
+    people = label_phrases("People should vote on the budget because they pay the taxes")
+    assert "People pay the taxes" in people
+
+
+def test_the_thing_acted_on_is_not_guessed_after_keep_or_make() -> None:
+    """'keep the pool open': "the pool open" is no subject for "it"."""
+    phrases = label_phrases("We should keep the pool open because it is cheap to run")
+    assert not any(p.lower().startswith("the pool open") for p in phrases), phrases
+
+
+def test_a_second_reading_drops_hedges_but_not_a_just_answer() -> None:
+    phrases = label_phrases("The new parking rules are really confusing")
+    assert "The new parking rules are really confusing" in phrases
+    assert "The new parking rules are confusing" in phrases
+    fair = label_phrases("The only just answer is a public vote")
+    assert "The only answer is a public vote" not in fair
+
+
+def test_no_phrase_opens_on_a_pronoun_that_stands_for_nothing() -> None:
+    phrases = label_phrases(
+        "It could cost far too much money. This gives drivers a reason to speed. "
+        "Then they would complain about noise."
+    )
+    assert not any(p.split()[0].lower() in _UNRESOLVED for p in phrases), phrases
+
+
+def test_it_that_stands_for_nothing_is_not_given_a_subject() -> None:
+    phrases = label_phrases("The pool is a good investment, and it would be a shame to close it")
+    assert "The pool is a good investment" in phrases
+    assert not any(p.startswith("The pool would be") for p in phrases), phrases
+
+
+def test_a_cut_never_stops_on_a_word_that_needs_what_follows() -> None:
+    right = label_phrases("Residents should have the right to vote on the budget")
+    assert "Residents should have the right" not in right
+    assert "Residents should have the right to vote" in right
+    lead = label_phrases("Higher fares could lead to fewer riders on the bus")
+    assert "Higher fares could lead" not in lead
+    assert "Higher fares could lead to fewer riders" in lead
+
+
+def test_the_point_of_a_sentence_may_start_inside_a_clause() -> None:
+    assert "The buses never run on time" in label_phrases(
+        "The problem is that the buses never run on time"
+    )
+    assert "Paid parking hurts small shops" in label_phrases(
+        "Paid parking is unfair as it hurts small shops"
+    )
+    adverb = label_phrases("Rents downtown are so high families move away")
+    assert not any(p.lower().startswith("high") for p in adverb), adverb
+
+
+def test_phrases_of_the_argkp_comments_are_whole_and_in_their_own_words() -> None:
+    """On 400 real comments: 3-8 words, never ending mid-phrase, never
+    opening on a pronoun, every word taken from the comment itself."""
+    with ARGKP.open(encoding="utf-8") as fh:
+        texts = [row["text"] for row in csv.DictReader(fh)][::9][:400]
+    seen = 0
+    for text in texts:
+        own = {w.strip(",.;:!?\"'()").lower() for w in text.split()}
+        for phrase in label_phrases(text):
+            seen += 1
+            words = phrase.split()
+            assert MIN_WORDS <= len(words) <= MAX_WORDS, phrase
+            assert words[-1].lower() not in _DANGLING, phrase
+            assert words[0].lower() not in _UNRESOLVED, phrase
+            foreign = [w for w in words if w.strip(",.;:!?\"'()").lower() not in own]
+            assert not foreign, (phrase, text)
+            assert not re.search(r"[,;:]$", phrase), phrase
+    assert seen >= 600

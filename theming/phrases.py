@@ -1,0 +1,210 @@
+"""Candidate theme labels cut from one comment, in the citizen's own words.
+
+A candidate is 3-8 words of a clause: the clause itself, or a start of it that
+stops where a phrase ends (before "in", "to", "so", "because" ..., never on
+"the" or "is", nor on a word that needs what follows: "based", "lead", "the
+right"). Clauses start at punctuation and connectives, and also inside a
+sentence where its point begins ("the problem is that | X", "X so | Y", "X as
+| it Y"). Each comment is also read without its hedges ("really", "just", "I
+think" ...), so "Capital punishment is just ineffective" offers "Capital
+punishment is ineffective" too. A leading pronoun is replaced by what it
+stands for: the sentence's subject ("it eases suffering" -> "Assisted
+suicide eases suffering"), or, when the subject is a person ("we should
+ban X because it ..."), the thing acted on ("X ..."). A candidate still
+opening on a pronoun ("It could become partial", "This gives ...") names
+nothing on a screen of its own and is dropped.
+
+``theming/naming.py`` chooses among the candidates of a theme's members.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["MAX_WORDS", "MIN_WORDS", "label_phrases"]
+
+MIN_WORDS, MAX_WORDS = 3, 8
+
+# Words that open a new clause ("X because Y" -> "X", "Y"). Not "as" or "that":
+# they join within a phrase ("not as harmful as alcohol").
+_CONNECTIVES = (
+    "because|since|but|and|which|while|whereas|although|though|if|when|however|therefore|thus"
+)
+_LEADING = re.compile(
+    rf"^(?:{_CONNECTIVES}|so|as|that|or|also|yet|hence|i think|i believe|in my opinion"
+    r"|it is true that)"
+    r"\b[\s,]*",
+    re.I,
+)
+_SENTENCE = re.compile(r"(?<=[.!?;:])\s+")
+_CLAUSE = re.compile(rf",\s+|\s+[-–—]\s+|\s\(|\)\s|\s+(?=(?:{_CONNECTIVES})\b(?!/))", re.I)
+# Where a sentence's point starts inside a clause: after "is that", "so"
+# (not the adverb of "is so outdated"), "to ensure", or "as" before a new
+# subject ("ageist as | it is outdated").
+_INNER = re.compile(
+    r"\b(?:(?:is|was|means) that|so that|to ensure(?: that)?"
+    r"|(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bnot )(?<!\bbe )(?<!\bdo )(?<!\bdid )so"
+    r"|as(?=\s+(?:it|they|this|these|there|we|people|he|she)\b))\s+",
+    re.I,
+)
+# Words that only hedge or stress; a second reading of the comment goes
+# without them. Not "just" as in "the only just punishment".
+_HEDGES = re.compile(
+    r"\b(?:really|very|definitely|truly|extremely|highly|quite|simply|basically|actually"
+    r"|certainly|clearly|totally|absolutely|completely|merely|also|still|i feel|i think"
+    r"|i believe|(?<!\bthe )(?<!\bonly )(?<!\ba )just)\b\s*",
+    re.I,
+)
+# Words a phrase may not end on: it would stop mid-phrase.
+_DANGLING = set(
+    "the a an of to for with and or but in on at by is are be been was were that which who "
+    "their his her its our your my this these those very more most less as than from into "
+    "not no so if because while when it they we i you he she them us can will would should "
+    "could must has have had do does did how what why whether".split()
+)
+# Words that need what follows them ("based | on", "the right | to vote",
+# "could lead | to"): a cut short of the clause's end may not stop on one.
+_NEEDS_MORE = set(
+    "based due able unable according compared related lead leads led leading rely relies "
+    "depend depends deal deals result results resulted consist consists belong belongs refer "
+    "refers prone similar along going want wants wanted need needs try tries tend tends seem "
+    "seems used ought likely unlikely begin begins start starts continue continues afford "
+    "decide decides choose chooses plan plans willing supposed expected right rights chance "
+    "ability opportunity opportunities freedom way ways allows allow helps help enables "
+    "enable forces force causes cause encourages encourage makes make lets let".split()
+)
+# Words that open a new constituent: a phrase cut short of its clause's end
+# must stop just before one ("Nuclear weapons are dangerous | in the hands of
+# ...", "Homeschooling is not regulated | so students ..."), else it would stop
+# mid-phrase ("... would give the government control over").
+_BOUNDARY = set(
+    "in on at for with without by from into onto during through throughout over under about "
+    "against after before because cause since so as due unless until like than when where "
+    "while whereas which who whom whose that instead despite especially particularly including "
+    "such among between beyond within upon toward towards across around along if or and but "
+    "even to".split()
+)
+_PRONOUNS = {"it", "they", "this", "these", "he", "she"}
+# Openings that stand for something said elsewhere: not a label on their own.
+_UNRESOLVED = _PRONOUNS | {"that", "then", "them", "those", "its", "their"}
+# A subject that is a person: "it" in the sentence means what the person
+# acts on ("we should ban X because it ..."), never the person.
+_PERSONS = {"we", "i", "you", "people", "everyone", "society", "government", "governments"}
+_PLURALS = {"people", "children", "men", "women"}
+_MODAL = re.compile(
+    r"(?:should|must|shall|cannot|can't|can|could|would|(?:need|needs|have|has|ought) to)"
+    r"(?: not)?",
+    re.I,
+)
+# "keep the library open": the words after the verb are not one thing.
+_COMPLEMENT_VERBS = set("keep make leave get let have find render turn set hold".split())
+# "it" that stands for nothing ("it would be a shame to ...", "it is
+# illegal to ..."): not replaced by the sentence's subject.
+_EXPLETIVE = re.compile(
+    r"^it (?:is|was|'s|would be|will be|can be|could be)\b.*\b(?:to|that)\b", re.I
+)
+# Verbs that end a sentence's subject ("assisted suicide | should be allowed").
+_SUBJECT_ENDS = set(
+    "should is are would will can must has have was were does do could may might need needs "
+    "helps help makes make causes cause allows allow leads lead gives give provides provide "
+    "creates create brings bring reduces reduce increases increase".split()
+)
+
+
+def label_phrases(text: str) -> list[str]:
+    """Candidate labels cut from one comment, in reading order, without repeats."""
+    text = " ".join(text.split())
+    plain = " ".join(_HEDGES.sub("", text).split())
+    found: list[str] = []
+    for reading in dict.fromkeys((text, plain)):
+        for sentence in _SENTENCE.split(reading):
+            found.extend(_sentence_phrases(sentence.strip().rstrip(".!?;:").split()))
+    return [p for p in dict.fromkeys(found) if p.split()[0].lower() not in _UNRESOLVED]
+
+
+def _sentence_phrases(words: list[str]) -> list[str]:
+    sentence = " ".join(words)
+    main = _LEADING.sub("", sentence).split()  # "therefore it ...": the subject is "it"
+    inner = [_CLAUSE.split(sentence[m.end() :], maxsplit=1)[0] for m in _INNER.finditer(sentence)]
+    clauses = _CLAUSE.split(sentence) + inner
+    found: list[str] = []
+    for clause in clauses:
+        for _ in range(2):
+            clause = _LEADING.sub("", clause.strip()).strip()
+        parts = clause.split()
+        if not parts:
+            continue
+        found.extend(_cuts(parts))
+        if _EXPLETIVE.match(clause) or parts[0].lower() not in _PRONOUNS:
+            continue
+        if meant := _antecedent(parts[0], main):
+            found.extend(_cuts(meant + parts[1:]))
+    return found
+
+
+def _subject(words: list[str]) -> list[str] | None:
+    for k, word in enumerate(words[:6]):
+        if word.lower() in _SUBJECT_ENDS and 1 <= k <= 4:
+            subject = words[:k]
+            return None if subject[0].lower() in _PRONOUNS else subject
+    return None
+
+
+def _object(words: list[str]) -> list[str] | None:
+    """What "we should ban X ..." acts on: X, up to where its phrase ends."""
+    rest = " ".join(w.lower() for w in words[1:])
+    modal = _MODAL.match(rest)
+    if modal is None or not rest[modal.end() :].startswith(" "):
+        return None
+    verb = 1 + len(rest[: modal.end()].split())
+    if verb >= len(words) or words[verb].lower() in _COMPLEMENT_VERBS:
+        return None
+    found: list[str] = []
+    for word in words[verb + 1 : verb + 7]:
+        if word.lower().strip(",\"'") in _BOUNDARY:
+            break
+        found.append(word.strip(",.;:\"'"))
+        if word.endswith((",", ".", ";", ":")):
+            break
+    while found and found[-1].lower() in _DANGLING:
+        found.pop()
+    if not 1 <= len(found) <= 5 or found[0].lower() in _UNRESOLVED | _PERSONS:
+        return None
+    return found
+
+
+def _antecedent(pronoun: str, words: list[str]) -> list[str] | None:
+    """What a leading ``pronoun`` of a clause in the sentence ``words`` stands
+    for: its subject, or, after a person ("we should ban X because it ..."),
+    what the person acts on. "they"/"these" only for a plural-looking one
+    ("they should have that choice" is about people, not assisted suicide)."""
+    subject = _subject(words)
+    if subject is None:
+        return None
+    choices = [subject]
+    if len(subject) == 1 and subject[0].lower() in _PERSONS:
+        choices.append(_object(words) or [])
+    return next((c for c in choices if c and _refers_to(pronoun, c)), None)
+
+
+def _refers_to(pronoun: str, subject: list[str]) -> bool:
+    word, head = pronoun.lower(), subject[-1].lower()
+    if word in ("it", "this"):
+        return head not in _PERSONS
+    plural = head in _PLURALS or (head.endswith("s") and not head.endswith("ss"))
+    return word in ("they", "these") and plural
+
+
+def _cuts(words: list[str]) -> list[str]:
+    """The clause itself and its shorter starts that end a constituent."""
+    cuts: list[str] = []
+    for length in range(MIN_WORDS, min(MAX_WORDS, len(words)) + 1):
+        last = words[length - 1].lower().strip(",\"'")
+        if last in _DANGLING or last.endswith(("'s", "’s")):
+            continue
+        if length < len(words):
+            if last in _NEEDS_MORE or words[length].lower().strip(",\"'") not in _BOUNDARY:
+                continue
+        phrase = " ".join(words[:length]).strip(",\"'")
+        cuts.append(phrase[:1].upper() + phrase[1:])
+    return cuts

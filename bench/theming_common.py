@@ -59,8 +59,12 @@ def cached_minilm(precision: Precision = "auto") -> CachedEmbedder:
     """all-MiniLM with its vectors cached on disk, a file per arithmetic (float32
     and bfloat16 vectors differ by < 3e-5 cosine, but a comparison must not mix them)."""
     model = MiniLMEmbedder(precision=precision)
-    name = "minilm-bfloat16.npz" if model.bfloat16 else "minilm.npz"
-    return CachedEmbedder(model, DiskEmbeddingCache(CACHE_DIR / name))
+    return CachedEmbedder(model, DiskEmbeddingCache(cache_file(model)))
+
+
+def cache_file(model: MiniLMEmbedder) -> Path:
+    """Where the vectors of ``model``'s arithmetic are cached."""
+    return CACHE_DIR / ("minilm-bfloat16.npz" if model.bfloat16 else "minilm.npz")
 
 
 class FixedEmbedder:

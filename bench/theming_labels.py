@@ -28,10 +28,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from theming_common import (
-    CACHE_DIR,
     DiskEmbeddingCache,
     FixedEmbedder,
     Group,
+    cache_file,
     load_argkp,
     question_text,
 )
@@ -216,8 +216,9 @@ def main() -> None:
         if (v := getattr(args, k)) is not None
     }
     weights = replace(LABEL_WEIGHTS, **chosen)
-    cache = BatchedDiskCache(CACHE_DIR / "minilm.npz")
-    embedder = CachedEmbedder(MiniLMEmbedder(), cache)
+    model = MiniLMEmbedder()
+    cache = BatchedDiskCache(cache_file(model))
+    embedder = CachedEmbedder(model, cache)
     groups = load_argkp()[: args.limit]
     started = time.perf_counter()
     themed = [theme_group(g, embedder.encode(g.texts), embedder) for g in groups]

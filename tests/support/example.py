@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import tempfile
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from server.event.eventfile import load_event_file
@@ -47,6 +48,13 @@ def load_example(db_url: str, path: Path = EVENT_FILE) -> IssuedTokens:
 
 
 def _load(db_url: str, path: Path) -> IssuedTokens:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:  # called from an async test: asyncio.run (here and in upgrade) needs a thread
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(_load, db_url, path).result()
     upgrade(db_url)
 
     async def go() -> IssuedTokens:

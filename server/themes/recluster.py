@@ -32,7 +32,8 @@ def live_step(
 ) -> list[dict[str, Any]]:
     """Re-cluster ``engine`` if its question is due (and ``recluster`` allows it),
     then relabel what changed (unless ``relabel`` is false: a theme whose members
-    changed stays stale, and the next relabel picks it up).
+    changed stays stale, and the next relabel picks it up; a retired theme's row
+    then names the label its heir had at the re-cluster).
 
     Runs in the theming thread. Returns the retired themes, each with its
     last label and size and the theme that took most of its comments."""
@@ -50,7 +51,7 @@ def live_step(
             {"theme": tid, "label": before[tid][0], "size": before[tid][1], "into": into}
             for tid, into in result["retired_into"].items()
         ]
-    if relabel or retired:
+    if relabel:
         engine.refresh_labels(frozen=held)
     for row in retired:
         row["into_label"] = engine.themes[row["into"]].label if row["into"] else None

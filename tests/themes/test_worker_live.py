@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from websockets.asyncio.client import connect
 
+from server.themes.batches import PLACE_EVERY
 from tests.support.live import recv_until, sample_texts, send_comments
 from tests.support.server import LiveServer
 
@@ -61,3 +62,30 @@ async def test_real_model_themes_survive_a_server_restart_with_stable_ids(
     for t in before["themes"]:
         assert after[t["key"]]["label"] == t["label"]
         assert after[t["key"]]["members"] == t["members"]
+
+
+@pytest.mark.parametrize("server_process", [{"TOWNHALL_THEMING": "true"}], indirect=True)
+async def test_a_burst_reaches_the_workbench_oldest_first_in_steps(
+    server_process: LiveServer,
+) -> None:
+    """A burst bigger than one step is placed and published a step at a time,
+    oldest first: the team sees its start while the rest is embedded."""
+    s = server_process
+    n = 2 * PLACE_EVERY + 40
+    texts = [f"{t} (note {i})" for i, t in enumerate(sample_texts(150) * 3)][:n]
+    partial: list[int] = []
+    async with connect(s.ws_url("team", s.tokens.team)) as team:
+        await recv_until(team, "hello")
+        ids = await send_comments(s, texts)
+        burst = set(ids)
+        while True:
+            msg = await recv_until(team, "themes", within=60)
+            members = {m for t in msg["themes"] for m in t["members"]} & burst
+            shown = (members | set(msg["unassigned"])) & burst
+            # What is on the workbench is always the first comments sent.
+            assert shown == set(ids[: len(shown)])
+            if len(shown) == n:
+                break
+            if shown:
+                partial.append(len(shown))
+    assert partial, "the burst reached the workbench all at once"

@@ -26,6 +26,7 @@ from theming_common import (
 )
 from theming_common import score as score_labels
 
+from theming.embed import PRECISIONS
 from theming.model import Comment
 from theming.suggest import suggest
 
@@ -63,7 +64,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first N groups")
     parser.add_argument(
         "--precision",
-        choices=["auto", "float32", "bfloat16"],
+        choices=PRECISIONS,
         default="auto",
         help="the embedding model's arithmetic (TOWNHALL_EMBED_PRECISION; auto: bfloat16 "
         "where the CPU has it)",

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
         description="Embedding model for theming: 'minilm' (all-MiniLM-L6-v2) or 'hashing' "
         "(a fast deterministic stand-in, for tests about something else).",
     )
+    # theming.embed.Precision, spelled out: importing it would load numpy on every
+    # CLI start (+80 ms); tests/test_settings.py checks the two agree.
     embed_precision: Literal["auto", "float32", "bfloat16"] = Field(
         "auto",
         description="Arithmetic of the embedding model: 'bfloat16' multiplies in bfloat16 "

@@ -13,11 +13,12 @@ import threading
 from contextlib import nullcontext
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
 import numpy as np
 
 __all__ = [
+    "PRECISIONS",
     "Embedder",
     "HashingEmbedder",
     "MiniLMEmbedder",
@@ -29,6 +30,7 @@ __all__ = [
 MINILM_DIM = 384
 
 Precision = Literal["auto", "float32", "bfloat16"]
+PRECISIONS: tuple[str, ...] = get_args(Precision)
 # CPU flags (Linux /proc/cpuinfo) of instructions that multiply bfloat16 natively.
 _BF16_FLAGS = {"avx512_bf16", "amx_bf16"}
 
@@ -86,8 +88,8 @@ class MiniLMEmbedder:
     def __init__(
         self, batch_size: int = 64, threads: int | None = None, precision: Precision = "auto"
     ) -> None:
-        if precision not in ("auto", "float32", "bfloat16"):
-            raise ValueError(f"unknown precision {precision!r}: use auto, float32 or bfloat16")
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}: use {', '.join(PRECISIONS)}")
         self.batch_size = batch_size
         self.bfloat16 = precision == "bfloat16" or (precision == "auto" and native_bfloat16())
         # torch's intra-op threads, set when the model loads (process-wide);

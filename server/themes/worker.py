@@ -258,7 +258,7 @@ class ThemingWorker:
                 await self._recluster(question_id, relabel=False)
                 if not between_steps:
                     await self._relabel(question_id)
-            elif self._idle():
+            elif quiet:
                 await self._relabel(question_id)
         except Exception:  # the comments are placed; the tick tries again
             log.exception("re-cluster or relabel of question %d failed", question_id)

@@ -1,6 +1,6 @@
 """Live themes as the theme team sees them, against the same comments themed offline.
 
-    python bench/theming_live.py [--groups N] [--rate 4] [--tables 20] [--polis]
+    python bench/theming_live.py [--groups N] [--rate 4] [--tables 20] [--polis] [--order K]
 
 Starts the real server from a cold start (its own SQLite file, theming on, the
 real model), pinned to core 0 while this generator runs on core 1. Loads an
@@ -297,7 +297,9 @@ async def measure(
     for qi, g in enumerate(groups):
         qid = question_ids[qi]
         rows = list(zip(g.ids, g.texts, strict=True))
-        ids, acked = await stream_marked(tables, seqs, qid, rows, args.rate, team, g, at_mark)
+        ids, acked = await stream_marked(
+            tables, seqs, qid, rows, args.rate, team, g, at_mark, args.order
+        )
         all_ids.append(ids)
         acks.update({cid: acked[sid] for cid, sid in ids.items()})
         print(f"  question {qi + 1}/{len(groups)} streamed ({len(rows)} comments)", flush=True)
@@ -338,10 +340,11 @@ async def stream_marked(
     team: Team,
     g: Group,
     at_mark: dict[float, list[Any]],
+    order_seed: int = 0,
 ) -> tuple[dict[int, str], dict[str, float]]:
     """Stream in three parts; at each mark score what the team sees for the comments so far."""
     order = list(rows)
-    random.Random(qid).shuffle(order)
+    random.Random(qid if order_seed == 0 else f"{order_seed}:{qid}").shuffle(order)
     gold = dict(zip(g.ids, g.gold, strict=True))
     ids: dict[int, str] = {}
     acked: dict[str, float] = {}
@@ -427,6 +430,13 @@ def main() -> None:
     ap.add_argument("--tables", type=int, default=20)
     ap.add_argument("--settle", type=float, default=15.0, help="seconds to wait at the end")
     ap.add_argument("--polis", action="store_true", help="add the Polis files (no gold)")
+    ap.add_argument(
+        "--order",
+        type=int,
+        default=0,
+        help="which random arrival order (0: the one earlier runs used); the end-of-stream "
+        "mark depends on where the last re-cluster falls, so compare several",
+    )
     asyncio.run(run(ap.parse_args()))
 
 

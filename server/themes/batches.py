@@ -27,7 +27,7 @@ GATHER = 1.0
 PLACE_EVERY = 128
 
 
-async def gather(queue: asyncio.Queue[tuple[int, int]]) -> list[tuple[int, int]]:
+async def gather(queue: asyncio.Queue[int]) -> list[int]:
     """The next batch: wait for one item, then take more while each comes within
     LINGER seconds of the last, for at most GATHER seconds and BATCH items."""
     batch = [await queue.get()]

@@ -92,7 +92,10 @@ class ThemingWorker:
         self.question_event: dict[int, int] = {}
         self.question_text: dict[int, str] = {}
         self.locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self.queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+        # Comment ids, lowest first: comments are placed in the order they were
+        # committed even when some reach the queue late (picked up after a
+        # restart or a missed message, beside live ones).
+        self.queue: asyncio.PriorityQueue[int] = asyncio.PriorityQueue()
         self.held_back = 0  # comments of the batch in hand not placed yet
         self._task: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -166,7 +169,8 @@ class ThemingWorker:
         return engine.snapshot(), engine.to_dict(), retired
 
     async def enqueue(self, event_id: int, comment_id: int) -> None:
-        self.queue.put_nowait((event_id, comment_id))
+        """A committed comment to theme (its row names the event and question)."""
+        self.queue.put_nowait(comment_id)
 
     def catch_up(self, comment_ids: Sequence[int]) -> int:
         """Queue the comments of ``comment_ids`` not placed yet (after messages
@@ -174,13 +178,13 @@ class ThemingWorker:
         hub's reading loop, which must keep draining."""
         todo = [cid for cid in comment_ids if cid not in self.placed]
         for cid in todo:
-            self.queue.put_nowait((0, cid))
+            self.queue.put_nowait(cid)
         return len(todo)
 
     async def _run(self) -> None:
         await self._resume_unthemed()
         while True:
-            batch = [cid for _, cid in await gather(self.queue)]
+            batch = await self.next_batch()
             for step, held_back in steps(batch):
                 self.held_back = held_back
                 try:
@@ -188,6 +192,10 @@ class ThemingWorker:
                 except Exception:
                     log.exception("theming failed for %d comments; they stay unthemed", len(step))
             self.held_back = 0
+
+    async def next_batch(self) -> list[int]:
+        """The comments gathered next (``server.themes.batches``), oldest first."""
+        return sorted(await gather(self.queue))
 
     async def _resume_unthemed(self) -> None:
         """After a restart, comments committed but not yet themed are picked up."""
@@ -206,6 +214,7 @@ class ThemingWorker:
                     select(Comment, EventTable)
                     .join(EventTable, col(Comment.table_id) == EventTable.id)
                     .where(col(Comment.id).in_(comment_ids))
+                    .order_by(col(Comment.id))  # placed oldest first
                 )
             ).all()
         by_question: dict[int, list[tuple[Comment, EventTable]]] = defaultdict(list)

@@ -13,35 +13,35 @@ from server.themes.batches import gather, steps
 
 
 async def _feed(
-    queue: asyncio.Queue[tuple[int, int]], ids: range, every: float, at_once: int = 1
+    queue: asyncio.Queue[int], ids: range, every: float, at_once: int = 1
 ) -> None:
     for cid in ids:
-        queue.put_nowait((0, cid))
+        queue.put_nowait(cid)
         if (cid + 1) % at_once == 0:
             await asyncio.sleep(every)
 
 
 async def test_a_burst_of_500_comments_within_a_second_is_one_batch() -> None:
-    queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+    queue: asyncio.Queue[int] = asyncio.Queue()
     feeder = asyncio.create_task(_feed(queue, range(500), 0.01, at_once=10))
     batch = await gather(queue)
     await feeder
-    assert [cid for _, cid in batch] == list(range(500))
+    assert batch == list(range(500))
     assert queue.empty()
 
 
 async def test_a_pause_longer_than_linger_closes_the_batch() -> None:
-    queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+    queue: asyncio.Queue[int] = asyncio.Queue()
     for cid in range(3):
-        queue.put_nowait((0, cid))
-    late = asyncio.get_running_loop().call_later(batches.LINGER * 3, queue.put_nowait, (0, 99))
+        queue.put_nowait(cid)
+    late = asyncio.get_running_loop().call_later(batches.LINGER * 3, queue.put_nowait, 99)
     batch = await gather(queue)
     late.cancel()
-    assert [cid for _, cid in batch] == [0, 1, 2]
+    assert batch == [0, 1, 2]
 
 
 async def test_a_batch_stops_growing_after_gather_seconds() -> None:
-    queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+    queue: asyncio.Queue[int] = asyncio.Queue()
     steady = asyncio.create_task(_feed(queue, range(10_000), batches.LINGER / 4))
     started = asyncio.get_running_loop().time()
     batch = await gather(queue)

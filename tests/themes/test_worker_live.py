@@ -71,7 +71,7 @@ async def first_comment_placed(s: LiveServer, team: object) -> None:
     """One comment from a table the burst does not use, until the team sees it. The
     theming process starts beside the server and may not listen yet (a CI run under
     load: it joined after the burst began); comments committed before it listens
-    are picked up from the database, not in the order they came."""
+    are picked up from the database all at once, not in steps."""
     _, token = sorted(s.tokens.tables.items())[-1]
     async with connect(s.ws_url("table", token)) as table:
         await recv_until(table, "hello")

@@ -1,0 +1,58 @@
+"""The theming worker places comments in the order they were committed, even when
+they reach its queue out of order: after a restart (picked up from the database)
+or a missed hub message (a catch-up), beside live ones."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlmodel import select
+
+from server.live.hub import MemoryHub
+from server.storage.db import Database
+from server.storage.models import Comment, EventTable, Question
+from server.themes.worker import ThemingWorker
+from tests.support.example import IssuedTokens, new_id
+
+
+async def _comments(db: Database, n: int) -> tuple[int, list[int]]:
+    """``n`` comments on the example's first question; its id and theirs."""
+    async with db.writer() as s:
+        table = (await s.exec(select(EventTable))).first()
+        question = (await s.exec(select(Question).order_by(Question.id))).first()
+        assert table is not None and table.id is not None
+        assert question is not None and question.id is not None
+        rows = [
+            Comment(
+                event_id=table.event_id,
+                table_id=table.id,
+                question_id=question.id,
+                client_id=new_id(),
+                seq=i + 1,
+                text=f"Comment number {i} about the bus routes and the library hours",
+            )
+            for i in range(n)
+        ]
+        s.add_all(rows)
+        await s.commit()
+        return question.id, [r.id for r in rows if r.id is not None]
+
+
+async def test_comments_queued_out_of_order_are_placed_oldest_first(
+    db_url: str, tokens: IssuedTokens
+) -> None:
+    db = Database(db_url)
+    with ThreadPoolExecutor(1) as pool:
+        worker = ThemingWorker(db, MemoryHub(), pool, "hashing")
+        try:
+            question_id, ids = await _comments(db, 6)
+            late = [ids[4], ids[1], ids[5], ids[0], ids[3], ids[2]]
+            for cid in late:
+                await worker.enqueue(0, cid)
+            batch = await asyncio.wait_for(worker.next_batch(), 5)
+            assert batch == ids
+            await worker.process(late)  # a step handed over out of order
+            assert list(worker.engines[question_id].comments) == [str(c) for c in ids]
+        finally:
+            await db.dispose()

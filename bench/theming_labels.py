@@ -41,7 +41,7 @@ from theming.cluster import centroid
 from theming.embed import Embedder, MiniLMEmbedder
 from theming.engine import ThemeEngine
 from theming.model import Comment
-from theming.naming import LABEL_WEIGHTS, LabelWeights, label_phrases
+from theming.naming import LABEL_WEIGHTS, LabelWeights, candidates
 
 TARGET = 0.03
 MIN_MEMBERS = 3
@@ -138,7 +138,7 @@ def evaluate(themed: list[Themed], weights: LabelWeights, encode, oracle: bool =
             res.examples.append((key_point, labels[tid], t.central[tid]))
             if oracle:
                 texts = t.engine._central_texts(t.engine.members(tid))[: weights.members]
-                phrases = list(dict.fromkeys(p for x in texts for p in label_phrases(x)))
+                phrases = candidates(texts, t.engine.subject())
                 res.oracle.append(float((encode(phrases) @ kp).max()) if phrases else 0.0)
     return res
 

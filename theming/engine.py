@@ -24,6 +24,7 @@ from theming.model import DISCARDED, UNASSIGNED, Comment
 from theming.naming import LABEL_WEIGHTS, LabelRequest, LabelWeights, choose_labels
 from theming.snapshot import SnapshotMixin
 from theming.state import ASSIGN_SIMILARITY
+from theming.subject import question_subject
 
 __all__ = ["ASSIGN_SIMILARITY", "ThemeEngine"]
 
@@ -170,8 +171,19 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
             reserved=reserved,
             siblings=[c for tid, c in centres.items() if tid not in stale],
             everyone=centroid(np.stack(everyone)) if everyone else None,
+            subject=self.subject(),
             weights=weights,
         )
+
+    def subject(self) -> str | None:
+        """What the question is about (``theming.subject``), found again once
+        the question has grown by a tenth since it was last looked for."""
+        texts = [c.text for cid, c in self.comments.items() if self._where.get(cid) != DISCARDED]
+        key, found = self._subject
+        if key[0] != self.question or not key[1] <= len(texts) <= key[1] * 1.1:
+            found = question_subject(self.question, texts)
+            self._subject = ((self.question, len(texts)), found)
+        return found
 
     # -- full re-theme ---------------------------------------------------
 

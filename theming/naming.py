@@ -1,9 +1,11 @@
 """Theme labels that name what the members share, in the citizens' own words.
 
-A label is a phrase of 3-8 words taken from one of the theme's 16 most
+A label is a phrase of 3-8 words taken from one of the theme's 8 most
 central comments (``theming/phrases.py`` cuts them: whole clauses or starts
 of clauses that stop where a phrase ends, read with and without hedges, a
-leading pronoun replaced by what it stands for). Every candidate phrase is
+leading pronoun replaced by what it stands for), naming what the question is
+about when the phrase does not ("Homeschooling: parents are not teachers";
+``theming/subject.py``). Every candidate phrase is
 embedded with the same model as the comments and scored (``LabelWeights``):
 its cosine to the theme's centre, plus ``typical`` x its cosine to the
 centre of all the question's comments (key points say what the room says, in
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from theming.phrases import MAX_WORDS, MIN_WORDS, label_phrases
+from theming.subject import with_subject
 
 __all__ = [
     "LABEL_WEIGHTS",
@@ -37,11 +40,12 @@ __all__ = [
     "MIN_WORDS",
     "LabelRequest",
     "LabelWeights",
+    "candidates",
     "choose_labels",
     "label_phrases",
 ]
 
-CENTRAL_MEMBERS = 16
+CENTRAL_MEMBERS = 8
 QUESTION_ECHO = 0.85
 SAME_LABEL = 0.95
 KEEP_MARGIN = 0.02
@@ -71,12 +75,15 @@ class LabelWeights:
     ``sibling`` and ``per_word`` only lowered the score (key points share
     their question's words, so MMR against sibling themes pushes labels away
     from them); more ``typical`` raised it a little further but made the
-    labels of one question more alike, which is why it stops at 1.
+    labels of one question more alike, which is why it stops at 1. Since
+    candidates name the question's subject, ``question`` at 1 (not 0.5)
+    keeps them from leaning on it; 6 to 24 members score within 0.005 of
+    each other, 8 the best and the cheapest to embed.
     """
 
     sibling: float = 0.0
     typical: float = 1.0
-    question: float = 0.5
+    question: float = 1.0
     per_word: float = 0.0
     members: int = CENTRAL_MEMBERS
 
@@ -92,6 +99,7 @@ def choose_labels(
     reserved: Sequence[str] = (),
     siblings: Sequence[np.ndarray] = (),
     everyone: np.ndarray | None = None,
+    subject: str | None = None,
     weights: LabelWeights = LABEL_WEIGHTS,
 ) -> dict[str, str]:
     """A label per theme; ``requests`` in priority order (largest theme first).
@@ -99,16 +107,15 @@ def choose_labels(
     ``reserved`` are labels already taken (typed by the team); ``siblings``
     the centres of the question's other themes, not relabelled now (each
     request's centre is a sibling of the others); ``encode`` embeds texts as
-    unit vectors (cached by the caller).
+    unit vectors (cached by the caller); ``subject`` what the question is about
+    (``theming.subject``), named by every candidate that can fit it.
     """
     taken = {label.casefold() for label in reserved}
     taken_vectors: list[np.ndarray] = list(encode(list(reserved))) if reserved else []
     question_vector = encode([question])[0] if question else None
     chosen: dict[str, str] = {}
     for request in requests:
-        phrases: list[str] = []
-        for text in request.central_texts[: weights.members]:
-            phrases.extend(p for p in label_phrases(text) if p not in phrases)
+        phrases = candidates(request.central_texts[: weights.members], subject)
         others = [r.centre for r in requests if r is not request] + list(siblings)
         context = _Context(question_vector, np.stack(others) if others else None, everyone, weights)
         label, vector = _best(request, phrases, encode, context, taken, taken_vectors)
@@ -117,6 +124,18 @@ def choose_labels(
         if vector is not None:
             taken_vectors.append(vector)
     return chosen
+
+
+def candidates(texts: Sequence[str], subject: str | None = None) -> list[str]:
+    """The candidate labels of a theme whose most central members are ``texts``:
+    their phrases, each naming ``subject`` ("Homeschooling: parents are not
+    teachers"); a phrase too long to take it is left out, unless no phrase
+    can take it."""
+    phrases = list(dict.fromkeys(p for text in texts for p in label_phrases(text)))
+    if not subject:
+        return phrases
+    named = [c for p in phrases if (c := with_subject(subject, p)) is not None]
+    return list(dict.fromkeys(named)) or phrases
 
 
 @dataclass

@@ -55,7 +55,10 @@ def main() -> None:
     for k, resolution in itertools.product((5, 6, 8), (0.9, 1.0, 1.1)):
         runs = []
         for seed in range(args.seeds):
-            params = ClusterParams(neighbours=k, resolution=resolution, seed=seed)
+            # k fixed whatever the group's size (not scaled down for small ones).
+            params = ClusterParams(
+                neighbours=k, min_neighbours=k, resolution=resolution, seed=seed
+            )
             scores = []
             for g, comments, fixed, vectors in data:
                 engine = ThemeEngine(fixed, params=params)

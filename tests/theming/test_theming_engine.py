@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.support.theming import synthetic_comments
+from theming.cluster import ClusterParams, neighbours_for
 from theming.embed import HashingEmbedder
 from theming.engine import ThemeEngine
 from theming.model import DISCARDED, UNASSIGNED, Comment, ThemingError
@@ -138,3 +139,12 @@ def test_empty_engine_rethemes_to_nothing(fake: HashingEmbedder) -> None:
     engine = ThemeEngine(fake)
     assert engine.retheme()["themes_after"] == 0
     assert engine.snapshot()["themes"] == []
+
+
+def test_few_comments_get_a_sparser_graph_many_the_tuned_one() -> None:
+    """k of the kNN graph: 5 neighbours below 72 comments (half of a typical
+    question streamed live), the tuned 6 from there on, never more."""
+    params = ClusterParams()
+    assert [neighbours_for(n, params) for n in (3, 40, 71, 72, 500, 5000)] == [5, 5, 5, 6, 6, 6]
+    fixed = ClusterParams(neighbours=8, min_neighbours=8)
+    assert neighbours_for(20, fixed) == neighbours_for(5000, fixed) == 8

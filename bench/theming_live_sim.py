@@ -69,6 +69,7 @@ def stream(
     rate: float,
     rng: random.Random,
     as_server: bool = False,
+    order_seed: Any = None,
 ) -> tuple[dict[str, View], int]:
     """One question streamed; the team's view (as a suggest-like output) at each mark.
 
@@ -76,7 +77,7 @@ def stream(
     1/``rate`` apart, a few taken two at a time, and each mark read before its
     last comment is placed (that bench scores at the comment's ack)."""
     order = list(range(len(g.ids)))
-    rng.shuffle(order)
+    (rng if order_seed is None else random.Random(order_seed)).shuffle(order)
     vectors = embed.encode(g.texts)
     engine = ThemeEngine(embed)
     engine.question = question_text(g)
@@ -136,6 +137,12 @@ def main() -> None:
     ap.add_argument("--cost-factor", type=float, default=LivePolicy.cost_factor)
     ap.add_argument("--seeds", type=int, default=1, help="random arrival orders per group")
     ap.add_argument(
+        "--bench-order",
+        type=int,
+        default=None,
+        help="the arrival orders of bench/theming_live.py --order K (one order per group)",
+    )
+    ap.add_argument(
         "--as-server",
         action="store_true",
         help="arrivals and marks as bench/theming_live.py has them (steady pace, a few\n"
@@ -160,8 +167,11 @@ def main() -> None:
     reclusters = 0
     for seed in range(args.seeds):
         rng = random.Random(seed)
-        for g in groups:
-            views, n = stream(g, embed, policy, args.rate, rng, args.as_server)
+        for gi, g in enumerate(groups):
+            # bench/theming_live.py shuffles question id gi + 1 this way.
+            bench = args.bench_order
+            order_seed = None if bench is None else (gi + 1 if bench == 0 else f"{bench}:{gi + 1}")
+            views, n = stream(g, embed, policy, args.rate, rng, args.as_server, order_seed)
             reclusters += n
             gold = dict(zip(g.ids, g.gold, strict=True))
             for k in scores:

@@ -114,11 +114,18 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
 
     # -- labels ----------------------------------------------------------
 
-    def refresh_labels(self, frozen: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    def refresh_labels(
+        self, frozen: set[str] | frozenset[str] = frozenset(), *, settled: bool = False
+    ) -> list[str]:
         """Relabel every machine-named theme whose members changed since its
         label was chosen; returns the ids whose label changed. Labels typed
         by the team, those of ``frozen`` themes (published ones) and those of
-        unchanged themes are kept, and no relabelled theme may take them."""
+        unchanged themes are kept, and no relabelled theme may take them.
+
+        While comments arrive a theme keeps its label as long as it is nearly
+        the best (``theming.naming.KEEP_MARGIN``: no flicker). ``settled``: the
+        question has gone quiet, so every machine-named theme gets its best
+        label now, changed members or not (one change, after the stream)."""
         members = {tid: self.members(tid) for tid in self.themes}
         signatures = {tid: hash(frozenset(m)) for tid, m in members.items()}
         stale = {
@@ -127,12 +134,12 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
             if members[tid]
             and not theme.label_by_team
             and tid not in frozen
-            and self._label_signature.get(tid) != signatures[tid]
+            and (settled or self._label_signature.get(tid) != signatures[tid])
         }
         self._label_signature = signatures
         if not stale:
             return []
-        labels = self.choose_labels(stale, members)
+        labels = self.choose_labels(stale, members, keep=not settled)
         changed = [tid for tid, label in labels.items() if self.themes[tid].label != label]
         for tid, label in labels.items():
             self.themes[tid].label = label
@@ -143,9 +150,11 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
         stale: set[str],
         members: dict[str, list[str]] | None = None,
         weights: LabelWeights = LABEL_WEIGHTS,
+        keep: bool = True,
     ) -> dict[str, str]:
         """Fresh labels for the ``stale`` themes (largest first), the others'
-        labels reserved and their centres the siblings a label must not fit."""
+        labels reserved and their centres the siblings a label must not fit;
+        ``keep``: a theme keeps its label while nearly the best."""
         members = members or {tid: self.members(tid) for tid in self.themes}
         centres = {
             tid: centroid(np.stack([self._vectors[c] for c in members[tid]]))
@@ -157,7 +166,7 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
                 tid,
                 centres[tid],
                 self._central_texts(members[tid]),
-                current=self.themes[tid].label,
+                current=self.themes[tid].label if keep else None,
                 fallback=self.themes[tid].label,
             )
             for tid in sorted(stale, key=lambda t: (-len(members[t]), t))

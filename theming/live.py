@@ -50,6 +50,8 @@ class LiveClock:
     last_recluster: float = -math.inf
     last_duration: float = 0.0
     last_arrival: float = -math.inf
+    # Size of the question when its labels were last chosen as settled (-1: never).
+    labels_settled: int = -1
 
     def arrived(self, now: float) -> None:
         self.last_arrival = now
@@ -66,6 +68,10 @@ class LiveClock:
             or since >= policy.interval
             or now - self.last_arrival >= policy.settle
         )
+
+    def quiet(self, policy: LivePolicy, now: float) -> bool:
+        """No arrival for ``policy.settle`` seconds: the stream has paused."""
+        return now - self.last_arrival >= policy.settle
 
     def reclustered(self, size: int, started: float, finished: float) -> None:
         self.size_at_last = size

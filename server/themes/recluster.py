@@ -33,7 +33,8 @@ def live_step(
     """Re-cluster ``engine`` if its question is due (and ``recluster`` allows it),
     then relabel what changed (unless ``relabel`` is false: a theme whose members
     changed stays stale, and the next relabel picks it up; a retired theme's row
-    then names the label its heir had at the re-cluster).
+    then names the label its heir had at the re-cluster). Once the question has
+    gone quiet, every machine-named theme gets its best label (settled).
 
     Runs in the theming thread. Returns the retired themes, each with its
     last label and size and the theme that took most of its comments."""
@@ -52,7 +53,10 @@ def live_step(
             for tid, into in result["retired_into"].items()
         ]
     if relabel:
-        engine.refresh_labels(frozen=held)
+        settled = clock.quiet(policy, now)
+        engine.refresh_labels(frozen=held, settled=settled)
+        if settled:
+            clock.labels_settled = len(engine.comments)
     for row in retired:
         row["into_label"] = engine.themes[row["into"]].label if row["into"] else None
     return retired

@@ -125,13 +125,14 @@ class ThemingWorker:
                     continue  # no arrivals yet: nothing to re-cluster for
                 if self.locks[question_id].locked():
                     continue  # busy: the arrival or op holding it checks the policy
-                if self._may_recluster(question_id) and clock.due(
-                    self.policy, len(engine.comments), time.monotonic()
-                ):
-                    try:
+                now, size = time.monotonic(), len(engine.comments)
+                try:
+                    if self._may_recluster(question_id) and clock.due(self.policy, size, now):
                         await self._recluster(question_id)
-                    except Exception:
-                        log.exception("re-cluster of question %d failed", question_id)
+                    elif clock.quiet(self.policy, now) and clock.labels_settled != size:
+                        await self._relabel(question_id, settled=True)
+                except Exception:
+                    log.exception("re-cluster or relabel of question %d failed", question_id)
 
     def _may_recluster(self, question_id: int) -> bool:
         """Not while arrivals wait, unless the question went ``interval`` without one."""
@@ -272,21 +273,27 @@ class ThemingWorker:
         except Exception:  # the comments are placed; the tick tries again
             log.exception("re-cluster or relabel of question %d failed", question_id)
 
-    async def _relabel(self, question_id: int) -> None:
-        """Relabel the themes arrivals changed, and publish if a label changed."""
+    async def _relabel(self, question_id: int, settled: bool = False) -> None:
+        """Relabel the themes arrivals changed (``settled``: every machine-named
+        one, the question having gone quiet), and publish if a label changed."""
         event_id = self.question_event[question_id]
         async with self.locks[question_id]:
             held = await self.store.published(question_id)
             loop = asyncio.get_running_loop()
-            out = await loop.run_in_executor(self.executor, self._relabel_sync, question_id, held)
+            out = await loop.run_in_executor(
+                self.executor, self._relabel_sync, question_id, held, settled
+            )
             if out is not None:
                 await self.store.save(event_id, question_id, *out)
 
     def _relabel_sync(
-        self, question_id: int, held: set[str]
+        self, question_id: int, held: set[str], settled: bool = False
     ) -> tuple[dict[str, Any], dict[str, Any]] | None:
         engine = self.engines[question_id]
-        if not engine.refresh_labels(frozen=held):
+        changed = engine.refresh_labels(frozen=held, settled=settled)
+        if settled:
+            self.clocks[question_id].labels_settled = len(engine.comments)
+        if not changed:
             return None
         return engine.snapshot(), engine.to_dict()
 

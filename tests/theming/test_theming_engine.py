@@ -148,3 +148,21 @@ def test_few_comments_get_a_sparser_graph_many_the_tuned_one() -> None:
     assert [neighbours_for(n, params) for n in (3, 40, 71, 72, 500, 5000)] == [5, 5, 5, 6, 6, 6]
     fixed = ClusterParams(neighbours=8, min_neighbours=8)
     assert neighbours_for(20, fixed) == neighbours_for(5000, fixed) == 8
+
+
+def test_settled_labels_are_the_best_now_team_labels_stay(fake: HashingEmbedder) -> None:
+    """While comments stream a theme keeps a label that is nearly the best;
+    once the question is quiet (``settled``) every machine-named theme gets
+    its best label, whether its members changed or not. Team labels stay."""
+    engine = ThemeEngine(fake)
+    engine.add(synthetic_comments())
+    engine.retheme()
+    engine.refresh_labels(settled=True)
+    best = {tid: t.label for tid, t in engine.themes.items()}
+    machine, team = sorted(engine.themes)[:2]
+    engine.themes[machine].label = "An older label kept while it was close"
+    engine.themes[team].label, engine.themes[team].label_by_team = "Typed by the team", True
+    assert engine.refresh_labels() == []  # members unchanged: nothing relabelled
+    assert engine.refresh_labels(settled=True) == [machine]
+    assert engine.themes[machine].label == best[machine]
+    assert engine.themes[team].label == "Typed by the team"

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import csv
 import random
+import time
 from collections import defaultdict
 
 import pytest
 from sklearn.metrics import adjusted_mutual_info_score
 
 from server.themes.recluster import MACHINE, live_step, machine_rows
-from tests.support.theming import ARGKP
+from tests.support.theming import ARGKP, synthetic_comments
 from theming.cache import CachedEmbedder
 from theming.embed import HashingEmbedder
 from theming.engine import ThemeEngine
@@ -47,6 +48,30 @@ def test_arrivals_below_the_growth_step_are_reclustered_on_time_or_when_quiet() 
     quiet.reclustered(100, started=0.0, finished=0.1)
     quiet.arrived(1.0)
     assert quiet.due(POLICY, 101, now=4.1)  # settle after the last arrival
+
+
+def test_a_question_is_quiet_settle_seconds_after_its_last_arrival() -> None:
+    clock = LiveClock()
+    clock.arrived(10.0)
+    assert not clock.quiet(POLICY, now=12.9)
+    assert clock.quiet(POLICY, now=13.0)
+
+
+def test_a_quiet_question_gets_its_settled_labels_once(fake: HashingEmbedder) -> None:
+    """The re-cluster after the stream pauses chooses every label afresh (no
+    keeping a nearly-best one) and marks the question's size as settled."""
+    engine = ThemeEngine(fake)
+    engine.add(synthetic_comments())
+    clock = LiveClock()
+    live_step(engine, clock, POLICY, set(), arrived=True)
+    assert clock.labels_settled == -1  # arriving: not settled
+    tid = sorted(engine.themes)[0]
+    engine.themes[tid].label = "A label kept while comments arrived"
+    engine.add([Comment("late", synthetic_comments(per_theme=1, seed=9)[0].text)])
+    clock.arrived(time.monotonic() - POLICY.settle - 1)
+    live_step(engine, clock, POLICY, set(), arrived=False)
+    assert clock.labels_settled == len(engine.comments)
+    assert engine.themes[tid].label != "A label kept while comments arrived"
 
 
 def test_nothing_new_means_no_recluster_and_cost_spaces_them_out() -> None:

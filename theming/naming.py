@@ -17,7 +17,8 @@ words, not the question's). The best wins, subject to three rules:
 - not a restatement of the question (cosine to it below ``QUESTION_ECHO``);
 - stable: a theme keeps its label while it is still a candidate scoring
   within ``KEEP_MARGIN`` of the best, so labels do not flicker as comments
-  arrive.
+  arrive; once the question goes quiet every label is chosen afresh
+  (``ThemeEngine.refresh_labels(settled=True)``).
 
 Measured on argkp-train.csv (``bench/theming_labels.py``, figures in
 docs/benchmarks.md): the cosine between a theme's label and the human key

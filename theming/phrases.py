@@ -71,7 +71,8 @@ _NEEDS_MORE = set(
     "seems used ought likely unlikely begin begins start starts continue continues afford "
     "decide decides choose chooses plan plans willing supposed expected right rights chance "
     "ability opportunity opportunities freedom way ways allows allow helps help enables "
-    "enable forces force causes cause encourages encourage makes make lets let".split()
+    "enable forces force causes cause encourages encourage makes make lets let pick picks picked "
+    "picking".split()
 )
 # Words that open a new constituent: a phrase cut short of its clause's end
 # must stop just before one ("Nuclear weapons are dangerous | in the hands of

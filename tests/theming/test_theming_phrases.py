@@ -89,3 +89,11 @@ def test_phrases_of_the_argkp_comments_are_whole_and_in_their_own_words() -> Non
             assert not foreign, (phrase, text)
             assert not re.search(r"[,;:]$", phrase), phrase
     assert seen >= 600
+
+
+def test_a_verb_is_not_cut_from_its_particle() -> None:
+    """Seen on the team page: "Homeschooling: some kids get picked" named a
+    theme about bullying."""
+    phrases = label_phrases("some kids get picked on at school and homeschooling protects them")
+    assert "Some kids get picked on at school" in phrases
+    assert "Some kids get picked" not in phrases

@@ -10,13 +10,11 @@ machine's step ("merged into …" or "back to unassigned"), so no theme the team
 has seen disappears without a trace. Published themes are held as they are.
 
 Arrivals come first: a batch is placed and published before any re-cluster or
-relabel. A batch then re-clusters its question only the first time or once
-``LivePolicy.interval`` has passed since the last one (the growth and settle
-rules are the tick's, which skips a question while comments wait in the
-queue), or else relabels the themes it changed if no more comments wait.
-Labels embed candidate phrases: in a burst of 500 comments they were 700 of
-the 1,200 texts embedded, and every comment behind a re-cluster or a relabel
-waited for it (issue 19).
+relabel. A re-cluster the policy asks for follows at once (~25 ms at 500
+comments); the themes it changed are relabelled only when no more comments
+wait, as labels embed candidate phrases (in a burst of 500 comments they were
+700 of the 1,200 texts embedded, and every comment behind a relabel waited
+for it: issue 19). Once a question is quiet its labels are chosen afresh.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ import argparse
 import random
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +58,6 @@ View = tuple[dict[str, Any], list[str]]  # the team's themes, the comment ids se
 # next (it came while the last was being placed; 26 of 947 in a logged
 # 12-group run through the server at 5 a second).
 PAIRED = 0.03
-# Themes the team saw retired by re-clusters (each a logged machine step), and
-# themes whose members changed, over the whole run.
-RETIRED = [0, 0]
 
 
 def stream(
@@ -70,8 +68,10 @@ def stream(
     rng: random.Random,
     as_server: bool = False,
     order_seed: Any = None,
-) -> tuple[dict[str, View], int]:
-    """One question streamed; the team's view (as a suggest-like output) at each mark.
+) -> tuple[dict[str, View], Counter[str]]:
+    """One question streamed; the team's view (as a suggest-like output) at each
+    mark, and counts: re-clusters, themes they retired (each a logged machine
+    step) and themes whose members they changed.
 
     ``as_server``: as ``bench/theming_live.py`` sees it: arrivals exactly
     1/``rate`` apart, a few taken two at a time, and each mark read before its
@@ -85,17 +85,16 @@ def stream(
     now, next_tick = 0.0, TICK
     marks = {max(1, round(m * len(order))): m for m in MARKS}
     views: dict[str, View] = {}
-    reclusters = 0
+    counts: Counter[str] = Counter()
 
     def maybe_recluster() -> None:
-        nonlocal reclusters
         if clock.due(policy, len(engine.comments), now):
             started = time.perf_counter()
             result = engine.retheme()
             clock.reclustered(len(engine.comments), now, now + time.perf_counter() - started)
-            reclusters += 1
-            RETIRED[0] += len(result["retired"])
-            RETIRED[1] += len(result["changed"])
+            counts.update(
+                reclusters=1, retired=len(result["retired"]), changed=len(result["changed"])
+            )
 
     def view() -> dict[str, Any]:
         snap = engine.snapshot(quotes=0, keywords=0)
@@ -123,7 +122,7 @@ def stream(
         now += TICK
         maybe_recluster()
     views["settled"] = (view(), g.ids)
-    return views, reclusters
+    return views, counts
 
 
 def main() -> None:
@@ -164,7 +163,7 @@ def main() -> None:
         offline.append(score(g.gold, labels_from_output(g.ids, out)))
     off = mean_score(offline).ami
     scores: dict[str, list[Score]] = {k: [] for k in ("25%", "50%", "100%", "settled")}
-    reclusters = 0
+    counts: Counter[str] = Counter()
     for seed in range(args.seeds):
         rng = random.Random(seed)
         for gi, g in enumerate(groups):
@@ -172,7 +171,7 @@ def main() -> None:
             bench = args.bench_order
             order_seed = None if bench is None else (gi + 1 if bench == 0 else f"{bench}:{gi + 1}")
             views, n = stream(g, embed, policy, args.rate, rng, args.as_server, order_seed)
-            reclusters += n
+            counts += n
             gold = dict(zip(g.ids, g.gold, strict=True))
             for k in scores:
                 out, sent = views[k]
@@ -190,8 +189,9 @@ def main() -> None:
         print(line)
     runs = len(groups) * args.seeds
     print(
-        f"  re-clusters per question: {reclusters / runs:.1f}; themes retired per question "
-        f"{RETIRED[0] / runs:.1f} (each a logged step), changed {RETIRED[1] / runs:.1f}"
+        f"  re-clusters per question: {counts['reclusters'] / runs:.1f}; themes retired per "
+        f"question {counts['retired'] / runs:.1f} (each a logged step), changed "
+        f"{counts['changed'] / runs:.1f}"
     )
 
 

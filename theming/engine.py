@@ -187,11 +187,13 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
     def subject(self) -> str | None:
         """What the question is about (``theming.subject``), found again once
         the question has grown by a tenth since it was last looked for."""
-        texts = [c.text for cid, c in self.comments.items() if self._where.get(cid) != DISCARDED]
+        count = sum(1 for place in self._where.values() if place != DISCARDED)
         key, found = self._subject
-        if key[0] != self.question or not key[1] <= len(texts) <= key[1] * 1.1:
+        if key[0] != self.question or not key[1] <= count <= key[1] * 1.1:
+            # Texts listed only when looked for again: this runs at every relabel.
+            texts = [c.text for cid, c in self.comments.items() if self._where[cid] != DISCARDED]
             found = question_subject(self.question, texts)
-            self._subject = ((self.question, len(texts)), found)
+            self._subject = ((self.question, count), found)
         return found
 
     # -- full re-theme ---------------------------------------------------

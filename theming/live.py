@@ -66,7 +66,7 @@ class LiveClock:
         return (
             size >= self.size_at_last * (1 + policy.growth)
             or since >= policy.interval
-            or now - self.last_arrival >= policy.settle
+            or self.quiet(policy, now)
         )
 
     def quiet(self, policy: LivePolicy, now: float) -> bool:

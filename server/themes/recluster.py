@@ -53,13 +53,21 @@ def live_step(
             for tid, into in result["retired_into"].items()
         ]
     if relabel:
-        settled = clock.quiet(policy, now)
-        engine.refresh_labels(frozen=held, settled=settled)
-        if settled:
-            clock.labels_settled = len(engine.comments)
+        relabel_themes(engine, clock, held, settled=clock.quiet(policy, now))
     for row in retired:
         row["into_label"] = engine.themes[row["into"]].label if row["into"] else None
     return retired
+
+
+def relabel_themes(
+    engine: ThemeEngine, clock: LiveClock, held: set[str], *, settled: bool
+) -> list[str]:
+    """``engine.refresh_labels`` (``settled``: every machine-named theme, the
+    question being quiet, noted on ``clock``); the ids whose label changed."""
+    changed = engine.refresh_labels(frozen=held, settled=settled)
+    if settled:
+        clock.labels_settled = len(engine.comments)
+    return changed
 
 
 def machine_rows(

@@ -42,7 +42,7 @@ from server.storage.models import (
 )
 from server.themes.batches import gather, steps
 from server.themes.embeddings import RecordingCache, make_embedder
-from server.themes.recluster import live_step, machine_rows
+from server.themes.recluster import live_step, machine_rows, relabel_themes
 from server.themes.store import QuestionStore
 from theming.cache import CachedEmbedder
 from theming.embed import Precision
@@ -288,10 +288,7 @@ class ThemingWorker:
         self, question_id: int, held: set[str], settled: bool = False
     ) -> tuple[dict[str, Any], dict[str, Any]] | None:
         engine = self.engines[question_id]
-        changed = engine.refresh_labels(frozen=held, settled=settled)
-        if settled:
-            self.clocks[question_id].labels_settled = len(engine.comments)
-        if not changed:
+        if not relabel_themes(engine, self.clocks[question_id], held, settled=settled):
             return None
         return engine.snapshot(), engine.to_dict()
 

@@ -97,6 +97,12 @@ class Group:
     gold_labels: dict[str, str]
 
 
+def arrival_seed(order: int, question_id: int) -> int | str:
+    """The seed bench/theming_live.py shuffles a question's comments with for
+    ``--order`` (0: the order earlier runs used); the replay uses it too."""
+    return question_id if order == 0 else f"{order}:{question_id}"
+
+
 def question_text(g: Group) -> str:
     """The question a (topic, stance) group stands for, as the benches pose it."""
     return f"{g.topic} ({'for' if g.stance == '1' else 'against'})"

@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from theming_common import (  # noqa: E402
     POLIS,
     Group,
+    arrival_seed,
     cached_minilm,
     labels_from_output,
     load_argkp,
@@ -344,7 +345,7 @@ async def stream_marked(
 ) -> tuple[dict[int, str], dict[str, float]]:
     """Stream in three parts; at each mark score what the team sees for the comments so far."""
     order = list(rows)
-    random.Random(qid if order_seed == 0 else f"{order_seed}:{qid}").shuffle(order)
+    random.Random(arrival_seed(order_seed, qid)).shuffle(order)
     gold = dict(zip(g.ids, g.gold, strict=True))
     ids: dict[int, str] = {}
     acked: dict[str, float] = {}

@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from theming_common import (  # noqa: E402
     Group,
     Score,
+    arrival_seed,
     cached_minilm,
     labels_from_output,
     load_argkp,
@@ -167,10 +168,10 @@ def main() -> None:
     for seed in range(args.seeds):
         rng = random.Random(seed)
         for gi, g in enumerate(groups):
-            # bench/theming_live.py shuffles question id gi + 1 this way.
+            # In bench/theming_live.py's event, group gi is question id gi + 1.
             bench = args.bench_order
-            order_seed = None if bench is None else (gi + 1 if bench == 0 else f"{bench}:{gi + 1}")
-            views, n = stream(g, embed, policy, args.rate, rng, args.as_server, order_seed)
+            seed_of_order = None if bench is None else arrival_seed(bench, gi + 1)
+            views, n = stream(g, embed, policy, args.rate, rng, args.as_server, seed_of_order)
             counts += n
             gold = dict(zip(g.ids, g.gold, strict=True))
             for k in scores:

@@ -31,19 +31,23 @@ _CONNECTIVES = (
     "because|since|but|and|which|while|whereas|although|though|if|when|however|therefore|thus"
 )
 _LEADING = re.compile(
-    rf"^(?:{_CONNECTIVES}|so|as|that|or|also|yet|hence|i think|i believe|in my opinion"
+    rf"^(?:(?:so|as) long as|{_CONNECTIVES}|so|as|that|or|also|yet|hence|i think|i believe"
+    r"|in my opinion"
     r"|it is true that)"
     r"\b[\s,]*",
     re.I,
 )
 _SENTENCE = re.compile(r"(?<=[.!?;:])\s+")
-_CLAUSE = re.compile(rf",\s+|\s+[-–—]\s+|\s\(|\)\s|\s+(?=(?:{_CONNECTIVES})\b(?!/))", re.I)
+_CLAUSE = re.compile(
+    rf",\s+|\s+[-–—]\s+|\s\(|\)\s|\s+(?=(?:{_CONNECTIVES}|(?:as|so) long as)\b(?!/))", re.I
+)
 # Where a sentence's point starts inside a clause: after "is that", "so"
 # (not the adverb of "is so outdated"), "to ensure", or "as" before a new
 # subject ("ageist as | it is outdated").
 _INNER = re.compile(
     r"\b(?:(?:is|was|means) that|so that|to ensure(?: that)?"
     r"|(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bnot )(?<!\bbe )(?<!\bdo )(?<!\bdid )so"
+    r"(?!\s+(?:long|much|many|far|called)\b)"
     r"|as(?=\s+(?:it|they|this|these|there|we|people|he|she)\b))\s+",
     re.I,
 )
@@ -72,7 +76,8 @@ _NEEDS_MORE = set(
     "decide decides choose chooses plan plans willing supposed expected right rights chance "
     "ability opportunity opportunities freedom way ways allows allow helps help enables "
     "enable forces force causes cause encourages encourage makes make lets let pick picks picked "
-    "picking".split()
+    "picking puts put ensures ensure obliged abide incompatible compatible rather especially "
+    "even instead other".split()
 )
 # Words that open a new constituent: a phrase cut short of its clause's end
 # must stop just before one ("Nuclear weapons are dangerous | in the hands of
@@ -86,8 +91,33 @@ _BOUNDARY = set(
     "even to".split()
 )
 _PRONOUNS = {"it", "they", "this", "these", "he", "she"}
+_CONDITIONS = {"if", "when", "unless", "until", "while", "as"}
+# A clause opening on a verb lost its subject to the split ("marriage is old
+# and | is important for society"): it is the sentence's subject, or no label.
+_VERB_FIRST = set(
+    "is are was were has have had can could should would will may might must does do did "
+    "often always never usually sometimes".split()
+)
+# A condition is not a claim: "if prostitution was legal" says nothing was. An
+# "if" clause is offered whole with its "if" ("If nuclear weapons fall into the
+# wrong hands" names a fear); the others ("once they pass", "as long as the
+# hours stay long") and examples ("such as terrorist groups") only qualify
+# their sentence and give no label.
+_HYPOTHETICAL = re.compile(
+    r"^(?:if|unless|once|whether|provided|(?:so|as) long as|such as|for example|for instance"
+    r"|including|like)\b",
+    re.I,
+)
+# Verbs whose object needs what follows ("puts women | in danger", "allows
+# priests | to focus"): a cut may not stop just after their object.
+_OBJECT_AND_MORE = set(
+    "put puts putting place places allow allows enable enables force forces let lets "
+    "encourage encourages".split()
+)
 # Openings that stand for something said elsewhere: not a label on their own.
 _UNRESOLVED = _PRONOUNS | {"that", "then", "them", "those", "its", "their"}
+# A candidate opening on one of these is a fragment ("because | of the dangers").
+_NO_OPENING = _UNRESOLVED | {"of"}
 # A subject that is a person: "it" in the sentence means what the person
 # acts on ("we should ban X because it ..."), never the person.
 _PERSONS = {"we", "i", "you", "people", "everyone", "society", "government", "governments"}
@@ -120,7 +150,7 @@ def label_phrases(text: str) -> list[str]:
     for reading in dict.fromkeys((text, plain)):
         for sentence in _SENTENCE.split(reading):
             found.extend(_sentence_phrases(sentence.strip().rstrip(".!?;:").split()))
-    return [p for p in dict.fromkeys(found) if p.split()[0].lower() not in _UNRESOLVED]
+    return [p for p in dict.fromkeys(found) if p.split()[0].lower() not in _NO_OPENING]
 
 
 def _sentence_phrases(words: list[str]) -> list[str]:
@@ -129,14 +159,30 @@ def _sentence_phrases(words: list[str]) -> list[str]:
     inner = [_CLAUSE.split(sentence[m.end() :], maxsplit=1)[0] for m in _INNER.finditer(sentence)]
     clauses = _CLAUSE.split(sentence) + inner
     found: list[str] = []
-    for clause in clauses:
+    for k, clause in enumerate(clauses):
+        following = (clauses[k + 1] if k + 1 < len(clauses) else "").lower().split()
+        if "only" in clause.lower().split() and following[:1] and following[0] in _CONDITIONS:
+            continue  # "X is only safe | if ...": the condition is the point
+        condition = ""
         for _ in range(2):
+            if not condition and (m := _HYPOTHETICAL.match(clause.strip())):
+                condition = m.group(0).lower()
             clause = _LEADING.sub("", clause.strip()).strip()
         parts = clause.split()
         if not parts:
             continue
+        if condition:  # kept as one: "If nuclear weapons fall into the wrong hands"
+            if condition == "if" and parts[0].lower() not in _UNRESOLVED | _PERSONS:
+                found.extend(_cuts(["If", *parts]))
+            continue
+        first = parts[0].lower()
+        if first in _VERB_FIRST:  # "X is good and | can cause harm": X can cause harm
+            subject = _subject(main)
+            if subject is not None and not _is_person(subject):
+                found.extend(_cuts(subject + parts))
+            continue
         found.extend(_cuts(parts))
-        if _EXPLETIVE.match(clause) or parts[0].lower() not in _PRONOUNS:
+        if _EXPLETIVE.match(clause) or first not in _PRONOUNS:
             continue
         if meant := _antecedent(parts[0], main):
             found.extend(_cuts(meant + parts[1:]))
@@ -149,6 +195,10 @@ def _subject(words: list[str]) -> list[str] | None:
             subject = words[:k]
             return None if subject[0].lower() in _PRONOUNS else subject
     return None
+
+
+def _is_person(words: list[str]) -> bool:
+    return len(words) == 1 and words[0].lower() in _PERSONS
 
 
 def _object(words: list[str]) -> list[str] | None:
@@ -183,7 +233,7 @@ def _antecedent(pronoun: str, words: list[str]) -> list[str] | None:
     if subject is None:
         return None
     choices = [subject]
-    if len(subject) == 1 and subject[0].lower() in _PERSONS:
+    if _is_person(subject):
         choices.append(_object(words) or [])
     return next((c for c in choices if c and _refers_to(pronoun, c)), None)
 
@@ -199,12 +249,22 @@ def _refers_to(pronoun: str, subject: list[str]) -> bool:
 def _cuts(words: list[str]) -> list[str]:
     """The clause itself and its shorter starts that end a constituent."""
     cuts: list[str] = []
+    lowered = [w.lower().strip(",\"'") for w in words]
     for length in range(MIN_WORDS, min(MAX_WORDS, len(words)) + 1):
-        last = words[length - 1].lower().strip(",\"'")
+        last = lowered[length - 1]
         if last in _DANGLING or last.endswith(("'s", "’s")):
             continue
         if length < len(words):
-            if last in _NEEDS_MORE or words[length].lower().strip(",\"'") not in _BOUNDARY:
+            after = lowered[length]
+            if last in _NEEDS_MORE or after not in _BOUNDARY:
+                continue
+            # "allows a priest | to focus": the verb's object needs its "to".
+            if after == "to" and _NEEDS_MORE.intersection(lowered[length - 3 : length]):
+                continue
+            if _OBJECT_AND_MORE.intersection(lowered[length - 3 : length - 1]):
+                continue
+            # "Nuclear weapons are only safe | if ...": the restriction is the point.
+            if "only" in lowered[:length] and after in _CONDITIONS:
                 continue
         phrase = " ".join(words[:length]).strip(",\"'")
         cuts.append(phrase[:1].upper() + phrase[1:])

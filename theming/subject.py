@@ -73,8 +73,8 @@ def with_subject(subject: str, phrase: str) -> str | None:
     subject_words = [w.lower() for w in subject.split() if w.lower() not in _NOT_TOPIC]
     if any(w.lower().startswith(s) for w in words for s in subject_words):
         return phrase
-    if len(words) + len(subject.split()) > MAX_WORDS:
-        return None
+    if len(words) + len(subject.split()) > MAX_WORDS or words[0] == "If":
+        return None  # too long, or "Homeschooling: if parents ..." reads as a slip
     first = words[0]
     if not (first.isupper() and len(first) > 1) and first != "I":
         first = first[:1].lower() + first[1:]

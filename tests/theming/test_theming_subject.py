@@ -76,3 +76,7 @@ def test_engine_labels_name_the_question_subject() -> None:
     engine.refresh_labels()
     labels = [t.label for t in engine.themes.values()]
     assert labels and all("homeschool" in label.lower() for label in labels), labels
+
+
+def test_a_condition_is_not_given_the_subject_before_its_if() -> None:
+    assert with_subject("Homeschooling", "If parents feel they are best placed") is None

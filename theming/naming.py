@@ -50,6 +50,7 @@ CENTRAL_MEMBERS = 8
 QUESTION_ECHO = 0.85
 SAME_LABEL = 0.95
 KEEP_MARGIN = 0.02
+_WIDER = 4  # x members read when the first ``members`` offer no phrase
 
 
 @dataclass
@@ -116,7 +117,12 @@ def choose_labels(
     question_vector = encode([question])[0] if question else None
     chosen: dict[str, str] = {}
     for request in requests:
-        phrases = candidates(request.central_texts[: weights.members], subject)
+        texts = request.central_texts
+        # When the most central members offer no whole phrase, the next ones
+        # may: better than the fallback's hard cut ("… the sex …").
+        phrases = candidates(texts[: weights.members], subject) or candidates(
+            texts[weights.members : weights.members * _WIDER], subject
+        )
         others = [r.centre for r in requests if r is not request] + list(siblings)
         context = _Context(question_vector, np.stack(others) if others else None, everyone, weights)
         label, vector = _best(request, phrases, encode, context, taken, taken_vectors)

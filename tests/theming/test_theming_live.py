@@ -213,3 +213,16 @@ def test_labels_are_distinct_and_never_the_question(fake: HashingEmbedder) -> No
     assert len({v.casefold() for v in labels.values()} | {"more trees"}) == 4
     for label in labels.values():
         assert "spend its parks budget" not in label.lower()
+
+
+def test_a_theme_whose_central_members_offer_no_phrase_is_named_by_the_next(
+    fake: HashingEmbedder,
+) -> None:
+    """Seen on the labels bench: "People should have the right to choose the
+    sex …", a hard cut, when the 8 most central comments had no whole phrase."""
+    no_phrase = "People should have the right to choose the sex of their own future children freely"
+    texts = [no_phrase] * 8 + ["Parents should be free to choose"]
+    centre = fake.encode(texts)[0]
+    fallback = "People should have the right to choose the sex …"
+    labels = choose_labels([LabelRequest("t1", centre, texts, fallback=fallback)], fake.encode)
+    assert labels["t1"] == "Parents should be free to choose"

@@ -138,7 +138,7 @@ def evaluate(themed: list[Themed], weights: LabelWeights, encode, oracle: bool =
             res.examples.append((key_point, labels[tid], t.central[tid]))
             if oracle:
                 texts = t.engine._central_texts(t.engine.members(tid))[: weights.members]
-                phrases = candidates(texts, t.engine.subject())
+                phrases = candidates(texts, t.engine.subject(), t.engine.aliases())
                 res.oracle.append(float((encode(phrases) @ kp).max()) if phrases else 0.0)
     return res
 

@@ -24,7 +24,7 @@ from theming.model import DISCARDED, UNASSIGNED, Comment
 from theming.naming import LABEL_WEIGHTS, LabelRequest, LabelWeights, choose_labels
 from theming.snapshot import SnapshotMixin
 from theming.state import ASSIGN_SIMILARITY
-from theming.subject import question_subject
+from theming.subject import question_subject, subject_aliases
 
 __all__ = ["ASSIGN_SIMILARITY", "ThemeEngine"]
 
@@ -181,6 +181,7 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
             siblings=[c for tid, c in centres.items() if tid not in stale],
             everyone=centroid(np.stack(everyone)) if everyone else None,
             subject=self.subject(),
+            aliases=self.aliases(),
             weights=weights,
         )
 
@@ -188,13 +189,19 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
         """What the question is about (``theming.subject``), found again once
         the question has grown by a tenth since it was last looked for."""
         count = sum(1 for place in self._where.values() if place != DISCARDED)
-        key, found = self._subject
+        key, found, _ = self._subject
         if key[0] != self.question or not key[1] <= count <= key[1] * 1.1:
             # Texts listed only when looked for again: this runs at every relabel.
             texts = [c.text for cid, c in self.comments.items() if self._where[cid] != DISCARDED]
             found = question_subject(self.question, texts)
-            self._subject = ((self.question, count), found)
+            aliases = subject_aliases(found, texts, self.embedder.encode) if found else ()
+            self._subject = ((self.question, count), found, aliases)
         return found
+
+    def aliases(self) -> tuple[str, ...]:
+        """Other names the comments give the subject ("death penalty")."""
+        self.subject()
+        return self._subject[2]
 
     # -- full re-theme ---------------------------------------------------
 

@@ -102,6 +102,7 @@ def choose_labels(
     siblings: Sequence[np.ndarray] = (),
     everyone: np.ndarray | None = None,
     subject: str | None = None,
+    aliases: Sequence[str] = (),
     weights: LabelWeights = LABEL_WEIGHTS,
 ) -> dict[str, str]:
     """A label per theme; ``requests`` in priority order (largest theme first).
@@ -110,7 +111,8 @@ def choose_labels(
     the centres of the question's other themes, not relabelled now (each
     request's centre is a sibling of the others); ``encode`` embeds texts as
     unit vectors (cached by the caller); ``subject`` what the question is about
-    (``theming.subject``), named by every candidate that can fit it.
+    (``theming.subject``), named by every candidate that can fit it, unless it
+    names one of its ``aliases`` ("death penalty" for "capital punishment").
     """
     taken = {label.casefold() for label in reserved}
     taken_vectors: list[np.ndarray] = list(encode(list(reserved))) if reserved else []
@@ -120,8 +122,8 @@ def choose_labels(
         texts = request.central_texts
         # When the most central members offer no whole phrase, the next ones
         # may: better than the fallback's hard cut ("… the sex …").
-        phrases = candidates(texts[: weights.members], subject) or candidates(
-            texts[weights.members : weights.members * _WIDER], subject
+        phrases = candidates(texts[: weights.members], subject, aliases) or candidates(
+            texts[weights.members : weights.members * _WIDER], subject, aliases
         )
         others = [r.centre for r in requests if r is not request] + list(siblings)
         context = _Context(question_vector, np.stack(others) if others else None, everyone, weights)
@@ -133,15 +135,17 @@ def choose_labels(
     return chosen
 
 
-def candidates(texts: Sequence[str], subject: str | None = None) -> list[str]:
+def candidates(
+    texts: Sequence[str], subject: str | None = None, aliases: Sequence[str] = ()
+) -> list[str]:
     """The candidate labels of a theme whose most central members are ``texts``:
-    their phrases, each naming ``subject`` ("Homeschooling: parents are not
-    teachers"); a phrase too long to take it is left out, unless no phrase
-    can take it."""
+    their phrases, each naming ``subject`` or one of its ``aliases``
+    ("Homeschooling: parents are not teachers"); a phrase too long to take it
+    is left out, unless no phrase can take it."""
     phrases = list(dict.fromkeys(p for text in texts for p in label_phrases(text)))
     if not subject:
         return phrases
-    named = [c for p in phrases if (c := with_subject(subject, p)) is not None]
+    named = [c for p in phrases if (c := with_subject(subject, p, aliases)) is not None]
     return list(dict.fromkeys(named)) or phrases
 
 

@@ -37,6 +37,7 @@ _LEADING = re.compile(
     r"\b[\s,]*",
     re.I,
 )
+_ASIDE = re.compile(r"\s*\([^()]*\)\s*")
 _SENTENCE = re.compile(r"(?<=[.!?;:])\s+")
 _CLAUSE = re.compile(
     rf",\s+|\s+[-–—]\s+|\s\(|\)\s|\s+(?=(?:{_CONNECTIVES}|(?:as|so) long as)\b(?!/))", re.I
@@ -77,7 +78,7 @@ _NEEDS_MORE = set(
     "ability opportunity opportunities freedom way ways allows allow helps help enables "
     "enable forces force causes cause encourages encourage makes make lets let pick picks picked "
     "picking puts put ensures ensure obliged abide incompatible compatible rather especially "
-    "even instead other".split()
+    "entitled even instead other".split()
 )
 # Words that open a new constituent: a phrase cut short of its clause's end
 # must stop just before one ("Nuclear weapons are dangerous | in the hands of
@@ -96,7 +97,7 @@ _CONDITIONS = {"if", "when", "unless", "until", "while", "as"}
 # and | is important for society"): it is the sentence's subject, or no label.
 _VERB_FIRST = set(
     "is are was were has have had can could should would will may might must does do did "
-    "often always never usually sometimes".split()
+    "often always never usually sometimes includes".split()
 )
 # A condition is not a claim: "if prostitution was legal" says nothing was. An
 # "if" clause is offered whole with its "if" ("If nuclear weapons fall into the
@@ -144,13 +145,19 @@ _SUBJECT_ENDS = set(
 
 def label_phrases(text: str) -> list[str]:
     """Candidate labels cut from one comment, in reading order, without repeats."""
-    text = " ".join(text.split())
-    plain = " ".join(_HEDGES.sub("", text).split())
+    # "Sex selection (for non medical reasons) is unethical": read without the
+    # aside, which would split the sentence in two fragments.
+    text = " ".join(_ASIDE.sub(" ", text).split()) or " ".join(text.split())
+    readings = (text, _unhedged(text))
     found: list[str] = []
-    for reading in dict.fromkeys((text, plain)):
+    for reading in dict.fromkeys(readings):
         for sentence in _SENTENCE.split(reading):
             found.extend(_sentence_phrases(sentence.strip().rstrip(".!?;:").split()))
     return [p for p in dict.fromkeys(found) if p.split()[0].lower() not in _NO_OPENING]
+
+
+def _unhedged(text: str) -> str:
+    return " ".join(_HEDGES.sub("", text).split())
 
 
 def _sentence_phrases(words: list[str]) -> list[str]:
@@ -263,8 +270,9 @@ def _cuts(words: list[str]) -> list[str]:
                 continue
             if _OBJECT_AND_MORE.intersection(lowered[length - 3 : length - 1]):
                 continue
-            # "Nuclear weapons are only safe | if ...": the restriction is the point.
-            if "only" in lowered[:length] and after in _CONDITIONS:
+            # "Nuclear weapons are only safe | if ...", "families are only
+            # permitted | to ...": the restriction is the point.
+            if "only" in lowered[:length] and (after in _CONDITIONS or after == "to"):
                 continue
         phrase = " ".join(words[:length]).strip(",\"'")
         cuts.append(phrase[:1].upper() + phrase[1:])

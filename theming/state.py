@@ -68,7 +68,12 @@ class ThemeState:
         # Members a theme's label was chosen for (hash), so unchanged themes keep theirs.
         self._label_signature: dict[str, int] = {}
         # The question's subject for labels, with the (question, comment count) it was found for.
-        self._subject: tuple[tuple[str | None, int], str | None] = ((None, -1), None)
+        # (question, comment count) when last found, the subject, its aliases.
+        self._subject: tuple[tuple[str | None, int], str | None, tuple[str, ...]] = (
+            (None, -1),
+            None,
+            (),
+        )
         # Lookup index for arrivals, valid while the revision is unchanged.
         self._arrivals: ArrivalIndex | None = None
         self._arrivals_revision = -1

@@ -140,3 +140,11 @@ def test_an_example_or_a_restriction_is_not_cut_from_its_point() -> None:
     puts = label_phrases("The crossing is a hazard that puts children in danger every day")
     assert "The crossing is a hazard that puts children" not in puts
     assert "The crossing is a hazard" in puts
+
+
+def test_an_aside_does_not_split_its_sentence() -> None:
+    """Seen on the labels bench: "Sex selection (for non medical reasons) is
+    unethical" gave only "For non medical reasons"."""
+    phrases = label_phrases("Paid parking (outside the centre) hurts small shops")
+    assert "Paid parking hurts small shops" in phrases
+    assert not any("centre" in p for p in phrases), phrases

@@ -4,12 +4,15 @@ candidate label that leaves it out is offered with it."""
 
 from __future__ import annotations
 
+import pytest
+
+from theming.cache import CachedEmbedder
 from theming.embed import HashingEmbedder
 from theming.engine import ThemeEngine
 from theming.model import Comment
 from theming.naming import candidates
 from theming.phrases import MAX_WORDS
-from theming.subject import question_subject, with_subject
+from theming.subject import question_subject, subject_aliases, with_subject
 
 HOMESCHOOLING = [
     "Homeschooling lets parents tailor lessons to their child",
@@ -80,3 +83,29 @@ def test_engine_labels_name_the_question_subject() -> None:
 
 def test_a_condition_is_not_given_the_subject_before_its_if() -> None:
     assert with_subject("Homeschooling", "If parents feel they are best placed") is None
+
+
+@pytest.mark.model
+def test_another_name_the_comments_give_the_subject_counts_as_naming_it(
+    minilm: CachedEmbedder,
+) -> None:
+    """'capital punishment' is 'the death penalty' in many comments: a phrase
+    naming it needs no 'Capital punishment:' before it; related words are not
+    other names."""
+    texts = [
+        "the death penalty deters crime",
+        "the death penalty is never justified",
+        "capital punishment is cruel",
+        "prisons cost less than the death penalty",
+        "crime falls when punishment is certain",
+        "crime is caused by poverty",
+    ] * 5
+    aliases = subject_aliases("capital punishment", texts, minilm.encode)
+    assert "death penalty" in aliases
+    assert "crime" not in aliases
+    assert with_subject("capital punishment", "The death penalty deters crime", aliases) == (
+        "The death penalty deters crime"
+    )
+    assert with_subject("capital punishment", "The death penalty deters crime") == (
+        "Capital punishment: the death penalty deters crime"
+    )

@@ -39,6 +39,7 @@ SUBJECT_SHARE = 0.2
 ALIAS_SHARE = 0.05
 ALIAS_SIMILARITY = 0.75
 _ALIAS_CANDIDATES = 30
+_ALIAS_SAMPLE = 800
 # Each word more in a subject is preferred while this many times as many
 # comments use the shorter one ("child actors" over "child").
 _LONGER_PREFERENCE = 2.0
@@ -89,6 +90,9 @@ def subject_aliases(
     punishment"): phrases of 1-3 words that at least ``ALIAS_SHARE`` of
     ``texts`` use, within ``ALIAS_SIMILARITY`` of it (``encode``: unit vectors)."""
     own = {w.lower() for w in _WORD.findall(subject)}
+    # Shares read on an even sample: counting every phrase of 5,000 comments
+    # took 0.25 s at each look (the subject is looked for again at +10 %).
+    texts = texts[:: max(1, len(texts) // _ALIAS_SAMPLE)]
     counts: Counter[str] = Counter()
     for text in texts:
         words = [w.lower() for w in _WORD.findall(text)]

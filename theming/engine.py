@@ -173,6 +173,7 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
         ]
         reserved = [t.label for tid, t in self.themes.items() if tid not in stale]
         everyone = [self._vectors[c] for c, place in self._where.items() if place != DISCARDED]
+        subject, aliases = self._subject_now()
         return choose_labels(
             requests,
             self.embedder.encode,
@@ -180,14 +181,22 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
             reserved=reserved,
             siblings=[c for tid, c in centres.items() if tid not in stale],
             everyone=centroid(np.stack(everyone)) if everyone else None,
-            subject=self.subject(),
-            aliases=self.aliases(),
+            subject=subject,
+            aliases=aliases,
             weights=weights,
         )
 
     def subject(self) -> str | None:
-        """What the question is about (``theming.subject``), found again once
-        the question has grown by a tenth since it was last looked for."""
+        """What the question is about (``theming.subject``)."""
+        return self._subject_now()[0]
+
+    def aliases(self) -> tuple[str, ...]:
+        """Other names the comments give the subject ("death penalty")."""
+        return self._subject_now()[1]
+
+    def _subject_now(self) -> tuple[str | None, tuple[str, ...]]:
+        """The subject and its aliases, found again once the question has grown
+        by a tenth since they were last looked for."""
         count = sum(1 for place in self._where.values() if place != DISCARDED)
         key, found, _ = self._subject
         if key[0] != self.question or not key[1] <= count <= key[1] * 1.1:
@@ -196,12 +205,7 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
             found = question_subject(self.question, texts)
             aliases = subject_aliases(found, texts, self.embedder.encode) if found else ()
             self._subject = ((self.question, count), found, aliases)
-        return found
-
-    def aliases(self) -> tuple[str, ...]:
-        """Other names the comments give the subject ("death penalty")."""
-        self.subject()
-        return self._subject[2]
+        return self._subject[1:]
 
     # -- full re-theme ---------------------------------------------------
 

@@ -168,8 +168,8 @@ def _sentence_phrases(words: list[str]) -> list[str]:
     found: list[str] = []
     for k, clause in enumerate(clauses):
         following = (clauses[k + 1] if k + 1 < len(clauses) else "").lower().split()
-        if "only" in clause.lower().split() and following[:1] and following[0] in _CONDITIONS:
-            continue  # "X is only safe | if ...": the condition is the point
+        if following and _cuts_restriction(clause.lower().split(), following[0]):
+            continue
         condition = ""
         for _ in range(2):
             if not condition and (m := _HYPOTHETICAL.match(clause.strip())):
@@ -253,6 +253,13 @@ def _refers_to(pronoun: str, subject: list[str]) -> bool:
     return word in ("they", "these") and plural
 
 
+def _cuts_restriction(words: list[str], after: str) -> bool:
+    """Whether stopping ``words`` (lower case) before ``after`` drops what an
+    "only" hangs on: "Nuclear weapons are only safe | if ...", "families are
+    only permitted | to ..."."""
+    return "only" in words and (after in _CONDITIONS or after == "to")
+
+
 def _cuts(words: list[str]) -> list[str]:
     """The clause itself and its shorter starts that end a constituent."""
     cuts: list[str] = []
@@ -270,9 +277,7 @@ def _cuts(words: list[str]) -> list[str]:
                 continue
             if _OBJECT_AND_MORE.intersection(lowered[length - 3 : length - 1]):
                 continue
-            # "Nuclear weapons are only safe | if ...", "families are only
-            # permitted | to ...": the restriction is the point.
-            if "only" in lowered[:length] and (after in _CONDITIONS or after == "to"):
+            if _cuts_restriction(lowered[:length], after):
                 continue
         phrase = " ".join(words[:length]).strip(",\"'")
         cuts.append(phrase[:1].upper() + phrase[1:])

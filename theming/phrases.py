@@ -104,6 +104,7 @@ _VERB_FIRST = set(
 # wrong hands" names a fear); the others ("once they pass", "as long as the
 # hours stay long") and examples ("such as terrorist groups") only qualify
 # their sentence and give no label.
+_RELATIVE = re.compile(r"^(?:that|which|who)\b", re.I)
 _HYPOTHETICAL = re.compile(
     r"^(?:if|unless|once|whether|provided|(?:so|as) long as|such as|for example|for instance"
     r"|including|like)\b",
@@ -170,10 +171,11 @@ def _sentence_phrases(words: list[str]) -> list[str]:
         following = (clauses[k + 1] if k + 1 < len(clauses) else "").lower().split()
         if following and _cuts_restriction(clause.lower().split(), following[0]):
             continue
-        condition = ""
+        condition, relative = "", False
         for _ in range(2):
             if not condition and (m := _HYPOTHETICAL.match(clause.strip())):
                 condition = m.group(0).lower()
+            relative = relative or bool(_RELATIVE.match(clause.strip()))
             clause = _LEADING.sub("", clause.strip()).strip()
         parts = clause.split()
         if not parts:
@@ -185,7 +187,9 @@ def _sentence_phrases(words: list[str]) -> list[str]:
         first = parts[0].lower()
         if first in _VERB_FIRST:  # "X is good and | can cause harm": X can cause harm
             subject = _subject(main)
-            if subject is not None and not _is_person(subject):
+            # After "that"/"which" the verb's subject is that word's antecedent
+            # ("plan their family and that | includes ..."), not the sentence's.
+            if subject is not None and not _is_person(subject) and not relative:
                 found.extend(_cuts(subject + parts))
             continue
         found.extend(_cuts(parts))

@@ -148,3 +148,11 @@ def test_an_aside_does_not_split_its_sentence() -> None:
     phrases = label_phrases("Paid parking (outside the centre) hurts small shops")
     assert "Paid parking hurts small shops" in phrases
     assert not any("centre" in p for p in phrases), phrases
+
+
+def test_a_verb_after_that_or_which_is_not_given_the_sentences_subject() -> None:
+    """Seen on the labels bench: "Parents includes selecting the sex of their
+    children", from "parents should plan their family and that includes ..."."""
+    phrases = label_phrases("Residents should shape the budget and that includes the parks")
+    assert not any(p.lower().startswith(("residents includes", "includes")) for p in phrases)
+    assert "Residents should shape the budget" in phrases

@@ -116,6 +116,11 @@ _OBJECT_AND_MORE = set(
     "put puts putting place places allow allows enable enables force forces let lets "
     "encourage encourages".split()
 )
+# "the right to choose | how to educate them": a choice is a whole claim
+# before what is chosen, so a cut may stop there although "choose" would
+# otherwise need its object.
+_CHOICE = set("choose chooses decide decides".split())
+_WH = set("how what which whether when where who".split())
 # Openings that stand for something said elsewhere: not a label on their own.
 _UNRESOLVED = _PRONOUNS | {"that", "then", "them", "those", "its", "their"}
 # A candidate opening on one of these is a fragment ("because | of the dangers").
@@ -274,7 +279,9 @@ def _cuts(words: list[str]) -> list[str]:
             continue
         if length < len(words):
             after = lowered[length]
-            if last in _NEEDS_MORE or after not in _BOUNDARY:
+            if (last in _NEEDS_MORE or after not in _BOUNDARY) and not (
+                last in _CHOICE and after in _WH
+            ):
                 continue
             # "allows a priest | to focus": the verb's object needs its "to".
             if after == "to" and _NEEDS_MORE.intersection(lowered[length - 3 : length]):

@@ -156,3 +156,11 @@ def test_a_verb_after_that_or_which_is_not_given_the_sentences_subject() -> None
     phrases = label_phrases("Residents should shape the budget and that includes the parks")
     assert not any(p.lower().startswith(("residents includes", "includes")) for p in phrases)
     assert "Residents should shape the budget" in phrases
+
+
+def test_a_choice_may_stop_before_what_is_chosen() -> None:
+    phrases = label_phrases("parents should have the right to choose how to educate their children")
+    assert "Parents should have the right to choose" in phrases
+    # Not before any other word: "choose" still needs what follows it.
+    other = label_phrases("parents should be able to choose the books in the library")
+    assert not any(p.endswith("choose") for p in other), other

@@ -78,7 +78,7 @@ _NEEDS_MORE = set(
     "ability opportunity opportunities freedom way ways allows allow helps help enables "
     "enable forces force causes cause encourages encourage makes make lets let pick picks picked "
     "picking puts put ensures ensure obliged abide incompatible compatible rather especially "
-    "entitled even instead other".split()
+    "entitled even instead other acting".split()
 )
 # Words that open a new constituent: a phrase cut short of its clause's end
 # must stop just before one ("Nuclear weapons are dangerous | in the hands of

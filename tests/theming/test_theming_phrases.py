@@ -158,6 +158,12 @@ def test_a_verb_after_that_or_which_is_not_given_the_sentences_subject() -> None
     assert "Residents should shape the budget" in phrases
 
 
+def test_acting_keeps_what_it_is_acting_in() -> None:
+    """"not always acting | in the interest of the country" says nothing cut short."""
+    phrases = label_phrases("private military companies are not always acting in the interest of us")
+    assert not any(p.endswith("acting") for p in phrases), phrases
+
+
 def test_a_choice_may_stop_before_what_is_chosen() -> None:
     phrases = label_phrases("parents should have the right to choose how to educate their children")
     assert "Parents should have the right to choose" in phrases

@@ -26,7 +26,11 @@ from theming.snapshot import SnapshotMixin
 from theming.state import ASSIGN_SIMILARITY
 from theming.subject import question_subject, subject_aliases
 
-__all__ = ["ASSIGN_SIMILARITY", "ThemeEngine"]
+__all__ = ["ASSIGN_SIMILARITY", "RELOOK_GROWTH", "ThemeEngine"]
+
+# A machine-named theme's label is chosen afresh (not kept while nearly the
+# best) once the theme has this many times the members it had then.
+RELOOK_GROWTH = 2.0
 
 
 class ThemeEngine(CurationMixin, SnapshotMixin):
@@ -139,9 +143,15 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
         self._label_signature = signatures
         if not stale:
             return []
-        labels = self.choose_labels(stale, members, keep=not settled)
+        # A theme that has doubled since its label was chosen is looked at
+        # afresh: its first members may no longer say what most of it says.
+        grown = {t for t in stale if len(members[t]) >= RELOOK_GROWTH * self._label_size.get(t, 0)}
+        fresh = stale if settled else grown
+        labels = self.choose_labels(stale, members, fresh=fresh)
         changed = [tid for tid, label in labels.items() if self.themes[tid].label != label]
         for tid, label in labels.items():
+            if tid in fresh or tid in changed:
+                self._label_size[tid] = len(members[tid])
             self.themes[tid].label = label
         return changed
 
@@ -151,10 +161,12 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
         members: dict[str, list[str]] | None = None,
         weights: LabelWeights = LABEL_WEIGHTS,
         keep: bool = True,
+        fresh: set[str] | frozenset[str] = frozenset(),
     ) -> dict[str, str]:
         """Fresh labels for the ``stale`` themes (largest first), the others'
         labels reserved and their centres the siblings a label must not fit;
-        ``keep``: a theme keeps its label while nearly the best."""
+        ``keep``: a theme keeps its label while nearly the best, unless it is
+        one of ``fresh``."""
         members = members or {tid: self.members(tid) for tid in self.themes}
         centres = {
             tid: centroid(np.stack([self._vectors[c] for c in members[tid]]))
@@ -166,7 +178,7 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
                 tid,
                 centres[tid],
                 self._central_texts(members[tid]),
-                current=self.themes[tid].label if keep else None,
+                current=self.themes[tid].label if keep and tid not in fresh else None,
                 fallback=self.themes[tid].label,
             )
             for tid in sorted(stale, key=lambda t: (-len(members[t]), t))

@@ -67,8 +67,9 @@ class ThemeState:
         self.question: str | None = None
         # Members a theme's label was chosen for (hash), so unchanged themes keep theirs.
         self._label_signature: dict[str, int] = {}
-        # The question's subject for labels, with the (question, comment count) it was found for.
-        # (question, comment count) when last found, the subject, its aliases.
+        # How many members a theme had when its label was last chosen afresh.
+        self._label_size: dict[str, int] = {}
+        # (question, comment count) when the subject was last found, the subject, its aliases.
         self._subject: tuple[tuple[str | None, int], str | None, tuple[str, ...]] = (
             (None, -1),
             None,

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.support.theming import synthetic_comments
+from theming import naming
 from theming.cluster import ClusterParams, neighbours_for
 from theming.embed import HashingEmbedder
 from theming.engine import ThemeEngine
@@ -166,3 +167,33 @@ def test_settled_labels_are_the_best_now_team_labels_stay(fake: HashingEmbedder)
     assert engine.refresh_labels(settled=True) == [machine]
     assert engine.themes[machine].label == best[machine]
     assert engine.themes[team].label == "Typed by the team"
+
+
+def test_a_theme_that_doubled_has_its_label_chosen_afresh(
+    fake: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While comments stream a label is kept while it is nearly the best, but
+    not past the theme doubling: its first members may no longer say what
+    most of it says (the demo's river theme kept a label about algae)."""
+    monkeypatch.setattr(naming, "KEEP_MARGIN", 10.0)  # any label still offered is "nearly best"
+    engine = ThemeEngine(fake)
+    engine.add(synthetic_comments())
+    engine.retheme()
+    engine.refresh_labels(settled=True)
+    tid = max(engine.themes, key=lambda t: len(engine.members(t)))
+    members = engine.members(tid)
+    texts = engine._central_texts(members)
+    best = engine.themes[tid].label
+    older = next(p for p in naming.candidates(texts[:8], engine.subject()) if p != best)
+    engine.themes[tid].label = older
+
+    def grow(count: int, start: int) -> None:  # resends of members' words join the theme
+        words = [engine.comments[members[i % len(members)]].text for i in range(count)]
+        engine.add([Comment(f"more-{start + i}", w) for i, w in enumerate(words)])
+
+    grow(len(members) - 1, 0)
+    assert engine.where("more-0") == tid
+    assert engine.refresh_labels() == [] and engine.themes[tid].label == older  # kept
+    grow(1, len(members))  # now twice the members the label was chosen for
+    assert engine.refresh_labels() == [tid]
+    assert engine.themes[tid].label == engine.choose_labels({tid}, keep=False)[tid] != older

@@ -121,11 +121,18 @@ class ThemeState:
         return np.stack(rows) if rows else np.zeros((0, self.embedder.dim), dtype=np.float32)
 
     def _central_texts(self, members: Iterable[str]) -> list[str]:
-        """Member texts, most central (closest to the theme centre) first."""
+        """Member texts, most central (closest to the theme centre) first, a
+        comment typed again (the same words, or a near-duplicate) once: at a
+        meeting whose tables type the same points the 8 most central were
+        seven copies of one comment, and the label had one comment to draw on."""
         ids = sorted(members)
         matrix = np.stack([self._vectors[c] for c in ids])
         order = np.argsort(-(matrix @ centroid(matrix)), kind="stable")
-        return [self.comments[ids[int(i)]].text for i in order]
+        texts: dict[str, str] = {}
+        for i in order:
+            cid = ids[int(i)]
+            texts.setdefault(self._leader.get(cid, cid), self.comments[cid].text)
+        return list(texts.values())
 
     def _new_theme(self, members: Iterable[str], label: str | None = None) -> Theme:
         label = label or label_from_central_texts(self._central_texts(members))

@@ -197,3 +197,15 @@ def test_a_theme_that_doubled_has_its_label_chosen_afresh(
     grow(1, len(members))  # now twice the members the label was chosen for
     assert engine.refresh_labels() == [tid]
     assert engine.themes[tid].label == engine.choose_labels({tid}, keep=False)[tid] != older
+
+
+def test_labels_draw_on_distinct_comments_not_copies(fake: HashingEmbedder) -> None:
+    """Tables that type the same point: the most central texts a label is
+    drawn from list each comment once, however often it was typed."""
+    engine = ThemeEngine(fake)
+    words = "parks trees playground green benches"
+    copies = [Comment(f"copy-{i}", words) for i in range(10)]
+    others = [Comment(f"other-{i}", f"{words} picnic {i}") for i in range(3)]
+    engine.add(copies + others)
+    texts = engine._central_texts(list(engine.comments))
+    assert sorted(texts) == sorted({c.text for c in copies + others})

@@ -34,7 +34,7 @@ _LEADING = re.compile(
     rf"^(?:(?:so|as) long as|{_CONNECTIVES}|so|as|that|or|also|yet|hence|i think|i believe"
     r"|in my opinion"
     r"|it is true that)"
-    r"\b[\s,]*",
+    r"\b(?!['’])[\s,]*",  # not the "that" of "that's"
     re.I,
 )
 _ASIDE = re.compile(r"\s*\([^()]*\)\s*")
@@ -78,7 +78,7 @@ _NEEDS_MORE = set(
     "ability opportunity opportunities freedom way ways allows allow helps help enables "
     "enable forces force causes cause encourages encourage makes make lets let pick picks picked "
     "picking puts put ensures ensure obliged abide incompatible compatible rather especially "
-    "entitled even instead other acting".split()
+    "entitled even instead other acting away".split()
 )
 # Words that open a new constituent: a phrase cut short of its clause's end
 # must stop just before one ("Nuclear weapons are dangerous | in the hands of
@@ -93,6 +93,7 @@ _BOUNDARY = set(
 )
 _PRONOUNS = {"it", "they", "this", "these", "he", "she"}
 _CONDITIONS = {"if", "when", "unless", "until", "while", "as"}
+_WHO = {"who", "whom", "whose"}
 # A clause opening on a verb lost its subject to the split ("marriage is old
 # and | is important for society"): it is the sentence's subject, or no label.
 _VERB_FIRST = set(
@@ -159,7 +160,12 @@ def label_phrases(text: str) -> list[str]:
     for reading in dict.fromkeys(readings):
         for sentence in _SENTENCE.split(reading):
             found.extend(_sentence_phrases(sentence.strip().rstrip(".!?;:").split()))
-    return [p for p in dict.fromkeys(found) if p.split()[0].lower() not in _NO_OPENING]
+    return [p for p in dict.fromkeys(found) if _opening(p) not in _NO_OPENING]
+
+
+def _opening(phrase: str) -> str:
+    """A phrase's first word, lower case, without a contraction ("it's": "it")."""
+    return re.split(r"['’]", phrase.split()[0].lower(), maxsplit=1)[0]
 
 
 def _unhedged(text: str) -> str:
@@ -284,11 +290,14 @@ def _cuts(words: list[str]) -> list[str]:
             ):
                 continue
             # "allows a priest | to focus": the verb's object needs its "to".
-            if after == "to" and _NEEDS_MORE.intersection(lowered[length - 3 : length]):
+            if after == "to" and _NEEDS_MORE.intersection(lowered[length - 4 : length]):
                 continue
             if _OBJECT_AND_MORE.intersection(lowered[length - 3 : length - 1]):
                 continue
             if _cuts_restriction(lowered[:length], after):
+                continue
+            # "businesses owned by people | who live here": who they are is the point.
+            if after in _WHO:
                 continue
         phrase = " ".join(words[:length]).strip(",\"'")
         cuts.append(phrase[:1].upper() + phrase[1:])

@@ -100,7 +100,7 @@ def test_a_verb_is_not_cut_from_its_particle() -> None:
 
 
 def test_a_condition_is_not_offered_as_a_claim() -> None:
-    """"if the pool closed, kids would swim in the river" never says the pool
+    """ "if the pool closed, kids would swim in the river" never says the pool
     closed: its condition keeps its "if", its consequence stands alone."""
     phrases = label_phrases("If the pool closed, kids would swim in the river")
     assert "Kids would swim in the river" in phrases
@@ -159,8 +159,10 @@ def test_a_verb_after_that_or_which_is_not_given_the_sentences_subject() -> None
 
 
 def test_acting_keeps_what_it_is_acting_in() -> None:
-    """"not always acting | in the interest of the country" says nothing cut short."""
-    phrases = label_phrases("private military companies are not always acting in the interest of us")
+    """ "not always acting | in the interest of the country" says nothing cut short."""
+    phrases = label_phrases(
+        "private military companies are not always acting in the interest of us"
+    )
     assert not any(p.endswith("acting") for p in phrases), phrases
 
 
@@ -170,3 +172,24 @@ def test_a_choice_may_stop_before_what_is_chosen() -> None:
     # Not before any other word: "choose" still needs what follows it.
     other = label_phrases("parents should be able to choose the books in the library")
     assert not any(p.endswith("choose") for p in other), other
+
+
+def test_a_contracted_pronoun_opens_no_phrase() -> None:
+    """ "It's the best thing about this town" names nothing on a screen of its
+    own, and "That's what ..." is not cut to "S what ..."."""
+    phrases = label_phrases("The Riverwalk trail. I walk it daily and it's the best thing in town.")
+    assert "The Riverwalk trail" in phrases
+    assert not any(p.lower().startswith(("it's", "it’s")) for p in phrases), phrases
+    assert label_phrases("That's what makes the town special") == []
+    assert label_phrases("They’re the reason families stay here") == []
+
+
+def test_no_cut_drops_who_a_person_is() -> None:
+    phrases = label_phrases("Downtown businesses owned by people who live here")
+    assert "Downtown businesses owned by people who live here" in phrases
+    assert "Downtown businesses owned by people" not in phrases
+
+
+def test_a_verb_keeps_its_to_after_a_longer_object() -> None:
+    phrases = label_phrases("capital punishment allows for victims' families to get justice")
+    assert not any(p.endswith("families") for p in phrases), phrases

@@ -75,6 +75,7 @@ class CurationMixin(ThemeState):
         theme = self.themes[theme_id]
         theme.label = label
         theme.label_by_team = True
+        theme.suggested_label = None
         self._touch(theme_id)
         return self._done("rename", before, self._view(theme_id))
 

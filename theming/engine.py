@@ -122,9 +122,11 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
         self, frozen: set[str] | frozenset[str] = frozenset(), *, settled: bool = False
     ) -> list[str]:
         """Relabel every machine-named theme whose members changed since its
-        label was chosen; returns the ids whose label changed. Labels typed
-        by the team, those of ``frozen`` themes (published ones) and those of
-        unchanged themes are kept, and no relabelled theme may take them.
+        label was chosen; returns the ids whose label (or suggested label)
+        changed. Labels typed by the team, those of ``frozen`` themes
+        (published ones) and those of unchanged themes are kept, and no
+        relabelled theme may take them; a frozen theme whose members changed
+        is offered the label it would get now (``Theme.suggested_label``).
 
         While comments arrive a theme keeps its label as long as it is nearly
         the best (``theming.naming.KEEP_MARGIN``: no flicker). ``settled``: the
@@ -132,27 +134,45 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
         label now, changed members or not (one change, after the stream)."""
         members = {tid: self.members(tid) for tid in self.themes}
         signatures = {tid: hash(frozenset(m)) for tid, m in members.items()}
-        stale = {
+        due = {
             tid
             for tid, theme in self.themes.items()
             if members[tid]
             and not theme.label_by_team
-            and tid not in frozen
             and (settled or self._label_signature.get(tid) != signatures[tid])
         }
         self._label_signature = signatures
-        if not stale:
-            return []
-        # A theme that has doubled since its label was chosen is looked at
-        # afresh: its first members may no longer say what most of it says.
-        grown = {t for t in stale if len(members[t]) >= RELOOK_GROWTH * self._label_size.get(t, 0)}
-        fresh = stale if settled else grown
-        labels = self.choose_labels(stale, members, fresh=fresh)
-        changed = [tid for tid, label in labels.items() if self.themes[tid].label != label]
-        for tid, label in labels.items():
-            if tid in fresh or tid in changed:
-                self._label_size[tid] = len(members[tid])
-            self.themes[tid].label = label
+        stale, held = due - frozen, due & frozen
+        changed: list[str] = []
+        if stale:
+            # A theme that has doubled since its label was chosen is looked at
+            # afresh: its first members may no longer say what most of it says.
+            grown = {
+                t for t in stale if len(members[t]) >= RELOOK_GROWTH * self._label_size.get(t, 0)
+            }
+            fresh = stale if settled else grown
+            labels = self.choose_labels(stale, members, fresh=fresh)
+            changed = [tid for tid, label in labels.items() if self.themes[tid].label != label]
+            for tid, label in labels.items():
+                if tid in fresh or tid in changed:
+                    self._label_size[tid] = len(members[tid])
+                self.themes[tid].label, self.themes[tid].suggested_label = label, None
+        if held:
+            changed += self._suggest(held, members)
+        return changed
+
+    def _suggest(self, held: set[str], members: dict[str, list[str]]) -> list[str]:
+        """The label each ``held`` theme would get now, offered beside the one
+        the screens show (a published theme's label changes only by a team
+        step); returns the ids whose suggestion changed."""
+        best = self.choose_labels(held, members)  # none while the label is nearly the best
+        changed = []
+        for tid, label in best.items():
+            theme = self.themes[tid]
+            suggestion = None if label == theme.label else label
+            if suggestion != theme.suggested_label:
+                theme.suggested_label = suggestion
+                changed.append(tid)
         return changed
 
     def choose_labels(

@@ -94,7 +94,9 @@ class Theme:
     only add comments nobody placed, never take members away or rename it.
     ``version`` grows on every change of label or membership made by a
     person or a retheme (not by comments merely arriving), for optimistic
-    concurrency between theme-team laptops.
+    concurrency between theme-team laptops. ``suggested_label``: for a theme
+    whose label is held (published), the label its members would get now,
+    when that differs; the team may take it, nothing applies it for them.
     """
 
     id: str
@@ -103,6 +105,7 @@ class Theme:
     locked: bool = False
     version: int = 1
     pinned_quotes: list[str] = field(default_factory=list)
+    suggested_label: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -112,6 +115,7 @@ class Theme:
             "locked": self.locked,
             "version": self.version,
             "pinned_quotes": list(self.pinned_quotes),
+            "suggested_label": self.suggested_label,
         }
 
     @classmethod
@@ -123,4 +127,5 @@ class Theme:
             locked=bool(data.get("locked", False)),
             version=int(data.get("version", 1)),
             pinned_quotes=[str(c) for c in data.get("pinned_quotes", [])],
+            suggested_label=data.get("suggested_label"),
         )

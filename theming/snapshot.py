@@ -66,6 +66,7 @@ class SnapshotMixin(ThemeState):
                     "id": tid,
                     "label": theme.label,
                     "label_by_team": theme.label_by_team,
+                    "suggested_label": theme.suggested_label,
                     "locked": theme.locked,
                     "version": theme.version,
                     "size": len(ids),

@@ -208,6 +208,11 @@ class Theme(Closed):
         description="in a themes message: up to five words or word pairs frequent in the "
         "theme and rare in the others",
     )
+    suggested_label: str | None = Field(
+        None,
+        description="in a themes message, for a published theme whose members changed: the "
+        "label they would give it now, when another than its own (only a rename applies it)",
+    )
 
 
 class Site(Closed):

@@ -76,8 +76,9 @@ class QuestionStore:
         async with self.db.session() as s:
             rows = await theme_store.themes_view(s, event_id, question_id=question_id)
         words = self.keywords.get(question_id, {})
+        offered = {t["id"]: t.get("suggested_label") for t in snap["themes"]}
         themes = [
-            {**t, "keywords": words.get(t["key"], [])}
+            {**t, "keywords": words.get(t["key"], []), "suggested_label": offered[t["key"]]}
             for t in rows
             if (t["question_id"], t["key"]) in live
         ]

@@ -329,16 +329,17 @@ class ThemingWorker:
         commit the new state, the synced themes and ``log_rows(result)`` together."""
         async with self.locks[question_id]:
             state_json = await self._stored_state(question_id)
+            held = await self.store.published(question_id)
             loop = asyncio.get_running_loop()
             result, snap, before, after = await loop.run_in_executor(
-                self.executor, self._curate_sync, question_id, state_json, op
+                self.executor, self._curate_sync, question_id, state_json, op, held
             )
             rows = list(log_rows(result))
             await self.store.save(event_id, question_id, snap, after, rows)
         return Curated(result, before, after, rows)
 
     def _curate_sync(
-        self, question_id: int, state_json: str | None, op: EngineOp
+        self, question_id: int, state_json: str | None, op: EngineOp, held: set[str]
     ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
         engine = self._engine(question_id, state_json)
         before = engine.to_dict()
@@ -356,7 +357,9 @@ class ThemingWorker:
         if result.get("op") == "retheme":
             now = time.monotonic()
             self.clocks[question_id].reclustered(len(engine.comments), now, now)
-        engine.refresh_labels()
+        # A published theme keeps the label the screens show: a member's move
+        # into it changed its label there, unseen, until this took ``held``.
+        engine.refresh_labels(frozen=held)
         return result, engine.snapshot(), before, engine.to_dict()
 
     async def placement(self, event_id: int, question_id: int) -> dict[str, Any]:

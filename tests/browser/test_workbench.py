@@ -5,6 +5,7 @@ screen, a poll made from themes gets a phone's vote, hostile text stays text."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -170,3 +171,42 @@ async def test_real_model_two_members_merge_and_rename_live(
     async with connect(live_server.ws_url("team", live_server.tokens.team)) as team:
         msg = await seed(live_server, team, 40)
     await merge_and_rename_is_seen_by_the_other_member(live_server, browser, msg["question_id"])
+
+
+async def test_a_new_label_for_a_published_theme_is_offered_and_taken_in_one_click(
+    themed_server: Themed, browser: Any, tmp_path: Path
+) -> None:
+    """Comments moved into a published theme leave its label as the screens
+    show it; the list marks the theme "new label?", its pane offers the label
+    its comments give now, and one click renames it (a logged team step)."""
+    s, q = themed_server.server, themed_server.question_id
+    trouble: list[str] = []
+    ctx = await browser.new_context(viewport={"width": 1440, "height": 900})
+    async with connect(s.ws_url("team", s.tokens.team)) as team:
+        await recv_until(team, "hello")
+        a, b = biggest(await sync(team, q))
+        await op(team, "publish", q, themes={b["key"]: b["version"]}, name="Pat")
+        b = next(t for t in (await sync(team, q))["themes"] if t["key"] == b["key"])
+        await op(
+            team, "move", q, comments=a["members"], to=b["key"], version=b["version"], name="Di"
+        )
+        now = next(t for t in (await sync(team, q))["themes"] if t["key"] == b["key"])
+        offer = now["suggested_label"]
+        assert offer and now["label"] == b["label"], now
+        page = await open_team(ctx, s, "Di", trouble)
+        row = theme_row(page, b["key"])
+        await expect(row.locator(".t-label")).to_have_text(b["label"], timeout=WAIT)
+        await expect(row.locator(".badge.offer")).to_be_visible(timeout=WAIT)
+        await row.locator("button.open").click()
+        await expect(page.locator("#suggest-text")).to_have_text(offer, timeout=WAIT)
+        await page.screenshot(path=str(tmp_path / "team-label-offer-1440x900.png"))
+        await page.locator("#use-suggestion").click()
+        await expect(page.locator("#status")).to_have_text("Renamed.", timeout=WAIT)
+        await expect(row.locator(".t-label")).to_have_text(offer, timeout=WAIT)
+        await expect(row.locator(".badge.offer")).to_be_hidden(timeout=WAIT)
+        await expect(page.locator("#pane-suggest")).to_be_hidden(timeout=WAIT)
+        await page.screenshot(path=str(tmp_path / "team-label-taken-1440x900.png"))
+        # Other tests read the state they act on; nothing left on the screens.
+        await op(team, "publish", q, themes={}, name="Pat")
+    assert trouble == []
+    await ctx.close()

@@ -118,3 +118,27 @@ async def test_trace_page_for_a_display_says_when_nothing_is_published_yet(
     )
     assert "Nothing has been published to the screens yet." in page
     assert "trace-theme" not in page
+
+
+async def test_a_published_label_stays_when_comments_move_in_and_a_new_one_is_offered(
+    themed_server: Themed,
+) -> None:
+    """The screens show what the team published: comments moved into a
+    published theme do not change its label; the label they would give it
+    is offered to the team instead (``suggested_label``)."""
+    s, q = themed_server.server, themed_server.question_id
+    async with connect(s.ws_url("team", s.tokens.team)) as team:
+        await recv_until(team, "hello")
+        a, b = biggest(await sync(team, q))
+        shown = await op(team, "publish", q, themes={b["key"]: b["version"]}, name="Pat")
+        b = next(t for t in (await sync(team, q))["themes"] if t["key"] == b["key"])
+        moved = await op(
+            team, "move", q, comments=a["members"], to=b["key"], version=b["version"], name="Mo"
+        )
+        now = next(t for t in (await sync(team, q))["themes"] if t["key"] == b["key"])
+        undone = await op(team, "undo", q, name="Mo")
+        cleared = await op(team, "publish", q, themes={}, name="Pat")
+    assert shown["type"] == moved["type"] == undone["type"] == cleared["type"] == "ack"
+    assert set(a["members"]) <= set(now["members"])
+    assert now["label"] == b["label"], now["label"]
+    assert now["suggested_label"] not in (None, b["label"]), now

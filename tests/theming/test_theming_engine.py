@@ -209,3 +209,31 @@ def test_labels_draw_on_distinct_comments_not_copies(fake: HashingEmbedder) -> N
     engine.add(copies + others)
     texts = engine._central_texts(list(engine.comments))
     assert sorted(texts) == sorted({c.text for c in copies + others})
+
+
+def test_a_published_theme_is_offered_the_label_its_members_give_now(
+    fake: HashingEmbedder,
+) -> None:
+    """A published theme's label changes only by a team step; when new
+    members make another label the best, it is offered beside it, and a
+    rename by the team clears the offer."""
+    engine = ThemeEngine(fake)
+    engine.add(synthetic_comments())
+    engine.retheme()
+    engine.refresh_labels(settled=True)
+    tid = max(engine.themes, key=lambda t: len(engine.members(t)))
+    shown = "An early label nobody would pick now"
+    engine.themes[tid].label = shown
+    assert engine.refresh_labels(frozen={tid}) == []  # members unchanged: no offer yet
+    text = engine.comments[engine.members(tid)[0]].text
+    engine.add([Comment("one-more", text)])  # joins the theme it copies
+    assert engine.refresh_labels(frozen={tid}) == [tid]
+    theme = engine.themes[tid]
+    assert theme.label == shown
+    assert theme.suggested_label == engine.choose_labels({tid}, keep=False)[tid] != shown
+    snapped = {t["id"]: t for t in engine.snapshot()["themes"]}
+    assert snapped[tid]["suggested_label"] == theme.suggested_label
+    again = ThemeEngine.from_dict(json.loads(json.dumps(engine.to_dict())), fake)
+    assert again.themes[tid].suggested_label == theme.suggested_label
+    engine.rename(tid, "Typed by the team")
+    assert engine.themes[tid].suggested_label is None

@@ -378,6 +378,12 @@ $("retheme").addEventListener("click", function () { send({ type: "retheme" }, "
 $("undo").addEventListener("click", function () { send({ type: "undo" }, "Your last step was undone."); });
 $("publish").addEventListener("click", function () { openPublish(publish); });
 $("rename").addEventListener("click", rename);
+$("use-suggestion").addEventListener("click", function () {
+  const th = S.themes.get(S.open);
+  if (!th || !th.suggested_label) return;
+  $("rename-input").value = th.suggested_label;
+  rename();
+});
 $("rename-input").addEventListener("keydown", function (e) {
   if (e.key === "Enter" && !e.isComposing) { e.preventDefault(); rename(); }
 });

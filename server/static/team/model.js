@@ -89,6 +89,7 @@ export function applyThemes(msg) {
       const moved = !sameIds(was.members, th.members);
       if (moved) out.members.push(th.key);
       if (moved || was.label !== th.label || was.version !== th.version || was.published !== th.published ||
+          (was.suggested_label || "") !== (th.suggested_label || "") ||
           (was.keywords || []).join() !== (th.keywords || []).join() || quotesKey(was) !== quotesKey(th)) {
         out.changed.push(th.key);
       }

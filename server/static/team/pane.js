@@ -137,6 +137,9 @@ function fillHead() {
   if (th && th.keywords && th.keywords.length) bits.push("keywords: " + th.keywords.join(", "));
   setText($("pane-meta"), bits.join(" · "));
   $("theme-tools").hidden = !th;
+  const offer = th && th.suggested_label ? th.suggested_label : "";
+  setText($("suggest-text"), offer);
+  $("pane-suggest").hidden = !offer;
   $("unpublish").hidden = !(th && th.published);
   const quotes = $("pane-quotes");
   const shownQuotes = th ? th.quotes.map(function (q) { return q.id + ":" + q.text; }).join("\n") : "";
@@ -204,6 +207,7 @@ export function wait(text) {
   $("pane-meta").textContent = "";
   $("pane-count").textContent = "";
   $("theme-tools").hidden = true;
+  $("pane-suggest").hidden = true;
   $("pane-quotes").hidden = true;
   $("pane-badge").hidden = true;
   $("pane-empty").hidden = true;

@@ -52,6 +52,9 @@ function buildRow(key, bucket) {
   const badge = span("badge on-screens", "on screens");
   badge.hidden = true;
   bottom.appendChild(badge);
+  const offer = span("badge offer", "new label?");
+  offer.hidden = true;
+  bottom.appendChild(offer);
   bottom.appendChild(span("t-tables"));
   open.appendChild(bottom);
   if (!bucket) {
@@ -101,7 +104,10 @@ function fillTheme(key) {
   setText(li.querySelector(".t-label"), th.label);
   setText(li.querySelector(".t-tables"), plural(tablesOf(th.members), "table", "tables"));
   setText(li.querySelector(".t-kw"), (th.keywords || []).join(" · "));
-  setHidden(li.querySelector(".badge"), !th.published);
+  setHidden(li.querySelector(".badge.on-screens"), !th.published);
+  const offer = li.querySelector(".badge.offer");
+  setHidden(offer, !th.suggested_label);
+  offer.title = th.suggested_label ? "Its comments now suggest “" + th.suggested_label + "”" : "";
   li.classList.toggle("is-published", !!th.published);
   li.dataset.published = th.published ? "true" : "false";
   setBars(li, th.members);

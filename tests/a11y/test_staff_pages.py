@@ -206,7 +206,7 @@ async def test_workbench_shortcuts_open_rename_undo_publish_merge_and_move(
     await expect(status).to_have_text(
         "Published 1 theme: the screens now show 1 theme for this question.", timeout=WAIT
     )
-    await expect(row.locator(".badge")).to_be_visible(timeout=WAIT)
+    await expect(row.locator(".badge.on-screens")).to_be_visible(timeout=WAIT)
     assert (await server_themes(s, q))[first]["published"]
     await expect(row.locator("input.pick")).not_to_be_checked(timeout=WAIT)
 

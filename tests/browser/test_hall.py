@@ -134,7 +134,7 @@ async def test_a_full_hall_drag_merge_and_publish_reach_the_big_screen_without_t
     await expect(dialog.locator("#publish-list li.adding .p-label")).to_have_text([merged["label"]])
     await dialog.locator("#publish-confirm").click()
     await expect(page.locator("#status")).to_contain_text("Published 1 theme", timeout=WAIT)
-    await expect(row(page, into["key"]).locator(".badge")).to_be_visible()
+    await expect(row(page, into["key"]).locator(".badge.on-screens")).to_be_visible()
 
     # 4. The big screen puts the theme up by itself: nobody touched the producer console.
     await expect(screen.locator("#view-themes")).to_be_visible(timeout=WAIT)

@@ -146,7 +146,8 @@ _EXPLETIVE = re.compile(
 _SUBJECT_ENDS = set(
     "should is are would will can must has have was were does do could may might need needs "
     "helps help makes make causes cause allows allow leads lead gives give provides provide "
-    "creates create brings bring reduces reduce increases increase".split()
+    "creates create brings bring reduces reduce increases increase shouldn't can't cannot won't "
+    "isn't aren't doesn't don't wouldn't couldn't mustn't wasn't weren't".split()
 )
 
 
@@ -181,6 +182,12 @@ def _sentence_phrases(words: list[str]) -> list[str]:
     for k, clause in enumerate(clauses):
         following = (clauses[k + 1] if k + 1 < len(clauses) else "").lower().split()
         if following and _cuts_restriction(clause.lower().split(), following[0]):
+            continue
+        # "allows priests | and nuns to concentrate": the "and" joins two
+        # objects of one verb, which still needs what follows them.
+        if following[:1] in (["and"], ["or"]) and _OBJECT_AND_MORE.intersection(
+            clause.lower().split()[-3:-1]
+        ):
             continue
         condition, relative = "", False
         for _ in range(2):

@@ -193,3 +193,15 @@ def test_no_cut_drops_who_a_person_is() -> None:
 def test_a_verb_keeps_its_to_after_a_longer_object() -> None:
     phrases = label_phrases("capital punishment allows for victims' families to get justice")
     assert not any(p.endswith("families") for p in phrases), phrases
+
+
+def test_two_objects_of_one_verb_are_not_split_at_their_and() -> None:
+    """ "allows priests | and nuns to concentrate": "The vow of celibacy allows
+    priests" stops before what the verb needs."""
+    phrases = label_phrases("the vow of celibacy allows priests and nuns to concentrate on others")
+    assert not any(p.endswith("allows priests") for p in phrases), phrases
+
+
+def test_a_subject_ends_before_a_negative_contraction() -> None:
+    phrases = label_phrases("compulsory voting isn't fair because it forces people to the polls")
+    assert "Compulsory voting forces people to the polls" in phrases, phrases

@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 from tests.support.example import new_id
 from tests.support.live import recv_until
 from tests.support.server import LiveServer
-from tests.support.workbench import Themed, biggest, op, seed, sync
+from tests.support.workbench import Themed, biggest, op, published_theme_with_an_offer, seed, sync
 
 pytestmark = pytest.mark.browser
 WAIT = 10_000  # ms, every expect below is bounded by it
@@ -184,15 +184,8 @@ async def test_a_new_label_for_a_published_theme_is_offered_and_taken_in_one_cli
     ctx = await browser.new_context(viewport={"width": 1440, "height": 900})
     async with connect(s.ws_url("team", s.tokens.team)) as team:
         await recv_until(team, "hello")
-        a, b = biggest(await sync(team, q))
-        await op(team, "publish", q, themes={b["key"]: b["version"]}, name="Pat")
-        b = next(t for t in (await sync(team, q))["themes"] if t["key"] == b["key"])
-        await op(
-            team, "move", q, comments=a["members"], to=b["key"], version=b["version"], name="Di"
-        )
-        now = next(t for t in (await sync(team, q))["themes"] if t["key"] == b["key"])
+        b, now = await published_theme_with_an_offer(team, q)
         offer = now["suggested_label"]
-        assert offer and now["label"] == b["label"], now
         page = await open_team(ctx, s, "Di", trouble)
         row = theme_row(page, b["key"])
         await expect(row.locator(".t-label")).to_have_text(b["label"], timeout=WAIT)

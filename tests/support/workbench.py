@@ -13,6 +13,7 @@ would be refused as changed."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -143,3 +144,38 @@ def themed_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Themed]
         yield Themed(server, msg["question_id"])
     finally:
         thread.stop()
+
+
+async def published_theme_with_an_offer(
+    team: ClientConnection, q: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Publishes one of the largest themes and moves another's comments into it,
+    until its comments would give it another label (the session's server is
+    shared: an earlier test may have left a pair whose label fits both). Returns
+    the theme before and after the move."""
+
+    def find(msg: dict[str, Any], key: str) -> dict[str, Any]:
+        return next(t for t in msg["themes"] if t["key"] == key)
+
+    themes = [t for t in biggest(await sync(team, q), 4) if t["size"]]
+    for source, target in itertools.permutations([t["key"] for t in themes], 2):
+        seen = find(await sync(team, q), target)
+        await op(team, "publish", q, themes={target: seen["version"]}, name="Pat")
+        seen = find(await sync(team, q), target)
+        moved = await op(
+            team,
+            "move",
+            q,
+            comments=find(await sync(team, q), source)["members"],
+            to=target,
+            version=seen["version"],
+            name="Di",
+        )
+        assert moved["type"] == "ack", moved
+        now = find(await sync(team, q), target)
+        assert now["label"] == seen["label"], now  # held as published
+        if now["suggested_label"] not in (None, now["label"]):
+            return seen, now
+        assert (await op(team, "undo", q, name="Di"))["type"] == "ack"
+        await op(team, "publish", q, themes={}, name="Pat")
+    raise AssertionError("no move into a published theme changed the label its comments give")

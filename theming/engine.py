@@ -180,13 +180,12 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
         stale: set[str],
         members: dict[str, list[str]] | None = None,
         weights: LabelWeights = LABEL_WEIGHTS,
-        keep: bool = True,
         fresh: set[str] | frozenset[str] = frozenset(),
     ) -> dict[str, str]:
         """Fresh labels for the ``stale`` themes (largest first), the others'
         labels reserved and their centres the siblings a label must not fit;
-        ``keep``: a theme keeps its label while nearly the best, unless it is
-        one of ``fresh``."""
+        a theme keeps its label while nearly the best, unless it is one of
+        ``fresh``."""
         members = members or {tid: self.members(tid) for tid in self.themes}
         centres = {
             tid: centroid(np.stack([self._vectors[c] for c in members[tid]]))
@@ -198,7 +197,7 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
                 tid,
                 centres[tid],
                 self._central_texts(members[tid]),
-                current=self.themes[tid].label if keep and tid not in fresh else None,
+                current=self.themes[tid].label if tid not in fresh else None,
                 fallback=self.themes[tid].label,
             )
             for tid in sorted(stale, key=lambda t: (-len(members[t]), t))

@@ -185,9 +185,7 @@ def _sentence_phrases(words: list[str]) -> list[str]:
             continue
         # "allows priests | and nuns to concentrate": the "and" joins two
         # objects of one verb, which still needs what follows them.
-        if following[:1] in (["and"], ["or"]) and _OBJECT_AND_MORE.intersection(
-            clause.lower().split()[-3:-1]
-        ):
+        if following[:1] in (["and"], ["or"]) and _object_left_hanging(clause.lower().split()):
             continue
         condition, relative = "", False
         for _ in range(2):
@@ -282,6 +280,12 @@ def _cuts_restriction(words: list[str], after: str) -> bool:
     return "only" in words and (after in _CONDITIONS or after == "to")
 
 
+def _object_left_hanging(words: list[str]) -> bool:
+    """Whether ``words`` (lower case) stop just after the object of a verb
+    that needs more ("allows a priest | to focus", "puts women | in danger")."""
+    return bool(_OBJECT_AND_MORE.intersection(words[-3:-1]))
+
+
 def _cuts(words: list[str]) -> list[str]:
     """The clause itself and its shorter starts that end a constituent."""
     cuts: list[str] = []
@@ -299,7 +303,7 @@ def _cuts(words: list[str]) -> list[str]:
             # "allows a priest | to focus": the verb's object needs its "to".
             if after == "to" and _NEEDS_MORE.intersection(lowered[length - 4 : length]):
                 continue
-            if _OBJECT_AND_MORE.intersection(lowered[length - 3 : length - 1]):
+            if _object_left_hanging(lowered[:length]):
                 continue
             if _cuts_restriction(lowered[:length], after):
                 continue

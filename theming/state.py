@@ -131,7 +131,7 @@ class ThemeState:
         texts: dict[str, str] = {}
         for i in order:
             cid = ids[int(i)]
-            texts.setdefault(self._leader.get(cid, cid), self.comments[cid].text)
+            texts.setdefault(self._leader[cid], self.comments[cid].text)
         return list(texts.values())
 
     def _new_theme(self, members: Iterable[str], label: str | None = None) -> Theme:

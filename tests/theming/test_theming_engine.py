@@ -196,7 +196,7 @@ def test_a_theme_that_doubled_has_its_label_chosen_afresh(
     assert engine.refresh_labels() == [] and engine.themes[tid].label == older  # kept
     grow(1, len(members))  # now twice the members the label was chosen for
     assert engine.refresh_labels() == [tid]
-    assert engine.themes[tid].label == engine.choose_labels({tid}, keep=False)[tid] != older
+    assert engine.themes[tid].label == engine.choose_labels({tid}, fresh={tid})[tid] != older
 
 
 def test_labels_draw_on_distinct_comments_not_copies(fake: HashingEmbedder) -> None:
@@ -230,7 +230,7 @@ def test_a_published_theme_is_offered_the_label_its_members_give_now(
     assert engine.refresh_labels(frozen={tid}) == [tid]
     theme = engine.themes[tid]
     assert theme.label == shown
-    assert theme.suggested_label == engine.choose_labels({tid}, keep=False)[tid] != shown
+    assert theme.suggested_label == engine.choose_labels({tid}, fresh={tid})[tid] != shown
     snapped = {t["id"]: t for t in engine.snapshot()["themes"]}
     assert snapped[tid]["suggested_label"] == theme.suggested_label
     again = ThemeEngine.from_dict(json.loads(json.dumps(engine.to_dict())), fake)

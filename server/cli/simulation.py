@@ -109,7 +109,8 @@ class Simulation:
             try:
                 while not reader.done():
                     await asyncio.sleep(rng.uniform(2, 12) * self.pace)
-                    key = self.question_keys.get((now["question"] or {}).get("text", ""), "")
+                    question = now["question"] or {}
+                    key = self.question_keys.get(question.get("text", ""), "")
                     pool = self.comments.get(key) or [
                         c for cs in self.comments.values() for c in cs
                     ]
@@ -117,7 +118,11 @@ class Simulation:
                     if not deck:
                         deck.extend(rng.sample(pool, len(pool)))
                     seq += 1
+                    # Filed under the question it answers, as the table page and client do:
+                    # a comment on its way as the producer moves on stays with its question.
                     comment = {"type": "comment", "seq": seq, "text": deck.pop()}
+                    if question.get("id") is not None:
+                        comment["question_id"] = question["id"]
                     await _ask_while(reader, ws, answers, comment)
             finally:
                 reader.cancel()

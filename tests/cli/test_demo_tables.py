@@ -1,0 +1,54 @@
+"""The demo's simulated table, against a scripted table endpoint: when the producer
+moves on while a comment is on its way, that comment keeps the question it answers
+and the next one answers the new question. (Through the real server the moment is
+a race; here it is made to happen every time.)"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection, serve
+
+from server.cli.simulation import EVENT_FILE, Simulation, sample_comments
+from server.event.eventfile import load_event_file
+from server.event.loader import IssuedTokens
+
+
+async def test_a_comment_on_its_way_keeps_its_question_and_the_next_answers_the_new_one() -> None:
+    spec = load_event_file(EVENT_FILE)
+    first, second = [q for r in spec.rounds for q in r.questions][:2]
+    sent: list[dict[str, Any]] = []
+    done = asyncio.Event()
+
+    async def table_endpoint(ws: ServerConnection) -> None:
+        question = {"id": 1, "text": first.text}
+        await ws.send(json.dumps({"type": "hello", "last_seq": 0, "question": question}))
+        comment = json.loads(await ws.recv())
+        sent.append(comment)
+        # The producer moves on before the comment is acknowledged.
+        moved = {"id": 2, "text": second.text}
+        await ws.send(json.dumps({"type": "question", "question": moved}))
+        await asyncio.sleep(0.05)
+        await ws.send(json.dumps({"type": "ack", "id": comment["id"]}))
+        sent.append(json.loads(await ws.recv()))
+        done.set()
+        await ws.wait_closed()
+
+    async with serve(table_endpoint, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        tokens = IssuedTokens(event_id=1, code="X", producer="p", team="t", display="d")
+        sim = Simulation(f"http://127.0.0.1:{port}", tokens, pace=0.001)
+        table = asyncio.create_task(sim.table(1, "token"))
+        try:
+            await asyncio.wait_for(done.wait(), 10)
+        finally:
+            table.cancel()
+            await asyncio.gather(table, return_exceptions=True)
+
+    comments = sample_comments()
+    before, after = sent
+    assert before["question_id"] == 1 and before["text"] in comments[first.key]
+    assert after["question_id"] == 2 and after["text"] in comments[second.key]
+    assert after["seq"] == before["seq"] + 1

@@ -156,6 +156,8 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
             for tid, label in labels.items():
                 if tid in fresh or tid in changed:
                     self._label_size[tid] = len(members[tid])
+                if tid in changed:  # a team member who saw the old label acts on an old version
+                    self.themes[tid].version += 1
                 self.themes[tid].label, self.themes[tid].suggested_label = label, None
         if held:
             changed += self._suggest(held, members)

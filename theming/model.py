@@ -92,8 +92,9 @@ class Theme:
 
     ``locked`` is set by any curation touching the theme: a retheme may then
     only add comments nobody placed, never take members away or rename it.
-    ``version`` grows on every change of label or membership made by a
-    person or a retheme (not by comments merely arriving), for optimistic
+    ``version`` grows on every change of membership made by a person or a
+    retheme (not by comments merely arriving) and every change of label
+    (the machine's relabels too: a team publishes the labels it saw), for optimistic
     concurrency between theme-team laptops. ``suggested_label``: for a theme
     whose label is held (published), the label its members would get now,
     when that differs; the team may take it, nothing applies it for them.

@@ -164,8 +164,14 @@ def test_settled_labels_are_the_best_now_team_labels_stay(fake: HashingEmbedder)
     engine.themes[machine].label = "An older label kept while it was close"
     engine.themes[team].label, engine.themes[team].label_by_team = "Typed by the team", True
     assert engine.refresh_labels() == []  # members unchanged: nothing relabelled
+    seen = {tid: t.version for tid, t in engine.themes.items()}
     assert engine.refresh_labels(settled=True) == [machine]
     assert engine.themes[machine].label == best[machine]
+    # A new label is a new version: a publish of the version that showed the old one
+    # is refused rather than putting a label nobody saw on the screens.
+    assert {
+        tid: t.version - seen[tid] for tid, t in engine.themes.items() if t.version != seen[tid]
+    } == {machine: 1}
     assert engine.themes[team].label == "Typed by the team"
 
 

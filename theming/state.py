@@ -168,6 +168,8 @@ class ThemeState:
             "themes": [t.to_dict() for t in self.themes.values()],
             "hand_placed": sorted(self._hand_placed),
             "discarded": dict(self._discard_reason),
+            # Kept so a restarted server does not choose every label afresh.
+            "label_size": {t: n for t, n in self._label_size.items() if t in self.themes},
         }
 
     @classmethod
@@ -203,5 +205,6 @@ class ThemeState:
                 engine._text_leader.setdefault(same_text_key(comment.text), comment.id)
         engine._hand_placed = {str(c) for c in data["hand_placed"]}
         engine._discard_reason = {str(k): str(v) for k, v in data["discarded"].items()}
+        engine._label_size = {str(k): int(v) for k, v in data.get("label_size", {}).items()}
         engine.check()
         return engine

@@ -243,3 +243,30 @@ def test_a_published_theme_is_offered_the_label_its_members_give_now(
     assert again.themes[tid].suggested_label == theme.suggested_label
     engine.rename(tid, "Typed by the team")
     assert engine.themes[tid].suggested_label is None
+
+
+def test_a_restarted_engine_keeps_labels_that_are_nearly_the_best(
+    fake: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """How many members a label was chosen for survives a restart, so arrivals
+    after it do not make every label be chosen afresh (labels on the team's
+    laptops would change because the server restarted)."""
+    monkeypatch.setattr(naming, "KEEP_MARGIN", 10.0)  # any label still offered is "nearly best"
+    engine = ThemeEngine(fake)
+    engine.add(synthetic_comments())
+    engine.retheme()
+    engine.refresh_labels(settled=True)
+    tid = max(engine.themes, key=lambda t: len(engine.members(t)))
+    members = engine.members(tid)
+    best = engine.themes[tid].label
+    older = next(
+        p
+        for p in naming.candidates(engine._central_texts(members)[:8], engine.subject())
+        if p != best
+    )
+    engine.themes[tid].label = older
+    again = ThemeEngine.from_dict(json.loads(json.dumps(engine.to_dict())), fake)
+    again.add([Comment("after-restart", engine.comments[members[0]].text)])
+    assert again.where("after-restart") == tid
+    again.refresh_labels()
+    assert again.themes[tid].label == older

@@ -14,7 +14,9 @@ words, not the question's). The best wins, subject to three rules:
 
 - distinct within the question (no two themes share a label, and none takes
   a label the team typed);
-- not a restatement of the question (cosine to it below ``QUESTION_ECHO``);
+- not a restatement of the question (cosine to it below ``QUESTION_ECHO``,
+  and not only the question's own words, said for or against: "We shouldn't
+  adopt atheism" names no theme of "We should adopt atheism");
 - stable: a theme keeps its label while it is still a candidate scoring
   within ``KEEP_MARGIN`` of the best, so labels do not flicker as comments
   arrive; once the question goes quiet every label is chosen afresh
@@ -27,6 +29,7 @@ point of its majority gold theme, against the theme's most central comment.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -51,6 +54,12 @@ QUESTION_ECHO = 0.85
 SAME_LABEL = 0.95
 KEEP_MARGIN = 0.02
 _WIDER = 4  # x members read when the first ``members`` offer no phrase
+# Words that take a side on a question without saying why (left out when a label
+# is compared with the question's words).
+_STANCE_WORDS = frozenset(
+    "a an the of to be is are it we i you they this that should must need needs "
+    "not no never do does can cannot would will".split()
+)
 
 
 @dataclass
@@ -126,7 +135,13 @@ def choose_labels(
             texts[weights.members : weights.members * _WIDER], subject, aliases
         )
         others = [r.centre for r in requests if r is not request] + list(siblings)
-        context = _Context(question_vector, np.stack(others) if others else None, everyone, weights)
+        context = _Context(
+            question_vector,
+            np.stack(others) if others else None,
+            everyone,
+            weights,
+            _content_words(question) if question else None,
+        )
         label, vector = _best(request, phrases, encode, context, taken, taken_vectors)
         chosen[request.theme_id] = label
         taken.add(label.casefold())
@@ -155,6 +170,7 @@ class _Context:
     siblings: np.ndarray | None
     everyone: np.ndarray | None
     weights: LabelWeights
+    question_words: frozenset[str] | None = None
 
 
 def candidate_scores(
@@ -188,6 +204,8 @@ def _best(
     allowed = np.array([p.casefold() not in taken for p in phrases])
     if context.question is not None:
         allowed &= vectors @ context.question < QUESTION_ECHO
+    if context.question_words is not None:
+        allowed &= np.array([not restates(p, context.question_words) for p in phrases])
     if taken_vectors:
         allowed &= (vectors @ np.stack(taken_vectors).T).max(axis=1) < SAME_LABEL
     if not allowed.any():
@@ -199,6 +217,21 @@ def _best(
         if allowed[keep] and scores[keep] >= scores[best] - KEEP_MARGIN:
             best = keep
     return phrases[best], vectors[best]
+
+
+def restates(phrase: str, question_words: frozenset[str]) -> bool:
+    """Whether ``phrase`` says nothing but the question's own words, for or
+    against it ("We shouldn't ban child actors", "Homeschooling: we should not ban")."""
+    return _content_words(phrase) <= question_words
+
+
+def _content_words(text: str) -> frozenset[str]:
+    words = re.findall(r"[a-z]+", text.casefold().replace("’", "'").replace("n't", " not"))
+    return frozenset(
+        w[:-1] if w.endswith("s") and not w.endswith("ss") and len(w) > 3 else w
+        for w in words
+        if w not in _STANCE_WORDS
+    )
 
 
 def _unique(label: str, taken: set[str]) -> str:

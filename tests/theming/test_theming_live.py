@@ -18,7 +18,14 @@ from theming.embed import HashingEmbedder
 from theming.engine import ThemeEngine
 from theming.live import LiveClock, LivePolicy
 from theming.model import Comment
-from theming.naming import MAX_WORDS, MIN_WORDS, LabelRequest, choose_labels, label_phrases
+from theming.naming import (
+    MAX_WORDS,
+    MIN_WORDS,
+    LabelRequest,
+    choose_labels,
+    label_phrases,
+    restates,
+)
 from theming.suggest import suggest
 
 POLICY = LivePolicy(first_at=6, growth=0.15, interval=8.0, settle=3.0, cost_factor=5.0)
@@ -213,6 +220,24 @@ def test_labels_are_distinct_and_never_the_question(fake: HashingEmbedder) -> No
     assert len({v.casefold() for v in labels.values()} | {"more trees"}) == 4
     for label in labels.values():
         assert "spend its parks budget" not in label.lower()
+
+
+def test_a_label_that_only_takes_a_side_on_the_question_is_passed_over(
+    fake: HashingEmbedder,
+) -> None:
+    """ "We shouldn't adopt atheism" names no theme of "We should adopt atheism":
+    a label must say why. The phrase nearest the centre is the restatement (its
+    comment is the theme's first), so only the rule keeps it out."""
+    question = "We should adopt atheism"
+    texts = [
+        "We shouldn't adopt atheism",
+        "We shouldn’t adopt atheism, faith gives people hope",
+        "Religion gives people hope in hard times",
+    ]
+    centre = fake.encode(["we shouldn't adopt atheism"])[0]
+    labels = choose_labels([LabelRequest("t1", centre, texts)], fake.encode, question=question)
+    assert labels["t1"] in {"Faith gives people hope", "Religion gives people hope in hard times"}
+    assert restates("Atheism: we should not adopt", frozenset({"atheism", "adopt"}))
 
 
 def test_a_theme_whose_central_members_offer_no_phrase_is_named_by_the_next(

@@ -126,6 +126,14 @@ _WH = set("how what which whether when where who".split())
 _UNRESOLVED = _PRONOUNS | {"that", "then", "them", "those", "its", "their"}
 # A candidate opening on one of these is a fragment ("because | of the dangers").
 _NO_OPENING = _UNRESOLVED | {"of"}
+# An object that points back at an earlier sentence names nothing: "Protect
+# that with safe streets" (after "Kids can still ride their bikes to school"),
+# "Keep it open" (after "... the old pier at Riverside Park").
+_POINTS_BACK = re.compile(
+    r"^\S+\s+(?:that|this|it|them|those|these)\b"  # "Keep it open" (the pier)
+    r"|\s(?:that|this|it|them|those|these)(?:$|\s+(?:with|for|by|in|on|at|to|from|and|or)\b)",
+    re.I,
+)
 # A subject that is a person: "it" in the sentence means what the person
 # acts on ("we should ban X because it ..."), never the person.
 _PERSONS = {"we", "i", "you", "people", "everyone", "society", "government", "governments"}
@@ -161,7 +169,11 @@ def label_phrases(text: str) -> list[str]:
     for reading in dict.fromkeys(readings):
         for sentence in _SENTENCE.split(reading):
             found.extend(_sentence_phrases(sentence.strip().rstrip(".!?;:").split()))
-    return [p for p in dict.fromkeys(found) if _opening(p) not in _NO_OPENING]
+    return [
+        p
+        for p in dict.fromkeys(found)
+        if _opening(p) not in _NO_OPENING and not _POINTS_BACK.search(p)
+    ]
 
 
 def _opening(phrase: str) -> str:

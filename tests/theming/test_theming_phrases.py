@@ -205,3 +205,17 @@ def test_two_objects_of_one_verb_are_not_split_at_their_and() -> None:
 def test_a_subject_ends_before_a_negative_contraction() -> None:
     phrases = label_phrases("compulsory voting isn't fair because it forces people to the polls")
     assert "Compulsory voting forces people to the polls" in phrases, phrases
+
+
+def test_an_object_that_points_back_at_another_sentence_names_nothing() -> None:
+    """Seen on the demo's team page: a theme labelled "Protect that with safe
+    streets". What "that" or "it" stands for is in the sentence before."""
+    kids = label_phrases(
+        "Kids can still ride their bikes to school and play outside. Protect that with safe streets."
+    )
+    assert "Kids can still ride their bikes to school" in kids
+    assert not any(" that" in p for p in kids), kids
+    pier = label_phrases("My kids fish off the old pier at Riverside Park. Keep it open and safe.")
+    assert not any(p.startswith("Keep it") for p in pier), pier
+    # A pronoun that stands for the sentence's own subject is still read as it.
+    assert "Cannabis is natural" in label_phrases("Cannabis is safe and it is natural")

@@ -211,7 +211,8 @@ def test_an_object_that_points_back_at_another_sentence_names_nothing() -> None:
     """Seen on the demo's team page: a theme labelled "Protect that with safe
     streets". What "that" or "it" stands for is in the sentence before."""
     kids = label_phrases(
-        "Kids can still ride their bikes to school and play outside. Protect that with safe streets."
+        "Kids can still ride their bikes to school and play outside. "
+        "Protect that with safe streets."
     )
     assert "Kids can still ride their bikes to school" in kids
     assert not any(" that" in p for p in kids), kids

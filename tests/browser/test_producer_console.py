@@ -126,7 +126,39 @@ async def test_turnout_per_poll_is_live_and_survives_a_reload(
     # A re-render (another poll change) keeps the count, and so does a fresh hello.
     await page.reload()
     await expect(page.locator("#conn")).to_have_attribute("data-state", "connected")
-    await expect(page.locator(f'#polls li[data-poll="{poll_id}"] .turnout')).to_have_text(
-        "2 votes"
+    await expect(page.locator(f'#polls li[data-poll="{poll_id}"] .turnout')).to_have_text("2 votes")
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+async def test_the_poll_list_reads_on_a_phone_and_a_laptop(
+    live_server: LiveServer, browser: Any, width: int, tmp_path: Any
+) -> None:
+    """Seen on a phone (390 px): the poll list ran 67 px off the page, each prompt one
+    word per line under a status chip, the buttons cut off; on a laptop the chip
+    "not opened yet" wrapped onto three lines."""
+    s = live_server
+    errors: list[str] = []
+    ctx = await browser.new_context(viewport={"width": width, "height": 844})
+    page: Page = await ctx.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await page.goto(f"{s.base}/producer?token={s.tokens.producer}")
+    await expect(page.locator("#conn")).to_have_attribute("data-state", "connected")
+    await expect(page.locator("#polls li").first).to_be_visible()
+    sizes = await page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
+    assert sizes[0] <= sizes[1], f"the page is {sizes[0]} px wide in a {sizes[1]} px view"
+    rows = page.locator("#polls li")
+    for i in range(await rows.count()):
+        row = rows.nth(i)
+        prompt = await row.locator(".poll-prompt").bounding_box()
+        chip = await row.locator(".chip").bounding_box()
+        buttons = await row.locator("button").evaluate_all(
+            "bs => bs.map(b => b.getBoundingClientRect().right)"
+        )
+        assert prompt and prompt["width"] >= min(300, width * 0.8), f"row {i}: {prompt}"
+        assert chip and chip["height"] < 30, f"row {i}: the status chip wraps ({chip})"
+        assert max(buttons) <= width, f"row {i}: a button is cut off at {max(buttons)} px"
+    await page.screenshot(path=str(tmp_path / f"producer-{width}.png"), full_page=True)
     assert errors == []

@@ -292,6 +292,15 @@ async def _curate_question(
         pin = {"type": "pin_quote", "question_id": qid, "theme": top["key"]}
         await op(pin | {"comment": top["quotes"][-1]["id"], "version": top["version"]})
         themes = (await op({"type": "sync", "question_id": qid}))["themes"]["themes"]
+    # A published theme's label stays until the team changes it; when its comments
+    # now suggest another, the team takes it (the screens would name the theme by
+    # the few comments it started with).
+    offers = [t for t in themes if t.get("suggested_label")]
+    for t in offers:
+        rename = {"type": "rename", "question_id": qid, "theme": t["key"]}
+        await op(rename | {"label": t["suggested_label"], "version": t["version"]})
+    if offers:
+        themes = (await op({"type": "sync", "question_id": qid}))["themes"]["themes"]
     total = sum(t["size"] for t in themes)
     chosen = {t["key"]: t["version"] for t in themes if t["size"] >= 0.05 * total}
     if may_publish and chosen and set(chosen) != published.get(qid):

@@ -11,7 +11,7 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection, serve
 
-from server.cli.simulation import EVENT_FILE, Simulation, sample_comments
+from server.cli.simulation import EVENT_FILE, Simulation, _curate_question, sample_comments
 from server.event.eventfile import load_event_file
 from server.event.loader import IssuedTokens
 
@@ -52,3 +52,39 @@ async def test_a_comment_on_its_way_keeps_its_question_and_the_next_answers_the_
     assert before["question_id"] == 1 and before["text"] in comments[first.key]
     assert after["question_id"] == 2 and after["text"] in comments[second.key]
     assert after["seq"] == before["seq"] + 1
+
+
+async def test_the_simulated_team_takes_a_label_the_comments_now_suggest() -> None:
+    """A published theme keeps its label until the team changes it; the demo's team
+    takes the label its comments now suggest, then publishes what it has seen."""
+    themes = {
+        "a": {"key": "a", "size": 30, "version": 4, "quotes": [], "label": "Algae in summer"},
+        "b": {"key": "b", "size": 20, "version": 2, "quotes": [], "label": "Old houses"},
+    }
+    themes["a"]["suggested_label"] = "Keep the river clean"
+    sent: list[dict[str, Any]] = []
+
+    async def op(msg: dict[str, Any]) -> dict[str, Any]:
+        sent.append(msg)
+        if msg["type"] == "rename":
+            theme = themes[msg["theme"]]
+            assert msg["version"] == theme["version"]
+            theme.update(label=msg["label"], version=theme["version"] + 1, suggested_label=None)
+        listed = [dict(t) for t in themes.values()]
+        return {"type": "ack", "themes": {"themes": listed}}
+
+    published: dict[int, set[str]] = {}
+    await _curate_question(op, 7, published, pinned={"a", "b"}, may_publish=True)
+    renames = [m for m in sent if m["type"] == "rename"]
+    assert renames == [
+        {
+            "type": "rename",
+            "question_id": 7,
+            "theme": "a",
+            "label": "Keep the river clean",
+            "version": 4,
+        }
+    ]
+    publish = next(m for m in sent if m["type"] == "publish")
+    assert publish["themes"] == {"a": 5, "b": 2}  # the versions after the rename
+    assert published == {7: {"a", "b"}}

@@ -175,23 +175,32 @@ def test_settled_labels_are_the_best_now_team_labels_stay(fake: HashingEmbedder)
     assert engine.themes[team].label == "Typed by the team"
 
 
+def largest_theme_with_an_older_label(
+    fake: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> tuple[ThemeEngine, str, str]:
+    """An engine whose largest theme shows another of its candidate labels than
+    the best, with any label still offered counted as "nearly the best"."""
+    monkeypatch.setattr(naming, "KEEP_MARGIN", 10.0)
+    engine = ThemeEngine(fake)
+    engine.add(synthetic_comments())
+    engine.retheme()
+    engine.refresh_labels(settled=True)
+    tid = max(engine.themes, key=lambda t: len(engine.members(t)))
+    texts = engine._central_texts(engine.members(tid))
+    best = engine.themes[tid].label
+    older = next(p for p in naming.candidates(texts[:8], engine.subject()) if p != best)
+    engine.themes[tid].label = older
+    return engine, tid, older
+
+
 def test_a_theme_that_doubled_has_its_label_chosen_afresh(
     fake: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """While comments stream a label is kept while it is nearly the best, but
     not past the theme doubling: its first members may no longer say what
     most of it says (the demo's river theme kept a label about algae)."""
-    monkeypatch.setattr(naming, "KEEP_MARGIN", 10.0)  # any label still offered is "nearly best"
-    engine = ThemeEngine(fake)
-    engine.add(synthetic_comments())
-    engine.retheme()
-    engine.refresh_labels(settled=True)
-    tid = max(engine.themes, key=lambda t: len(engine.members(t)))
+    engine, tid, older = largest_theme_with_an_older_label(fake, monkeypatch)
     members = engine.members(tid)
-    texts = engine._central_texts(members)
-    best = engine.themes[tid].label
-    older = next(p for p in naming.candidates(texts[:8], engine.subject()) if p != best)
-    engine.themes[tid].label = older
 
     def grow(count: int, start: int) -> None:  # resends of members' words join the theme
         words = [engine.comments[members[i % len(members)]].text for i in range(count)]
@@ -251,20 +260,8 @@ def test_a_restarted_engine_keeps_labels_that_are_nearly_the_best(
     """How many members a label was chosen for survives a restart, so arrivals
     after it do not make every label be chosen afresh (labels on the team's
     laptops would change because the server restarted)."""
-    monkeypatch.setattr(naming, "KEEP_MARGIN", 10.0)  # any label still offered is "nearly best"
-    engine = ThemeEngine(fake)
-    engine.add(synthetic_comments())
-    engine.retheme()
-    engine.refresh_labels(settled=True)
-    tid = max(engine.themes, key=lambda t: len(engine.members(t)))
+    engine, tid, older = largest_theme_with_an_older_label(fake, monkeypatch)
     members = engine.members(tid)
-    best = engine.themes[tid].label
-    older = next(
-        p
-        for p in naming.candidates(engine._central_texts(members)[:8], engine.subject())
-        if p != best
-    )
-    engine.themes[tid].label = older
     again = ThemeEngine.from_dict(json.loads(json.dumps(engine.to_dict())), fake)
     again.add([Comment("after-restart", engine.comments[members[0]].text)])
     assert again.where("after-restart") == tid

@@ -130,7 +130,7 @@ _NO_OPENING = _UNRESOLVED | {"of"}
 # that with safe streets" (after "Kids can still ride their bikes to school"),
 # "Keep it open" (after "... the old pier at Riverside Park").
 _POINTS_BACK = re.compile(
-    r"^\S+\s+(?:that|this|it|them|those|these)\b"  # "Keep it open" (the pier)
+    r"^\S+\s+(?:it|them)\b"  # "Keep it open" (not "Programs that help", "Save these trees")
     r"|\s(?:that|this|it|them|those|these)(?:$|\s+(?:with|for|by|in|on|at|to|from|and|or)\b)",
     re.I,
 )

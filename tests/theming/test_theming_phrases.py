@@ -218,5 +218,8 @@ def test_an_object_that_points_back_at_another_sentence_names_nothing() -> None:
     assert not any(" that" in p for p in kids), kids
     pier = label_phrases("My kids fish off the old pier at Riverside Park. Keep it open and safe.")
     assert not any(p.startswith("Keep it") for p in pier), pier
-    # A pronoun that stands for the sentence's own subject is still read as it.
+    # A pronoun that stands for the sentence's own subject is still read as it, and
+    # "that" or "these" before what they name stay.
     assert "Cannabis is natural" in label_phrases("Cannabis is safe and it is natural")
+    assert "Programs that help families" in label_phrases("Programs that help families")
+    assert "Save these trees on Elm" in label_phrases("Save these trees on Elm")

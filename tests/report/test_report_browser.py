@@ -74,3 +74,27 @@ async def test_report_prints_to_pdf(meeting: StoredMeeting, browser: Any, tmp_pa
     await report_pdf(html, pdf, timeout_s=60)
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and data.count(b"/Type /Page") >= 6
+
+
+async def test_report_reads_on_a_phone_wide_tables_scroll_alone(
+    meeting: StoredMeeting, browser: Any, tmp_path: Path
+) -> None:
+    """Seen at 390 px: the results-by-group tables pushed the whole report 178–288 px
+    sideways. Each now scrolls inside a named region a keyboard can reach."""
+    html = await write_report(meeting, tmp_path / "report.html")
+    page = await browser.new_page(viewport={"width": 390, "height": 844})
+    await page.goto(html.as_uri(), timeout=TIMEOUT_MS)
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the report is {width} px wide on a 390 px phone"
+    regions = await page.eval_on_selector_all(
+        "table.crosstab",
+        "ts => ts.map(t => { const w = t.parentElement; return [w.className,"
+        " w.getAttribute('role'), w.getAttribute('tabindex'), w.getAttribute('aria-label') || '',"
+        " w.scrollWidth > w.clientWidth]; })",
+    )
+    assert regions, "no table by group in the report"
+    for cls, role, tabindex, name, _ in regions:
+        assert (cls, role, tabindex) == ("wide", "region", "0") and name.strip(), regions
+    assert any(scrolls for *_, scrolls in regions)  # the meeting has a wide one to scroll
+    await page.screenshot(path=str(tmp_path / "report-phone.png"), full_page=True)
+    await page.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import select
@@ -19,15 +20,17 @@ from server.live.group_read import GroupRead
 from server.live.hello import Hellos
 from server.live.hub import MemoryHub, RedisHub, Subscription
 from server.live.joins import Joins
+from server.live.poll_timers import PollTimers
 from server.live.results import ResultPush
 from server.live.routes import Handler, Services, TeamOps, routing_table
 from server.live.tallies import LiveTallies
 from server.live.token_admin import TokenAdmin
 from server.live.version import VersionClock
+from server.protocol.outcome import Outcome
 from server.settings import Settings
 from server.storage import poll_store, theme_store
 from server.storage.db import Database
-from server.storage.models import AccessToken, Comment, EventTable, EventText, Poll, Site
+from server.storage.models import AccessToken, Comment, EventTable, EventText, Poll, Site, utcnow
 from server.storage.tokens import Principal, principal_of, token_hash, tokens_by_hash
 
 # What each role's connection listens to (topic prefixes, completed with the event id).
@@ -61,6 +64,7 @@ class Meeting:
         self._tables: dict[int, tuple[EventTable | None, Site | None]] = {}
         self._texts: dict[int, dict[str, dict[str, str]]] = {}
         self._tokens: GroupRead[str, AccessToken | None] = GroupRead(self._read_tokens)
+        self.poll_timers = PollTimers(db, self.close_poll_if_due)
 
     async def start(self, team: TeamOps | None = None) -> None:
         """Start the services that handle writes; ``team`` takes the theme team's ops
@@ -101,8 +105,10 @@ class Meeting:
         self.comments.start()
         self.demographics.start()
         self.joins.start()
+        await self.poll_timers.start()
 
     async def stop(self) -> None:
+        await self.poll_timers.stop()
         await self.votes.stop()
         await self.comments.stop()
         await self.demographics.stop()
@@ -178,6 +184,34 @@ class Meeting:
         outcome = await route(who, msg)
         if outcome.ballot is not None:  # committed: the live tally counts it from now on
             self.tallies.record(*outcome.ballot)
+        await self._publish(who, outcome)
+        if msg.type == "open_poll" and msg.seconds:
+            closes_at = utcnow() + timedelta(seconds=msg.seconds)  # not before the stored one
+            self.poll_timers.schedule(who.event_id, msg.poll_id, closes_at)
+        if msg.type == "demographics":
+            self.tallies.demographics_changed(who.participant_id)
+            self.results.demographics_changed(who.event_id)
+        if outcome.new_comment is not None:
+            await self._announce_comment(who.event_id, outcome.new_comment, outcome.comment_row)
+        ack = {"type": "ack", "id": msg.id, **outcome.ack}
+        if msg.type == "vote":
+            # Taken after the commit: a tally with a higher version counts this ballot.
+            ack["version"] = self.clock.next()
+        return ack, outcome.after_reply
+
+    async def close_poll_if_due(self, event_id: int, poll_id: int) -> bool:
+        """Close a poll whose timer ran out (``PollTimers``); False when it was closed
+        or given more time meanwhile. Nobody's console did it, so no "by"."""
+        who = Principal(role="timer", event_id=event_id, token_id=0)
+        async with self.db.writer() as s:
+            outcome = await writes.close_poll_if_due(s, who, poll_id)
+        if outcome is None:
+            return False
+        await self._publish(who, outcome)
+        return True
+
+    async def _publish(self, who: Principal, outcome: Outcome) -> None:
+        """Push what a committed write changed, through the hub."""
         if any(topic.startswith("event:") for topic, _ in outcome.events):
             self.hellos.forget(who.event_id)
         for topic, message in outcome.events:
@@ -189,16 +223,6 @@ class Meeting:
             await self.hub.publish(topic, shown)
         if outcome.dirty_poll is not None:
             self.results.poll_changed(who.event_id, outcome.dirty_poll)
-        if msg.type == "demographics":
-            self.tallies.demographics_changed(who.participant_id)
-            self.results.demographics_changed(who.event_id)
-        if outcome.new_comment is not None:
-            await self._announce_comment(who.event_id, outcome.new_comment, outcome.comment_row)
-        ack = {"type": "ack", "id": msg.id, **outcome.ack}
-        if msg.type == "vote":
-            # Taken after the commit: a tally with a higher version counts this ballot.
-            ack["version"] = self.clock.next()
-        return ack, outcome.after_reply
 
     async def _expand(self, event_id: int, message: dict[str, Any]) -> dict[str, Any]:
         """Turn a change notice into what clients show, once, before fan-out."""

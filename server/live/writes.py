@@ -274,6 +274,18 @@ async def close_poll(s: AsyncSession, who: Principal, msg: p.ClosePollMsg) -> Ou
     return await _poll_changed(s, who, poll)
 
 
+async def close_poll_if_due(s: AsyncSession, who: Principal, poll_id: int) -> Outcome | None:
+    """Close a poll whose timer has run out, as the producer's Close would; None when
+    it was closed, reopened without a timer or given more time meanwhile."""
+    poll = await s.get(Poll, poll_id)
+    if poll is None or poll.event_id != who.event_id or poll.status != "open":
+        return None
+    if poll.closes_at is None or poll.closes_at > utcnow():
+        return None
+    poll.status = "closed"  # closes_at stays: the moment the timer ran out
+    return await _poll_changed(s, who, poll)
+
+
 async def _poll_changed(
     s: AsyncSession, who: Principal, poll: Poll, also: list[int] | None = None
 ) -> Outcome:

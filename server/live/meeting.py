@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
 from typing import Any
 
 from sqlmodel import select
@@ -30,7 +29,7 @@ from server.protocol.outcome import Outcome
 from server.settings import Settings
 from server.storage import poll_store, theme_store
 from server.storage.db import Database
-from server.storage.models import AccessToken, Comment, EventTable, EventText, Poll, Site, utcnow
+from server.storage.models import AccessToken, Comment, EventTable, EventText, Poll, Site
 from server.storage.tokens import Principal, principal_of, token_hash, tokens_by_hash
 
 # What each role's connection listens to (topic prefixes, completed with the event id).
@@ -185,9 +184,8 @@ class Meeting:
         if outcome.ballot is not None:  # committed: the live tally counts it from now on
             self.tallies.record(*outcome.ballot)
         await self._publish(who, outcome)
-        if msg.type == "open_poll" and msg.seconds:
-            closes_at = utcnow() + timedelta(seconds=msg.seconds)  # not before the stored one
-            self.poll_timers.schedule(who.event_id, msg.poll_id, closes_at)
+        if outcome.timer is not None:
+            self.poll_timers.schedule(who.event_id, *outcome.timer)
         if msg.type == "demographics":
             self.tallies.demographics_changed(who.participant_id)
             self.results.demographics_changed(who.event_id)

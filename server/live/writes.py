@@ -264,6 +264,8 @@ async def open_poll(s: AsyncSession, who: Principal, msg: p.OpenPollMsg) -> Outc
     closed = sorted(o.id for o in others if o.id is not None)
     outcome = await _poll_changed(s, who, poll, also=closed)
     outcome.ack = {"closed": closed}
+    if poll.closes_at is not None and poll.id is not None:
+        outcome.timer = (poll.id, poll.closes_at)
     return outcome
 
 

@@ -4,6 +4,7 @@ push once the write is committed."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -17,6 +18,8 @@ class Outcome:
     # A ballot this write stored: (poll id, participant id, normalised choice),
     # for the live tally once the commit is done.
     ballot: tuple[int, int, list[str]] | None = None
+    # A poll this write opened with a timer: (poll id, when it closes, as stored).
+    timer: tuple[int, datetime] | None = None
     # Published once the reply is sent: a revocation must not close the connection
     # that asked for it before its ack (with the new link) is on its way.
     after_reply: list[tuple[str, dict[str, Any]]] = field(default_factory=list)

@@ -126,6 +126,7 @@ def choose_labels(
     taken = {label.casefold() for label in reserved}
     taken_vectors: list[np.ndarray] = list(encode(list(reserved))) if reserved else []
     question_vector = encode([question])[0] if question else None
+    question_words = _content_words(question) if question else None
     chosen: dict[str, str] = {}
     for request in requests:
         texts = request.central_texts
@@ -140,7 +141,7 @@ def choose_labels(
             np.stack(others) if others else None,
             everyone,
             weights,
-            _content_words(question) if question else None,
+            question_words,
         )
         label, vector = _best(request, phrases, encode, context, taken, taken_vectors)
         chosen[request.theme_id] = label

@@ -38,7 +38,7 @@ from theming_common import (
 
 from theming.cache import CachedEmbedder
 from theming.cluster import centroid
-from theming.embed import Embedder, MiniLMEmbedder
+from theming.embed import PRECISIONS, Embedder, MiniLMEmbedder
 from theming.engine import ThemeEngine
 from theming.model import Comment
 from theming.naming import LABEL_WEIGHTS, LabelWeights, candidates
@@ -207,6 +207,13 @@ def main() -> None:
     ap.add_argument("--sweep", action="store_true", help="score a grid of selector weights")
     ap.add_argument("--examples", type=int, default=8)
     ap.add_argument("--cold", type=int, default=0, help="time N groups with nothing cached")
+    ap.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="the embedding model's arithmetic (TOWNHALL_EMBED_PRECISION; auto: bfloat16 "
+        "where the CPU has it; the two give different labels, see docs/benchmarks.md)",
+    )
     for name in ("sibling", "typical", "question", "per_word", "members"):
         ap.add_argument(f"--{name.replace('_', '-')}", type=float, default=None)
     args = ap.parse_args()
@@ -216,7 +223,7 @@ def main() -> None:
         if (v := getattr(args, k)) is not None
     }
     weights = replace(LABEL_WEIGHTS, **chosen)
-    model = MiniLMEmbedder()
+    model = MiniLMEmbedder(precision=args.precision)
     cache = BatchedDiskCache(cache_file(model))
     embedder = CachedEmbedder(model, cache)
     groups = load_argkp()[: args.limit]

@@ -94,6 +94,8 @@ class Hellos:
             "event": {"title": ev["title"]},
             "question": ev["current_question"],
             "last_seq": table.last_seq,
+            # What the table has said, whichever device typed it (its latest, oldest first).
+            "comments": await theme_store.table_comments(s, table.id),
             # The open allocation poll, for the table's consensus allocation.
             "poll": next(
                 (p for p in ev["polls"] if p["status"] == "open" and p["kind"] == "allocation"),

@@ -3,7 +3,7 @@
 The server builds these messages as plain dicts (for speed on the fan-out path);
 these models exist so the machine-readable spec (``server/protocol/asyncapi.py``,
 served at ``/protocol/asyncapi.json``) describes every message a client can
-receive. ``tests/server/test_asyncapi.py`` checks every message a representative
+receive. ``tests/protocol/test_asyncapi.py`` checks every message a representative
 run sends against them, so a field added in the code and not here fails a test.
 
 Every object is closed (``additionalProperties: false``): a new field is a
@@ -48,6 +48,15 @@ class EventTitle(Closed):
     title: str
 
 
+class TableComment(Closed):
+    id: str = Field(description="the client's uuid the comment was sent with")
+    comment_id: int
+    seq: int
+    text: str
+    question_id: int | None
+    star: bool
+
+
 class TableHello(Closed):
     type: Literal["hello"]
     role: Literal["table"]
@@ -56,6 +65,10 @@ class TableHello(Closed):
     question: Question | None
     last_seq: int = Field(description="the highest seq the server has committed for this table")
     poll: Poll | None = Field(description="the open allocation poll, or null")
+    comments: list[TableComment] = Field(
+        description="the table's latest stored comments (at most 300), in seq order, "
+        "whichever device sent them"
+    )
 
 
 class EventCode(Closed):

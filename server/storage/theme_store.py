@@ -1,4 +1,4 @@
-"""Comments and themes as the team, the screens and the trace view are sent them."""
+"""Comments and themes as the team, the screens, the tables and the trace view are sent them."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.storage.models import Comment, EventTable, Site, Theme, ThemeMembership, iso
+
+TABLE_COMMENTS = 300  # a table's hello carries at most this many of its comments
 
 
 def comment_view(
@@ -40,6 +42,32 @@ async def comments_view(
         q = q.where(Comment.question_id == question_id)
     rows = (await s.exec(q.order_by(col(Comment.id)))).all()
     return [comment_view(c, t, site) for c, t, site in rows]
+
+
+async def table_comments(
+    s: AsyncSession, table_id: int, limit: int = TABLE_COMMENTS
+) -> list[dict[str, Any]]:
+    """The table's latest ``limit`` stored comments, in seq order, as its own
+    page keeps them: a facilitator who opens the table's link on another
+    laptop sees what the table has said, not an empty list."""
+    q = (
+        select(Comment)
+        .where(Comment.table_id == table_id)
+        .order_by(col(Comment.seq).desc())
+        .limit(limit)
+    )
+    rows = (await s.exec(q)).all()
+    return [
+        {
+            "id": c.client_id,
+            "comment_id": c.id,
+            "seq": c.seq,
+            "text": c.text,
+            "question_id": c.question_id,
+            "star": c.star,
+        }
+        for c in reversed(rows)
+    ]
 
 
 async def memberships(s: AsyncSession, theme_ids: list[int]) -> dict[int, list[int]]:

@@ -212,6 +212,8 @@
     });
     if (sock !== ws) return;
     showHello(hello);
+    await adopt(hello.comments);
+    if (sock !== ws) return;
     attempt = 0;
     cursor = 0;
     inFlight.clear();
@@ -227,6 +229,39 @@
     settling = { sock, lastSeq, queue, unanswered: new Set() };
     showStatus();
     await settle();
+  }
+
+  // The table's comments the server holds: those typed on another device (or
+  // before this browser's storage was cleared) join the list as sent, so the
+  // list is the table's and any of them can be starred here; one this device
+  // sent whose ack was lost is sent, not doubtful; a star changed elsewhere
+  // shows, unless this device has its own change on the way.
+  async function adopt(list) {
+    if (!Array.isArray(list) || !list.length) return;
+    const changed = await write(async (_t, store) => {
+      const out = [];
+      for (const s of list) {
+        const row = await req(store.get(s.id));
+        const star = Boolean(s.star);
+        let r = null;
+        if (!row) {
+          r = { uuid: s.id, tableKey, seq: s.seq, text: s.text, question_id: s.question_id ?? null,
+            star, star_initial: star, star_server: star, star_op: null, star_op_value: null,
+            created_at: null, state: "acked", comment_id: s.comment_id ?? null, error: null,
+            elsewhere: true };
+        } else if (row.tableKey !== tableKey) {
+          continue;
+        } else if (row.state === "sent") {
+          r = { ...row, seq: s.seq, state: "acked", comment_id: s.comment_id ?? null,
+            star_server: star };
+        } else if (row.state === "acked" && row.star === row.star_server && row.star_server !== star) {
+          r = { ...row, star, star_server: star };
+        }
+        if (r) { await req(store.put(r)); out.push(r); }
+      }
+      return out;
+    });
+    for (const r of changed) { comments.set(r.uuid, r); render(r); }
   }
 
   // Resend the doubtful comments alone, within the window; once each has its
@@ -424,7 +459,7 @@
   }
 
   function stateText(c) {
-    if (c.state === "acked") return ["sent ✓", "acked"];
+    if (c.state === "acked") return [c.elsewhere ? "sent ✓ (other device)" : "sent ✓", "acked"];
     if (c.state === "refused") return [`refused: ${c.error || "no reason given"}`, "refused"];
     return ["waiting", "waiting"];
   }
@@ -445,8 +480,8 @@
       star.addEventListener("click", () => toggleStar(c.uuid).catch(reportError));
       li.append(star);
       rows.set(c.uuid, li);
-      $("comments").append(li);
     }
+    if (li.dataset.seq !== String(c.seq)) place(li, c.seq);
     const [label, cls] = stateText(c);
     li.querySelector(".seq").textContent = String(c.seq);
     li.querySelector(".text").textContent = c.text;
@@ -459,6 +494,14 @@
     star.setAttribute("aria-pressed", String(c.star));
     star.setAttribute("aria-label", `${c.star ? "Unstar" : "Star"} comment ${c.seq}`);
     if (scroll) li.scrollIntoView({ block: "nearest" });
+  }
+
+  // Rows in seq order: comments from the server arrive after this device's own.
+  function place(li, seq) {
+    li.dataset.seq = String(seq);
+    const list = $("comments");
+    const after = [...list.children].find((x) => x !== li && Number(x.dataset.seq) > seq);
+    list.insertBefore(li, after || null);
   }
 
   function reportError(err) {

@@ -307,3 +307,54 @@ async def test_comment_stored_before_its_lost_ack_keeps_its_number(
     texts = [t for (t,) in rows]
     assert texts == typed  # each once, in typing order
     await expect(page.locator("#comments li .seq")).to_have_text([str(n) for n in range(1, 11)])
+
+
+async def test_a_second_laptop_at_the_table_shows_the_tables_comments(
+    live_server: LiveServer, page: Page, browser: Browser
+) -> None:
+    """The facilitator moves to another laptop (a flat battery): the table's link
+    there lists what the table said, in order, marked as from another device; a
+    star given there reaches the first laptop, and numbers go on after the last."""
+    url = f"{live_server.base}/t/{live_server.tokens.tables[7]}"
+    await page.goto(url)
+    await expect(page.locator("#status")).to_have_text("● connected — all sent")
+    first = ["Keep the pool open in winter", "More benches along the river"]
+    for text in first:
+        await type_comment(page, text)
+    await expect(page.locator("#comments li .state")).to_have_text(["sent ✓"] * 2)
+
+    other = await browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        laptop = await other.new_page()
+        laptop.set_default_timeout(WAIT * 1000)
+        errors: list[str] = []
+        laptop.on("pageerror", lambda exc: errors.append(str(exc)))
+        await laptop.goto(url)
+        await expect(laptop.locator("#status")).to_have_text("● connected — all sent")
+        await expect(laptop.locator("#comments li .text")).to_have_text(first)
+        await expect(laptop.locator("#comments li .state")).to_have_text(
+            ["sent ✓ (other device)"] * 2
+        )
+        await expect(laptop.locator("#comments li .seq")).to_have_text(["1", "2"])
+        await laptop.get_by_role("button", name="Star comment 1").click()
+        await type_comment(laptop, "A bus to the hospital on Sundays")
+        await expect(laptop.locator("#comments li .seq")).to_have_text(["1", "2", "3"])
+        await expect(laptop.locator("#status")).to_have_text("● connected — all sent")
+        assert errors == []
+    finally:
+        await other.close()
+
+    rows = db_rows(
+        live_server.db_url,
+        "SELECT c.seq, c.star FROM comment c JOIN event_table t ON c.table_id = t.id"
+        " WHERE t.name = 'Table 7' ORDER BY c.seq",
+    )
+    assert [(seq, bool(star)) for seq, star in rows] == [(1, True), (2, False), (3, False)]
+    await page.reload()
+    await expect(page.locator("#comments li .text")).to_have_text(
+        [*first, "A bus to the hospital on Sundays"]
+    )
+    await expect(page.locator("#comments li .state")).to_have_text(
+        ["sent ✓", "sent ✓", "sent ✓ (other device)"]
+    )
+    await expect(page.get_by_role("button", name="Unstar comment 1")).to_have_text("★")

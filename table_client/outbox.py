@@ -16,18 +16,29 @@ never written anywhere.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-MAX_TEXT = 2000  # the server refuses longer comments; catch it before saving
+from table_client.records import (
+    COLUMNS,
+    ELSEWHERE,
+    MAX_TEXT,
+    WAITING,
+    Comment,
+    StarOp,
+    State,
+    comment_row,
+    is_stored_comment,
+    table_key,
+    validate_text,
+)
+
+__all__ = ["MAX_TEXT", "Comment", "Outbox", "StarOp", "State", "table_key", "validate_text"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tables (
@@ -56,78 +67,6 @@ CREATE TABLE IF NOT EXISTS comments (
 );
 CREATE INDEX IF NOT EXISTS comments_star_op ON comments (star_op);
 """
-
-
-class State(StrEnum):
-    QUEUED = "queued"  # saved, never written to a socket
-    SENT = "sent"  # maybe written (marked just before the write), no ack yet
-    ACKED = "acked"  # committed by the server
-    REFUSED = "refused"  # the server said it will never accept it as is
-
-
-WAITING = (State.QUEUED, State.SENT)
-
-
-@dataclass(frozen=True, slots=True)
-class Comment:
-    uuid: str
-    seq: int
-    text: str
-    question_id: int | None
-    star: bool
-    star_initial: bool
-    star_synced: bool
-    created_at: str
-    state: State
-    comment_id: int | None
-    error: str | None
-
-    @property
-    def waiting(self) -> bool:
-        return self.state in WAITING
-
-
-@dataclass(frozen=True, slots=True)
-class StarOp:
-    id: str
-    comment: str
-    star: bool
-
-
-def table_key(server_url: str, token: str) -> str:
-    """Stable per-table key; a hash so the token never lands in the file."""
-    return hashlib.sha256(f"{server_url}\n{token}".encode()).hexdigest()[:32]
-
-
-_COLUMNS = (
-    "uuid, seq, text, question_id, star, star_initial, star_server, created_at, state, "
-    "comment_id, error"
-)
-
-
-def _row(r: sqlite3.Row) -> Comment:
-    return Comment(
-        uuid=r["uuid"],
-        seq=r["seq"],
-        text=r["text"],
-        question_id=r["question_id"],
-        star=bool(r["star"]),
-        star_initial=bool(r["star_initial"]),
-        star_synced=r["star_server"] is not None and bool(r["star_server"]) == bool(r["star"]),
-        created_at=r["created_at"],
-        state=State(r["state"]),
-        comment_id=r["comment_id"],
-        error=r["error"],
-    )
-
-
-def validate_text(text: str) -> str:
-    text = text.strip()
-    if not text:
-        raise ValueError("comment is empty")
-    if len(text) > MAX_TEXT:
-        raise ValueError(f"comment is {len(text)} characters; the limit is {MAX_TEXT}")
-    return text
 
 
 class Outbox:
@@ -250,6 +189,66 @@ class Outbox:
             )
         return bool(waiting)
 
+    def adopt(self, stored: Iterable[Any]) -> list[Comment]:
+        """Take in the table's comments the server holds (a table ``hello``'s
+        ``comments``); the ones changed here, to show. Call it after ``on_hello``.
+
+        One typed on another device is kept as sent (``elsewhere``); one of
+        ours whose ack was lost is acked; a star changed elsewhere is taken
+        unless the facilitator has a change of their own on its way. An entry
+        that is not a comment, or whose number this file holds already for
+        another comment, is left out.
+        """
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        changed: list[str] = []
+        with self._tx() as db:
+            for s in stored:
+                if not is_stored_comment(s):
+                    continue
+                cid, star = s["id"], bool(s.get("star"))
+                row = db.execute(
+                    "SELECT table_key, state, star, star_server FROM comments WHERE uuid = ?",
+                    (cid,),
+                ).fetchone()
+                if row is None:
+                    cur = db.execute(
+                        "INSERT OR IGNORE INTO comments (uuid, table_key, seq, text, question_id,"
+                        " star, star_initial, star_server, created_at, state, comment_id, source)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            cid,
+                            self.key,
+                            s["seq"],
+                            s["text"],
+                            s.get("question_id"),
+                            star,
+                            star,
+                            star,
+                            now,
+                            State.ACKED,
+                            s.get("comment_id"),
+                            ELSEWHERE + cid,
+                        ),
+                    )
+                elif row["table_key"] != self.key:
+                    continue
+                elif row["state"] == State.SENT:
+                    cur = db.execute(
+                        "UPDATE comments SET state = ?, comment_id = ?, star_server = ?"
+                        " WHERE uuid = ?",
+                        (State.ACKED, s.get("comment_id"), star, cid),
+                    )
+                elif row["state"] == State.ACKED and row["star"] == row["star_server"] != star:
+                    cur = db.execute(
+                        "UPDATE comments SET star = ?, star_server = ? WHERE uuid = ?",
+                        (star, star, cid),
+                    )
+                else:
+                    continue
+                if cur.rowcount:
+                    changed.append(cid)
+        return [c for c in (self.get(u) for u in changed) if c is not None]
+
     def mark_sent(self, uuids: Iterable[str]) -> None:
         with self._tx() as db:
             db.executemany(
@@ -345,23 +344,23 @@ class Outbox:
 
     def get(self, cid: str) -> Comment | None:
         r = self._db.execute(
-            f"SELECT {_COLUMNS} FROM comments WHERE uuid = ? AND table_key = ?", (cid, self.key)
+            f"SELECT {COLUMNS} FROM comments WHERE uuid = ? AND table_key = ?", (cid, self.key)
         ).fetchone()
-        return _row(r) if r else None
+        return comment_row(r) if r else None
 
     def all(self) -> list[Comment]:
         return [
-            _row(r)
+            comment_row(r)
             for r in self._db.execute(
-                f"SELECT {_COLUMNS} FROM comments WHERE table_key = ? ORDER BY seq", (self.key,)
+                f"SELECT {COLUMNS} FROM comments WHERE table_key = ? ORDER BY seq", (self.key,)
             )
         ]
 
     def by_source_prefix(self, prefix: str) -> list[Comment]:
         return [
-            _row(r)
+            comment_row(r)
             for r in self._db.execute(
-                f"SELECT {_COLUMNS} FROM comments WHERE table_key = ? AND source LIKE ? || '%'"
+                f"SELECT {COLUMNS} FROM comments WHERE table_key = ? AND source LIKE ? || '%'"
                 " ORDER BY seq",
                 (self.key, prefix),
             )
@@ -370,9 +369,9 @@ class Outbox:
     def waiting_after(self, seq: int, limit: int) -> list[Comment]:
         """Unacked comments with seq > ``seq``, in seq order: the next ones to send."""
         return [
-            _row(r)
+            comment_row(r)
             for r in self._db.execute(
-                f"SELECT {_COLUMNS} FROM comments WHERE table_key = ? AND seq > ?"
+                f"SELECT {COLUMNS} FROM comments WHERE table_key = ? AND seq > ?"
                 " AND state IN (?, ?) ORDER BY seq LIMIT ?",
                 (self.key, seq, *WAITING, limit),
             )

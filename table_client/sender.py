@@ -209,6 +209,8 @@ class Sender:
             for c in self.outbox.all():
                 if c.waiting:
                     self._changed(c)
+        for c in self.outbox.adopt(hello.get("comments") or ()):  # another device's too
+            self._changed(c)
         self.hello = Hello.parse(hello)
         self.question = self.hello.question
         self._emit(self.hello)

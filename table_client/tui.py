@@ -30,7 +30,7 @@ from table_client.sender import Sender
 
 def state_label(c: Comment) -> str:
     if c.state is State.ACKED:
-        return "sent ✓"
+        return "sent ✓ (other device)" if c.elsewhere else "sent ✓"
     if c.state is State.REFUSED:
         return f"refused: {c.error or 'no reason given'}"
     return "waiting"
@@ -298,4 +298,7 @@ class TableApp(App[int]):
                 table.update_cell(c.uuid, column, value)
         else:
             table.add_row(*cells, key=c.uuid)
+            # Another device's comments come after this laptop's own: keep seq order.
+            if any(other.seq > c.seq for other in self.comments.values()):
+                table.sort("seq", key=int)
         self.comments[c.uuid] = c

@@ -56,6 +56,10 @@ class FakeServer:
     refuse_text: str = "REFUSE ME"
     refuse_token: bool = False
     comments: dict[str, Stored] = field(default_factory=dict)
+    # The real server's hello lists the table's stored comments; off by default
+    # here, so the clients' resend-and-ask path (a server holding more than the
+    # hello carries) stays tested.
+    hello_comments: bool = False
     commit_order: list[str] = field(default_factory=list)
     received: list[dict[str, Any]] = field(default_factory=list)
     out_of_order: list[int] = field(default_factory=list)
@@ -147,7 +151,23 @@ class FakeServer:
             "event": {"title": "Rehearsal"},
             "question": self.question,
             "last_seq": self.last_seq,
-        }
+        } | (
+            {
+                "comments": [
+                    {
+                        "id": u,
+                        "comment_id": c.comment_id,
+                        "seq": c.seq,
+                        "text": c.text,
+                        "question_id": c.question_id,
+                        "star": c.star,
+                    }
+                    for u, c in sorted(self.comments.items(), key=lambda kv: kv[1].seq)
+                ]
+            }
+            if self.hello_comments
+            else {}
+        )
 
     async def _on_message(self, ws: ServerConnection, msg: dict[str, Any]) -> None:
         if msg["type"] == "star":

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from table_client.events import Link
 from table_client.outbox import State
+from table_client.sender import Sender
 from tests.support.server import LiveServer, start_server
 from tests.support.table import Until, sender_for, settled, stored_seqs
 
@@ -79,3 +81,50 @@ async def test_server_killed_mid_load_loses_nothing_and_stores_nothing_twice(
     assert len(seqs) == 200
     assert seqs == sorted(seqs), "stored in the order typed"
     sender.outbox.close()
+
+
+async def run_until_settled(sender: Sender, until: Until, then: Callable[[], object]) -> None:
+    task = asyncio.create_task(sender.run())
+    try:
+        await until(sender, settled(sender))
+        then()
+        await until(sender, settled(sender))
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_second_laptop_holds_the_tables_comments_and_its_stars_reach_the_first(
+    server_process: LiveServer, tmp_path: Path, until: Until
+) -> None:
+    token = server_process.tokens.tables[5]
+    first = sender_for(server_process, token, tmp_path / "first.sqlite3")
+    typed: list[str] = []
+    await run_until_settled(
+        first, until, lambda: typed.extend(first.submit(t).uuid for t in ("pool", "benches"))
+    )
+
+    second = sender_for(server_process, token, tmp_path / "second.sqlite3")
+    await run_until_settled(
+        second, until, lambda: (second.toggle_star(typed[0]), second.submit("bus"))
+    )
+    held = second.outbox.all()
+    assert [(c.seq, c.text, c.state, c.elsewhere) for c in held] == [
+        (1, "pool", State.ACKED, True),
+        (2, "benches", State.ACKED, True),
+        (3, "bus", State.ACKED, False),
+    ]
+    assert held[0].star and held[0].star_synced
+
+    first.outbox.close()  # the first laptop's client starts again: a fresh hello
+    first = sender_for(server_process, token, tmp_path / "first.sqlite3")
+    await run_until_settled(first, until, lambda: None)
+    mine = first.outbox.all()
+    assert [(c.text, c.star, c.elsewhere) for c in mine] == [
+        ("pool", True, False),
+        ("benches", False, False),
+        ("bus", False, True),
+    ]
+    assert stored_seqs(server_process.db_url, [c.uuid for c in held]) == [1, 2, 3]
+    first.outbox.close()
+    second.outbox.close()

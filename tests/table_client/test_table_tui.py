@@ -11,7 +11,7 @@ from table_client.endpoint import table_ws_base
 from table_client.outbox import Outbox, table_key
 from table_client.sender import Sender
 from table_client.tui import TableApp
-from tests.support.table import TOKEN, FakeServer, text_of, until_ui
+from tests.support.table import TOKEN, FakeServer, Stored, text_of, until_ui
 
 Start = Callable[..., Sender]
 
@@ -89,3 +89,33 @@ async def test_empty_comment_is_not_sent(server: FakeServer, start_sender: Start
         await pilot.pause()
         assert app.query_one(DataTable).row_count == 0
         assert app.sender.outbox.all() == []
+
+
+async def test_another_laptops_comments_show_in_seq_order_marked(
+    server: FakeServer, start_sender: Start, outbox_path: Path
+) -> None:
+    """The table's first two comments came from another laptop; this one's own,
+    typed offline, is numbered after them and listed after them."""
+    server.hello_comments = True
+    server.comments = {
+        "aaaaaaaa-0000-4000-8000-000000000001": Stored(501, 1, "pool in winter", 1, True),
+        "aaaaaaaa-0000-4000-8000-000000000002": Stored(502, 2, "benches", 1, False),
+    }
+    server.last_seq = 2
+    outbox = Outbox(outbox_path, table_key(table_ws_base(server.url), TOKEN))
+    outbox.add_many([("typed here", 1, False, None)])
+    outbox.close()
+
+    app = TableApp(start_sender(run=False))
+    async with app.run_test() as pilot:
+        await until_ui(pilot, lambda: app.query_one(DataTable).row_count == 3)
+        await until_ui(pilot, lambda: cell(app, 2, "state") == "sent ✓")
+        rows = [
+            (cell(app, i, "seq"), cell(app, i, "text"), cell(app, i, "state")) for i in range(3)
+        ]
+        assert rows == [
+            ("1", "pool in winter", "sent ✓ (other device)"),
+            ("2", "benches", "sent ✓ (other device)"),
+            ("3", "typed here", "sent ✓"),
+        ]
+        assert cell(app, 0, "star") == "★"

@@ -77,8 +77,8 @@ _NEEDS_MORE = set(
     "decide decides choose chooses plan plans willing supposed expected right rights chance "
     "ability opportunity opportunities freedom way ways allows allow helps help enables "
     "enable forces force causes cause encourages encourage makes make lets let pick picks picked "
-    "picking puts put ensures ensure obliged abide incompatible compatible rather especially "
-    "entitled even instead other acting away".split()
+    "picking get gets puts put ensures ensure obliged abide incompatible compatible rather "
+    "especially entitled even instead other acting away".split()
 )
 # Words that open a new constituent: a phrase cut short of its clause's end
 # must stop just before one ("Nuclear weapons are dangerous | in the hands of
@@ -150,6 +150,9 @@ _COMPLEMENT_VERBS = set("keep make leave get let have find render turn set hold"
 _EXPLETIVE = re.compile(
     r"^it (?:is|was|'s|would be|will be|can be|could be)\b.*\b(?:to|that)\b", re.I
 )
+# "so" after these, or before these, is an adverb ("is so outdated", "so much").
+_SO_ADVERB_AFTER = set("is are was were not be do did".split())
+_SO_ADVERB_BEFORE = set("long much many far called".split())
 # Verbs that end a sentence's subject ("assisted suicide | should be allowed").
 _SUBJECT_ENDS = set(
     "should is are would will can must has have was were does do could may might need needs "
@@ -322,6 +325,22 @@ def _cuts(words: list[str]) -> list[str]:
             # "businesses owned by people | who live here": who they are is the point.
             if after in _WHO:
                 continue
+            # "Curb ramps on every corner so people | in wheelchairs ...": a
+            # clause opened by "so" needs its verb ("... so kids can ride").
+            if _verbless_so(lowered[:length]):
+                continue
         phrase = " ".join(words[:length]).strip(",\"'")
         cuts.append(phrase[:1].upper() + phrase[1:])
     return cuts
+
+
+def _verbless_so(words: list[str]) -> bool:
+    """Whether ``words`` (lower case) end in a clause opened by the conjunction
+    "so" (not "is so outdated", "so much") before any verb of it."""
+    for k in range(len(words) - 1, 0, -1):
+        if words[k] in _SUBJECT_ENDS:
+            return False
+        if words[k] == "so" and words[k - 1] not in _SO_ADVERB_AFTER:
+            following = words[k + 1] if k + 1 < len(words) else ""
+            return following not in _SO_ADVERB_BEFORE
+    return False

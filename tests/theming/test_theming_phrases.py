@@ -223,3 +223,14 @@ def test_an_object_that_points_back_at_another_sentence_names_nothing() -> None:
     assert "Cannabis is natural" in label_phrases("Cannabis is safe and it is natural")
     assert "Programs that help families" in label_phrases("Programs that help families")
     assert "Save these trees on Elm" in label_phrases("Save these trees on Elm")
+
+
+def test_a_clause_opened_by_so_keeps_its_verb() -> None:
+    """The demo's team page showed "Curb ramps on every corner so people"."""
+    phrases = label_phrases("Curb ramps on every corner so people in wheelchairs can get around")
+    assert "Curb ramps on every corner" in phrases
+    assert "Curb ramps on every corner so people" not in phrases
+    assert "People in wheelchairs can get" not in phrases  # "get | around"
+    phrases = label_phrases("Build more bike lanes so kids can ride to school safely")
+    assert "Build more bike lanes so kids can ride" in phrases
+    assert "The park is so beautiful" in label_phrases("The park is so beautiful in the spring")

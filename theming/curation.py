@@ -46,6 +46,8 @@ class CurationMixin(ThemeState):
         theme = self.themes[theme_id]
         theme.version += 1
         theme.locked = theme.locked or lock
+        theme.split_offer = None  # looked at again on the next refresh
+        self._split_size.pop(theme_id, None)
 
     def _done(self, op: str, before: Any, after: Any, **extra: Any) -> dict[str, Any]:
         self.revision += 1
@@ -109,6 +111,8 @@ class CurationMixin(ThemeState):
             target.label = " ".join(label.split())
             target.label_by_team = True
         self._touch(target_id)
+        # Put together on purpose: no offer to part them until the theme grows.
+        self._split_size[target_id] = len(self.members(target_id))
         return self._done("merge", before, self._view(target_id), moved=moved)
 
     def split(

@@ -23,6 +23,7 @@ from theming.matching import match_clusters
 from theming.model import DISCARDED, UNASSIGNED, Comment
 from theming.naming import LABEL_WEIGHTS, LabelRequest, LabelWeights, choose_labels
 from theming.snapshot import SnapshotMixin
+from theming.splits import SplitOfferMixin
 from theming.state import ASSIGN_SIMILARITY
 from theming.subject import question_subject, subject_aliases
 
@@ -33,7 +34,7 @@ __all__ = ["ASSIGN_SIMILARITY", "RELOOK_GROWTH", "ThemeEngine"]
 RELOOK_GROWTH = 2.0
 
 
-class ThemeEngine(CurationMixin, SnapshotMixin):
+class ThemeEngine(CurationMixin, SnapshotMixin, SplitOfferMixin):
     """All theming state for one question. Synchronous and CPU-bound: the
     server must call it from a worker thread, never on the event loop, and
     serialise calls on one engine (it is not thread-safe)."""
@@ -122,9 +123,10 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
         self, frozen: set[str] | frozenset[str] = frozenset(), *, settled: bool = False
     ) -> list[str]:
         """Relabel every machine-named theme whose members changed since its
-        label was chosen; returns the ids whose label (or suggested label)
-        changed. Labels typed by the team, those of ``frozen`` themes
-        (published ones) and those of unchanged themes are kept, and no
+        label was chosen; returns the ids whose label (or suggested label, or
+        split offer: ``theming.splits``) changed. Labels typed by the team,
+        those of ``frozen`` themes (published ones) and those of unchanged
+        themes are kept, and no
         relabelled theme may take them; a frozen theme whose members changed
         is offered the label it would get now (``Theme.suggested_label``).
 
@@ -161,7 +163,7 @@ class ThemeEngine(CurationMixin, SnapshotMixin):
                 self.themes[tid].label, self.themes[tid].suggested_label = label, None
         if held:
             changed += self._suggest(held, members)
-        return changed
+        return changed + self.refresh_split_offers(frozen)
 
     def _suggest(self, held: set[str], members: dict[str, list[str]]) -> list[str]:
         """The label each ``held`` theme would get now, offered beside the one

@@ -107,6 +107,7 @@ class Theme:
     version: int = 1
     pinned_quotes: list[str] = field(default_factory=list)
     suggested_label: str | None = None
+    split_offer: list[str] | None = None  # comments a split would take out (theming.splits)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,6 +118,7 @@ class Theme:
             "version": self.version,
             "pinned_quotes": list(self.pinned_quotes),
             "suggested_label": self.suggested_label,
+            "split_offer": self.split_offer,
         }
 
     @classmethod
@@ -129,4 +131,5 @@ class Theme:
             version=int(data.get("version", 1)),
             pinned_quotes=[str(c) for c in data.get("pinned_quotes", [])],
             suggested_label=data.get("suggested_label"),
+            split_offer=[str(c) for c in offer] if (offer := data.get("split_offer")) else None,
         )

@@ -46,6 +46,14 @@ class SnapshotMixin(ThemeState):
         ]
         return choose_quotes(candidates, sims, count=count, pinned=pinned)
 
+    def _split_view(self, offer: list[str] | None) -> dict[str, Any] | None:
+        """A split offer as the team sees it: the comments and the most central of them."""
+        if not offer:
+            return None
+        matrix = np.stack([self._vectors[c] for c in offer])
+        example = offer[int(np.argmax(matrix @ centroid(matrix)))]
+        return {"comments": list(offer), "example": self.comments[example].text}
+
     def snapshot(self, *, quotes: int = 3, keywords: int = 5) -> dict[str, Any]:
         """Everything about the question's themes as plain data, biggest theme first."""
         members = {tid: self.members(tid) for tid in self.themes}
@@ -79,6 +87,7 @@ class SnapshotMixin(ThemeState):
                         for q in (self._quotes(tid, ids, quotes) if ids else [])
                     ],
                     "pinned_quotes": list(theme.pinned_quotes),
+                    "split_offer": self._split_view(theme.split_offer),
                 }
             )
         return {

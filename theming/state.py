@@ -69,6 +69,8 @@ class ThemeState:
         self._label_signature: dict[str, int] = {}
         # How many members a theme had when its label was last chosen afresh.
         self._label_size: dict[str, int] = {}
+        # Each locked theme's size when its split offer was last looked at.
+        self._split_size: dict[str, int] = {}
         # (question, comment count) when the subject was last found, the subject, its aliases.
         self._subject: tuple[tuple[str | None, int], str | None, tuple[str, ...]] = (
             (None, -1),

@@ -301,6 +301,14 @@ async def _curate_question(
         await op(rename | {"label": t["suggested_label"], "version": t["version"]})
     if offers:
         themes = (await op({"type": "sync", "question_id": qid}))["themes"]["themes"]
+    # A published theme grown into a catch-all is offered a split; the team takes
+    # one per round (each changes the others' offers) while the question has room
+    # for another theme (above 6 it merges the smallest: they would undo each other).
+    split = next((t for t in themes if t.get("split_offer")), None)
+    if split is not None and len(themes) < 6:
+        cut = {"type": "split", "question_id": qid, "theme": split["key"]}
+        await op(cut | {"comments": split["split_offer"]["comments"], "version": split["version"]})
+        themes = (await op({"type": "sync", "question_id": qid}))["themes"]["themes"]
     total = sum(t["size"] for t in themes)
     chosen = {t["key"]: t["version"] for t in themes if t["size"] >= 0.05 * total}
     if may_publish and chosen and set(chosen) != published.get(qid):

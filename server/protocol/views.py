@@ -191,6 +191,11 @@ class Quote(Closed):
     table_id: int
 
 
+class SplitOffer(Closed):
+    comments: list[int]
+    example: str = Field(description="the most central of them")
+
+
 class Theme(Closed):
     """``THEME``: a theme with the comments behind it."""
 
@@ -212,6 +217,12 @@ class Theme(Closed):
         None,
         description="in a themes message, for a published theme whose members changed: the "
         "label they would give it now, when another than its own (only a rename applies it)",
+    )
+    split_offer: SplitOffer | None = Field(
+        None,
+        description="in a themes message, for a published or curated theme whose comments "
+        "now form a distinct second group: the comments a split would take out (only a "
+        "split applies it)",
     )
 
 

@@ -77,8 +77,14 @@ class QuestionStore:
             rows = await theme_store.themes_view(s, event_id, question_id=question_id)
         words = self.keywords.get(question_id, {})
         offered = {t["id"]: t.get("suggested_label") for t in snap["themes"]}
+        splits = {t["id"]: _split_offer(t.get("split_offer")) for t in snap["themes"]}
         themes = [
-            {**t, "keywords": words.get(t["key"], []), "suggested_label": offered[t["key"]]}
+            {
+                **t,
+                "keywords": words.get(t["key"], []),
+                "suggested_label": offered[t["key"]],
+                "split_offer": splits[t["key"]],
+            }
             for t in rows
             if (t["question_id"], t["key"]) in live
         ]
@@ -131,3 +137,10 @@ class QuestionStore:
                 await s.exec(delete(ThemeMembership).where(col(ThemeMembership.theme_id) == row.id))
                 if not row.published:
                     await s.delete(row)
+
+
+def _split_offer(offer: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The engine's split offer with the comments' database ids."""
+    if not offer:
+        return None
+    return {"comments": [int(c) for c in offer["comments"]], "example": offer["example"]}

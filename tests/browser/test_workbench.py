@@ -203,3 +203,59 @@ async def test_a_new_label_for_a_published_theme_is_offered_and_taken_in_one_cli
         await op(team, "publish", q, themes={}, name="Pat")
     assert trouble == []
     await ctx.close()
+
+
+async def test_a_theme_grown_into_two_is_offered_a_split_taken_in_one_click(
+    themed_server: Themed, browser: Any, tmp_path: Path
+) -> None:
+    """One theme's comments moved by hand into another make one locked theme no
+    re-cluster will part; its comments still form two groups, so the list marks
+    it "two themes?", its pane offers the split, and one click makes it (a
+    logged team step)."""
+    s, q = themed_server.server, themed_server.question_id
+    trouble: list[str] = []
+    ctx = await browser.new_context(viewport={"width": 1440, "height": 900})
+    async with connect(s.ws_url("team", s.tokens.team)) as team:
+        await recv_until(team, "hello")
+        a, b = biggest(await sync(team, q))
+        moved = await op(
+            team, "move", q, comments=b["members"], to=a["key"], version=a["version"], name="Di"
+        )
+        assert moved["type"] == "ack", moved
+        now = next(t for t in (await sync(team, q))["themes"] if t["key"] == a["key"])
+        offer = now["split_offer"]
+        assert offer is not None and 0 < len(offer["comments"]) < now["size"], now
+        page = await open_team(ctx, s, "Di", trouble)
+        row = theme_row(page, a["key"])
+        await expect(row.locator(".badge.split-offer")).to_be_visible(timeout=WAIT)
+        await row.locator("button.open").click()
+        count = f"{len(offer['comments'])} comments"
+        await expect(page.locator("#split-count")).to_have_text(count, timeout=WAIT)
+        await expect(page.locator("#split-example")).to_have_text(offer["example"])
+        await page.screenshot(path=str(tmp_path / "team-split-offer-1440x900.png"))
+        await page.locator("#take-split").click()
+        await expect(page.locator("#status")).to_have_text(
+            f"Split {count} off into a new theme.", timeout=WAIT
+        )
+        await expect(row.locator(".t-size .n")).to_have_text(
+            str(now["size"] - len(offer["comments"])), timeout=WAIT
+        )
+        after = await sync(team, q)
+        parted = {frozenset(t["members"]) for t in after["themes"]}
+        assert frozenset(offer["comments"]) in parted
+        # What is left may hold another group (a catch-all of several), never that one.
+        left = next(t for t in after["themes"] if t["key"] == a["key"])["split_offer"]
+        assert left is None or set(left["comments"]) != set(offer["comments"])
+        await page.screenshot(path=str(tmp_path / "team-split-taken-1440x900.png"))
+        # Other tests read the state they act on; the two themes parted again
+        # (an undo of the move is refused once a step came after it).
+        version = next(t for t in after["themes"] if t["key"] == a["key"])["version"]
+        undone = await op(team, "undo", q, name="Di")
+        assert undone["type"] == "ack", undone
+        back = next(t for t in (await sync(team, q))["themes"] if t["key"] == a["key"])
+        parted_again = await op(
+            team, "split", q, theme=a["key"], comments=b["members"], version=back["version"]
+        )
+        assert parted_again["type"] == "ack" and back["version"] > version, parted_again
+    assert trouble == []
+    await ctx.close()

@@ -328,6 +328,16 @@ function split() {
       "Theme split in two.");
 }
 
+// The machine's offer for a published or curated theme grown into two: split
+// off the comments it names, one logged step as any other split.
+function takeSplitOffer() {
+  const key = S.open;
+  const th = S.themes.get(key);
+  if (!th || !th.split_offer) return;
+  send({ type: "split", theme: key, version: versionOf(key), comments: th.split_offer.comments },
+    "Split " + plural(th.split_offer.comments.length, "comment", "comments") + " off into a new theme.");
+}
+
 function pin(id) {
   const key = S.open;
   if (!isTheme(key)) { say("Quotes are pinned in a theme: open one first.", true); return; }
@@ -388,6 +398,7 @@ $("rename-input").addEventListener("keydown", function (e) {
   if (e.key === "Enter" && !e.isComposing) { e.preventDefault(); rename(); }
 });
 $("split").addEventListener("click", split);
+$("take-split").addEventListener("click", takeSplitOffer);
 $("merge").addEventListener("click", mergeSelectedHere);
 $("unpublish").addEventListener("click", function () { unpublish(S.open); });
 $("move-selected").addEventListener("click", function () {

@@ -90,6 +90,7 @@ export function applyThemes(msg) {
       if (moved) out.members.push(th.key);
       if (moved || was.label !== th.label || was.version !== th.version || was.published !== th.published ||
           (was.suggested_label || "") !== (th.suggested_label || "") ||
+          JSON.stringify(was.split_offer || null) !== JSON.stringify(th.split_offer || null) ||
           (was.keywords || []).join() !== (th.keywords || []).join() || quotesKey(was) !== quotesKey(th)) {
         out.changed.push(th.key);
       }

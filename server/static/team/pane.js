@@ -140,6 +140,10 @@ function fillHead() {
   const offer = th && th.suggested_label ? th.suggested_label : "";
   setText($("suggest-text"), offer);
   $("pane-suggest").hidden = !offer;
+  const split = th && th.split_offer ? th.split_offer : null;
+  setText($("split-count"), split ? plural(split.comments.length, "comment", "comments") : "");
+  setText($("split-example"), split ? split.example : "");
+  $("pane-split").hidden = !split;
   $("unpublish").hidden = !(th && th.published);
   const quotes = $("pane-quotes");
   const shownQuotes = th ? th.quotes.map(function (q) { return q.id + ":" + q.text; }).join("\n") : "";

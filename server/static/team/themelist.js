@@ -55,6 +55,9 @@ function buildRow(key, bucket) {
   const offer = span("badge offer", "new label?");
   offer.hidden = true;
   bottom.appendChild(offer);
+  const split = span("badge split-offer", "two themes?");
+  split.hidden = true;
+  bottom.appendChild(split);
   bottom.appendChild(span("t-tables"));
   open.appendChild(bottom);
   if (!bucket) {
@@ -108,6 +111,10 @@ function fillTheme(key) {
   const offer = li.querySelector(".badge.offer");
   setHidden(offer, !th.suggested_label);
   offer.title = th.suggested_label ? "Its comments now suggest “" + th.suggested_label + "”" : "";
+  const split = li.querySelector(".badge.split-offer");
+  setHidden(split, !th.split_offer);
+  split.title = th.split_offer ? plural(th.split_offer.comments.length, "comment", "comments") +
+    " here form a group of their own, like “" + th.split_offer.example + "”" : "";
   li.classList.toggle("is-published", !!th.published);
   li.dataset.published = th.published ? "true" : "false";
   setBars(li, th.members);

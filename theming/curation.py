@@ -75,8 +75,10 @@ class CurationMixin(ThemeState):
         self._check_versions({theme_id: expected_version})
         before = self._view(theme_id)
         theme = self.themes[theme_id]
+        # The machine's own offer, taken: still the machine's label, offered
+        # anew when the members change (a typed one never is).
+        theme.label_by_team = label != theme.suggested_label
         theme.label = label
-        theme.label_by_team = True
         theme.suggested_label = None
         self._touch(theme_id)
         return self._done("rename", before, self._view(theme_id))

@@ -209,6 +209,9 @@ def _best(
         allowed &= np.array([not restates(p, context.question_words) for p in phrases])
     if taken_vectors:
         allowed &= (vectors @ np.stack(taken_vectors).T).max(axis=1) < SAME_LABEL
+    # "Downtown businesses owned" beside "Downtown businesses owned by people who
+    # live here": one label the start of another tells the themes apart by its tail.
+    allowed &= np.array([not _nested(p, taken) for p in phrases])
     if not allowed.any():
         return _unique(phrases[int(np.argmax(scores))], taken), None
     scores = np.where(allowed, scores, -np.inf)
@@ -233,6 +236,12 @@ def _content_words(text: str) -> frozenset[str]:
         for w in words
         if w not in _STANCE_WORDS
     )
+
+
+def _nested(phrase: str, taken: set[str]) -> bool:
+    """Whether ``phrase`` starts another label of the question, or another starts it."""
+    p = phrase.casefold()
+    return any(t.startswith(p + " ") or p.startswith(t + " ") for t in taken)
 
 
 def _unique(label: str, taken: set[str]) -> str:

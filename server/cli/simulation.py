@@ -29,6 +29,9 @@ SAMPLE = EXAMPLES / "sample-comments.csv"
 PHONES = 60
 TEAM = ("Ana", "Ben")  # the simulated theme team's names, for the curation log
 AUTOPILOT = "autopilot"  # the label of the autopilot's producer link; consoles show it
+# The simulated team merges its smallest themes above this many per question and
+# takes split offers below it (with one bound the two would undo each other).
+MAX_THEMES = 8
 Answers = dict[str, asyncio.Future[dict[str, Any]]]  # message id -> its ack or error
 OnMessage = Callable[[dict[str, Any]], None]
 
@@ -275,7 +278,7 @@ async def _curate_question(
     if synced["type"] != "ack":
         return
     themes = sorted(synced["themes"]["themes"], key=lambda t: t["size"])
-    if len(themes) > 6:
+    if len(themes) > MAX_THEMES:
         small, into = themes[0], themes[1]
         versions = {t["key"]: t["version"] for t in (small, into)}
         merge = {"type": "merge", "question_id": qid, "themes": [small["key"]]}
@@ -301,11 +304,10 @@ async def _curate_question(
         await op(rename | {"label": t["suggested_label"], "version": t["version"]})
     if offers:
         themes = (await op({"type": "sync", "question_id": qid}))["themes"]["themes"]
-    # A published theme grown into a catch-all is offered a split; the team takes
-    # one per round (each changes the others' offers) while the question has room
-    # for another theme (above 6 it merges the smallest: they would undo each other).
+    # A theme grown into a catch-all is offered a split: one per round (each
+    # changes the others' offers), while there is room (see MAX_THEMES).
     split = next((t for t in themes if t.get("split_offer")), None)
-    if split is not None and len(themes) < 6:
+    if split is not None and len(themes) < MAX_THEMES:
         cut = {"type": "split", "question_id": qid, "theme": split["key"]}
         await op(cut | {"comments": split["split_offer"]["comments"], "version": split["version"]})
         themes = (await op({"type": "sync", "question_id": qid}))["themes"]["themes"]

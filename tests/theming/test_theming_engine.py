@@ -254,6 +254,35 @@ def test_a_published_theme_is_offered_the_label_its_members_give_now(
     assert engine.themes[tid].suggested_label is None
 
 
+def test_a_label_taken_from_the_offer_is_offered_anew_a_typed_one_never(
+    fake: HashingEmbedder,
+) -> None:
+    """ "Use this label" takes the machine's label: when the theme changes
+    again (a split took half of it), its members' label is offered again. A
+    label the team typed is theirs for good."""
+    engine = ThemeEngine(fake)
+    engine.add(synthetic_comments())
+    engine.retheme()
+    engine.refresh_labels(settled=True)
+    tid, other = sorted(engine.themes, key=lambda t: -len(engine.members(t)))[:2]
+    engine.themes[tid].label = "An early label nobody would pick now"
+    for cid in engine.members(other):  # a person moves another theme's comments in
+        engine.move(cid, tid)
+    engine.refresh_labels(frozen={tid})
+    offered = engine.themes[tid].suggested_label
+    assert offered
+    engine.rename(tid, offered)
+    assert not engine.themes[tid].label_by_team
+    engine.split(tid)  # half of it leaves: its members say something else now
+    assert tid in engine.refresh_labels(frozen={tid})
+    assert engine.themes[tid].suggested_label not in (None, offered)
+    engine.rename(tid, "Typed by the team")
+    assert engine.themes[tid].label_by_team
+    engine.split(tid)
+    engine.refresh_labels(frozen={tid})
+    assert engine.themes[tid].suggested_label is None
+
+
 def test_a_restarted_engine_keeps_labels_that_are_nearly_the_best(
     fake: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:

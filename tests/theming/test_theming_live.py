@@ -251,3 +251,18 @@ def test_a_theme_whose_central_members_offer_no_phrase_is_named_by_the_next(
     fallback = "People should have the right to choose the sex …"
     labels = choose_labels([LabelRequest("t1", centre, texts, fallback=fallback)], fake.encode)
     assert labels["t1"] == "Parents should be free to choose"
+
+
+def test_no_label_is_the_start_of_another(fake: HashingEmbedder) -> None:
+    """The demo's team page showed "Downtown businesses owned" beside "Downtown
+    businesses owned by people who live here" (a theme split off the other)."""
+    texts = [
+        "Downtown businesses owned by people who live here",
+        "The old brick buildings in the Old Mill district should stay",
+    ]
+    centre = fake.encode(["downtown businesses owned"])[0]
+    taken = "Downtown businesses owned by people who live here"
+    labels = choose_labels([LabelRequest("t1", centre, texts)], fake.encode, reserved=[taken])
+    label = labels["t1"].casefold()
+    assert not (taken.casefold().startswith(label + " ") or label.startswith(taken.casefold()))
+    assert labels["t1"] != "Downtown businesses owned"

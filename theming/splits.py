@@ -38,19 +38,22 @@ class SplitOfferMixin(ThemeState):
         """Look again at every locked or ``held`` theme whose size moved by a
         tenth since it was last looked at; returns the ids whose offer changed."""
         members = {tid: self.members(tid) for tid in self.themes}
+        due = [
+            tid
+            for tid, theme in self.themes.items()
+            if (theme.locked or tid in held) and not self._looked_at(tid, len(members[tid]))
+        ]
+        if not due:  # the common case on the arrival path: no centres to compute
+            return []
         centres = {
             tid: centroid(np.stack([self._vectors[c] for c in m]))
             for tid, m in members.items()
             if len(m) >= self.params.min_theme_size
         }
         changed = []
-        for tid, theme in self.themes.items():
-            if not (theme.locked or tid in held):
-                continue
-            size, last = len(members[tid]), self._split_size.get(tid)
-            if last is not None and last / RECHECK_GROWTH <= size <= last * RECHECK_GROWTH:
-                continue
-            self._split_size[tid] = size
+        for tid in due:
+            theme = self.themes[tid]
+            self._split_size[tid] = len(members[tid])
             others = [t for t in centres if t != tid]
             offer = self._offer(
                 members[tid], [centres[t] for t in others], [len(members[t]) for t in others]
@@ -59,6 +62,11 @@ class SplitOfferMixin(ThemeState):
                 theme.split_offer = offer
                 changed.append(tid)
         return changed
+
+    def _looked_at(self, tid: str, size: int) -> bool:
+        """Whether the theme was looked at within a tenth of its size now."""
+        last = self._split_size.get(tid)
+        return last is not None and last / RECHECK_GROWTH <= size <= last * RECHECK_GROWTH
 
     def _offer(
         self, members: list[str], siblings: list[np.ndarray], sizes: list[int]

@@ -126,9 +126,9 @@ class ThemeEngine(CurationMixin, SnapshotMixin, SplitOfferMixin):
         label was chosen; returns the ids whose label (or suggested label, or
         split offer: ``theming.splits``) changed. Labels typed by the team,
         those of ``frozen`` themes (published ones) and those of unchanged
-        themes are kept, and no
-        relabelled theme may take them; a frozen theme whose members changed
-        is offered the label it would get now (``Theme.suggested_label``).
+        themes are kept, and no relabelled theme may take them; a frozen theme
+        whose members changed is offered the label it would get now
+        (``Theme.suggested_label``).
 
         While comments arrive a theme keeps its label as long as it is nearly
         the best (``theming.naming.KEEP_MARGIN``: no flicker). ``settled``: the
@@ -163,7 +163,7 @@ class ThemeEngine(CurationMixin, SnapshotMixin, SplitOfferMixin):
                 self.themes[tid].label, self.themes[tid].suggested_label = label, None
         if held:
             changed += self._suggest(held, members)
-        return changed + self.refresh_split_offers(frozen)
+        return changed + self.refresh_split_offers(frozen, members)
 
     def _suggest(self, held: set[str], members: dict[str, list[str]]) -> list[str]:
         """The label each ``held`` theme would get now, offered beside the one

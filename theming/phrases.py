@@ -42,13 +42,16 @@ _SENTENCE = re.compile(r"(?<=[.!?;:])\s+")
 _CLAUSE = re.compile(
     rf",\s+|\s+[-–—]\s+|\s\(|\)\s|\s+(?=(?:{_CONNECTIVES}|(?:as|so) long as)\b(?!/))", re.I
 )
+# "so" after these, or before these, is an adverb ("is so outdated", "so much").
+_SO_ADVERB_AFTER = set("is are was were not be do did".split())
+_SO_ADVERB_BEFORE = set("long much many far called".split())
 # Where a sentence's point starts inside a clause: after "is that", "so"
 # (not the adverb of "is so outdated"), "to ensure", or "as" before a new
 # subject ("ageist as | it is outdated").
 _INNER = re.compile(
-    r"\b(?:(?:is|was|means) that|so that|to ensure(?: that)?"
-    r"|(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bnot )(?<!\bbe )(?<!\bdo )(?<!\bdid )so"
-    r"(?!\s+(?:long|much|many|far|called)\b)"
+    r"\b(?:(?:is|was|means) that|so that|to ensure(?: that)?|"
+    + "".join(rf"(?<!\b{w} )" for w in sorted(_SO_ADVERB_AFTER))
+    + rf"so(?!\s+(?:{'|'.join(sorted(_SO_ADVERB_BEFORE))})\b)"
     r"|as(?=\s+(?:it|they|this|these|there|we|people|he|she)\b))\s+",
     re.I,
 )
@@ -150,9 +153,6 @@ _COMPLEMENT_VERBS = set("keep make leave get let have find render turn set hold"
 _EXPLETIVE = re.compile(
     r"^it (?:is|was|'s|would be|will be|can be|could be)\b.*\b(?:to|that)\b", re.I
 )
-# "so" after these, or before these, is an adverb ("is so outdated", "so much").
-_SO_ADVERB_AFTER = set("is are was were not be do did".split())
-_SO_ADVERB_BEFORE = set("long much many far called".split())
 # Verbs that end a sentence's subject ("assisted suicide | should be allowed").
 _SUBJECT_ENDS = set(
     "should is are would will can must has have was were does do could may might need needs "

@@ -34,10 +34,15 @@ RECHECK_GROWTH = 1.1  # a theme is looked at again once its size moved by a tent
 
 
 class SplitOfferMixin(ThemeState):
-    def refresh_split_offers(self, held: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    def refresh_split_offers(
+        self,
+        held: set[str] | frozenset[str] = frozenset(),
+        members: dict[str, list[str]] | None = None,
+    ) -> list[str]:
         """Look again at every locked or ``held`` theme whose size moved by a
-        tenth since it was last looked at; returns the ids whose offer changed."""
-        members = {tid: self.members(tid) for tid in self.themes}
+        tenth since it was last looked at; returns the ids whose offer changed.
+        ``members``: each theme's, when the caller has them already."""
+        members = members or {tid: self.members(tid) for tid in self.themes}
         due = [
             tid
             for tid, theme in self.themes.items()
@@ -89,7 +94,8 @@ class SplitOfferMixin(ThemeState):
         oversized = bool(sizes) and total >= OVERSIZE * float(np.median(sizes))
         distinct = False
         if len(siblings) >= 2:
-            s = np.stack(siblings) @ np.stack(siblings).T
+            stacked = np.stack(siblings)
+            s = stacked @ stacked.T
             typical = float(np.median(s[np.triu_indices(len(siblings), 1)]))
             apart = centroid(vectors[first], weights[first]) @ centroid(
                 vectors[second], weights[second]

@@ -76,14 +76,13 @@ class QuestionStore:
         async with self.db.session() as s:
             rows = await theme_store.themes_view(s, event_id, question_id=question_id)
         words = self.keywords.get(question_id, {})
-        offered = {t["id"]: t.get("suggested_label") for t in snap["themes"]}
-        splits = {t["id"]: _split_offer(t.get("split_offer")) for t in snap["themes"]}
+        engine = {t["id"]: t for t in snap["themes"]}
         themes = [
             {
                 **t,
                 "keywords": words.get(t["key"], []),
-                "suggested_label": offered[t["key"]],
-                "split_offer": splits[t["key"]],
+                "suggested_label": engine[t["key"]].get("suggested_label"),
+                "split_offer": _split_offer(engine[t["key"]].get("split_offer")),
             }
             for t in rows
             if (t["question_id"], t["key"]) in live

@@ -140,6 +140,14 @@ class Watcher:
             await self.changed.wait()
 
 
+class Refused(RuntimeError):
+    """The server answered a team op with an error."""
+
+    def __init__(self, kind: str, reply: dict[str, Any]) -> None:
+        super().__init__(f"{kind} refused: {reply}")
+        self.code = reply.get("code")
+
+
 async def team_op(
     team: ClientConnection, kind: str, question_id: int, within: float = 120, **fields: Any
 ) -> dict[str, Any]:
@@ -150,7 +158,7 @@ async def team_op(
             reply = json.loads(await team.recv())
             if reply["type"] in ("ack", "error") and reply.get("id") == op_id:
                 if reply["type"] == "error":
-                    raise RuntimeError(f"{kind} refused: {reply}")
+                    raise Refused(kind, reply)
                 return dict(reply)
 
 
@@ -160,33 +168,33 @@ async def current(team: ClientConnection, question_id: int) -> dict[str, Any]:
 
 async def shape(team: ClientConnection, question_id: int, count: int) -> dict[str, Any]:
     """The team curates to exactly ``count`` themes, as people would: the two
-    smallest themes merged, or the biggest split in two, one step at a time."""
+    smallest themes merged, or the biggest split in two, one step at a time. As
+    a person would, it reloads and tries again when a theme changed under it (a
+    machine relabel bumps a theme's version, likely the worker's relabel once the
+    question went quiet: a split was refused so once in a fresh-clone run)."""
     msg = await current(team, question_id)
+    conflicts = 0
     while len(msg["themes"]) != count:
         themes = sorted(msg["themes"], key=lambda t: (t["size"], t["key"]))
         if len(themes) > count:
             small, other = themes[0], themes[1]
             versions = {small["key"]: small["version"], other["key"]: other["version"]}
-            await team_op(
-                team,
-                "merge",
-                question_id,
-                themes=[small["key"]],
-                into=other["key"],
-                versions=versions,
-                name="Setup",
-            )
+            kind = "merge"
+            step: dict[str, Any] = {
+                "themes": [small["key"]],
+                "into": other["key"],
+                "versions": versions,
+            }
         else:
             big = themes[-1]
-            await team_op(
-                team,
-                "split",
-                question_id,
-                theme=big["key"],
-                version=big["version"],
-                comments=None,
-                name="Setup",
-            )
+            kind = "split"
+            step = {"theme": big["key"], "version": big["version"], "comments": None}
+        try:
+            await team_op(team, kind, question_id, name="Setup", **step)
+        except Refused as refused:
+            conflicts += 1
+            if refused.code != "conflict" or conflicts > 5:
+                raise
         msg = await current(team, question_id)
     return msg
 

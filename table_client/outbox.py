@@ -7,10 +7,9 @@ it); bookkeeping such as acks uses ``NORMAL``, which survives a killed process
 but maybe not a power cut: a lost ack only costs a harmless resend, and an
 fsync per ack would slow a 200-comment backlog to seconds on a slow disk.
 
-One file per laptop; rows are keyed
-by a *table key* (hash of server URL + token) so one file can serve several
-tables or events without mixing their sequence numbers, and the raw token is
-never written anywhere.
+One file per laptop; rows are keyed by a *table key* (hash of server URL +
+token) so one file can serve several tables or events without mixing their
+sequence numbers, and the raw token is never written anywhere.
 """
 
 from __future__ import annotations
@@ -189,65 +188,59 @@ class Outbox:
             )
         return bool(waiting)
 
-    def adopt(self, stored: Iterable[Any]) -> list[Comment]:
+    def adopt(self, stored: Iterable[Any], pushed: bool = False) -> list[Comment]:
         """Take in the table's comments the server holds (a table ``hello``'s
-        ``comments``); the ones changed here, to show. Call it after ``on_hello``.
+        ``comments``, or one ``table_comment`` push: ``pushed``); the ones
+        changed here, to show. Call it after ``on_hello``.
 
         One typed on another device is kept as sent (``elsewhere``); one of
         ours whose ack was lost is acked; a star changed elsewhere is taken
         unless the facilitator has a change of their own on its way. An entry
         that is not a comment, or whose number this file holds already for
-        another comment, is left out.
+        another comment, is left out (the waiting one is refused as a conflict and
+        renumbered at the next hello, which brings this one again). A pushed one
+        moves the numbering of what is typed next past it.
         """
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
-        changed: list[str] = []
+        entries = [s for s in stored if is_stored_comment(s)]
         with self._tx() as db:
-            for s in stored:
-                if not is_stored_comment(s):
-                    continue
-                cid, star = s["id"], bool(s.get("star"))
-                row = db.execute(
-                    "SELECT table_key, state, star, star_server FROM comments WHERE uuid = ?",
-                    (cid,),
-                ).fetchone()
-                if row is None:
-                    cur = db.execute(
-                        "INSERT OR IGNORE INTO comments (uuid, table_key, seq, text, question_id,"
-                        " star, star_initial, star_server, created_at, state, comment_id, source)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            cid,
-                            self.key,
-                            s["seq"],
-                            s["text"],
-                            s.get("question_id"),
-                            star,
-                            star,
-                            star,
-                            now,
-                            State.ACKED,
-                            s.get("comment_id"),
-                            ELSEWHERE + cid,
-                        ),
-                    )
-                elif row["table_key"] != self.key:
-                    continue
-                elif row["state"] == State.SENT:
-                    cur = db.execute(
-                        "UPDATE comments SET state = ?, comment_id = ?, star_server = ?"
-                        " WHERE uuid = ?",
-                        (State.ACKED, s.get("comment_id"), star, cid),
-                    )
-                elif row["state"] == State.ACKED and row["star"] == row["star_server"] != star:
-                    cur = db.execute(
-                        "UPDATE comments SET star = ?, star_server = ? WHERE uuid = ?",
-                        (star, star, cid),
-                    )
-                else:
-                    continue
-                if cur.rowcount:
-                    changed.append(cid)
+            if pushed and entries:
+                top = max(s["seq"] for s in entries)
+                db.execute(
+                    "UPDATE tables SET next_seq = ? WHERE table_key = ? AND next_seq <= ?",
+                    (top + 1, self.key, top),
+                )
+            changed = [s["id"] for s in entries if self._adopt_one(db, s, now)]
         return [c for c in (self.get(u) for u in changed) if c is not None]
+
+    def _adopt_one(self, db: sqlite3.Connection, s: dict[str, Any], now: str) -> bool:
+        """One entry of ``adopt``; whether a row changed."""
+        cid, star = s["id"], bool(s.get("star"))
+        row = db.execute(
+            "SELECT table_key, state, star, star_server FROM comments WHERE uuid = ?", (cid,)
+        ).fetchone()
+        if row is None:
+            values = (cid, self.key, s["seq"], s["text"], s.get("question_id"), star, star, star)
+            cur = db.execute(
+                "INSERT OR IGNORE INTO comments (uuid, table_key, seq, text, question_id,"
+                " star, star_initial, star_server, created_at, state, comment_id, source)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*values, now, State.ACKED, s.get("comment_id"), ELSEWHERE + cid),
+            )
+        elif row["table_key"] != self.key:
+            return False
+        elif row["state"] == State.SENT:
+            cur = db.execute(
+                "UPDATE comments SET state = ?, comment_id = ?, star_server = ? WHERE uuid = ?",
+                (State.ACKED, s.get("comment_id"), star, cid),
+            )
+        elif row["state"] == State.ACKED and row["star"] == row["star_server"] != star:
+            cur = db.execute(
+                "UPDATE comments SET star = ?, star_server = ? WHERE uuid = ?", (star, star, cid)
+            )
+        else:
+            return False
+        return bool(cur.rowcount)
 
     def mark_sent(self, uuids: Iterable[str]) -> None:
         with self._tx() as db:

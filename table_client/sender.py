@@ -343,6 +343,9 @@ class Sender:
             else:
                 log.warning("server error %s: %s", code, text)
             self._wake.set()
+        elif kind == "table_comment":  # this table's, stored from any of its devices
+            for comment in self.outbox.adopt([msg.get("comment")], pushed=True):
+                self._changed(comment)
         elif kind == "question":
             self.question = Question.parse(msg.get("question"))
             self._emit(QuestionChanged(self.question))

@@ -25,7 +25,7 @@ from server.live.routes import Handler, Services, TeamOps, routing_table
 from server.live.tallies import LiveTallies
 from server.live.token_admin import TokenAdmin
 from server.live.version import VersionClock
-from server.protocol.outcome import Outcome
+from server.protocol.outcome import Outcome, table_topic
 from server.settings import Settings
 from server.storage import poll_store, theme_store
 from server.storage.db import Database
@@ -150,6 +150,8 @@ class Meeting:
 
     def topics(self, who: Principal) -> list[str]:
         topics = [f"{t}:{who.event_id}" if t != "hub" else "hub" for t in ROLE_TOPICS[who.role]]
+        if who.role == "table" and who.table_id is not None:
+            topics.append(table_topic(who.event_id, who.table_id))
         site = self.site_of(who)
         if site is not None:
             topics = [
@@ -255,5 +257,10 @@ class Meeting:
         table, site = self._tables[c.table_id]
         view = theme_store.comment_view(c, table, site)
         await self.hub.publish(f"comments:{event_id}", {"type": "comment", "comment": view})
+        # The table's other laptops (and the sender: its ack may be the one lost).
+        await self.hub.publish(
+            table_topic(event_id, c.table_id),
+            {"type": "table_comment", "comment": theme_store.table_comment_view(c)},
+        )
         for listener in self.comment_listeners:
             await listener(event_id, comment_id)

@@ -20,8 +20,8 @@ from server.core import ballots, budget
 from server.core import tally as tallying
 from server.core.errors import Conflict, InvalidMessage, NotFound
 from server.protocol import messages as p
-from server.protocol.outcome import Outcome
-from server.storage import screen_state
+from server.protocol.outcome import Outcome, table_topic
+from server.storage import screen_state, theme_store
 from server.storage.models import (
     Comment,
     Event,
@@ -184,7 +184,11 @@ async def star(s: AsyncSession, who: Principal, msg: p.StarMsg) -> Outcome:
     await s.commit()
     return Outcome(
         events=[
-            (f"comments:{who.event_id}", {"type": "star", "comment_id": row.id, "star": row.star})
+            (f"comments:{who.event_id}", {"type": "star", "comment_id": row.id, "star": row.star}),
+            (
+                table_topic(who.event_id, row.table_id),
+                {"type": "table_comment", "comment": theme_store.table_comment_view(row)},
+            ),
         ]
     )
 

@@ -8,6 +8,11 @@ from datetime import datetime
 from typing import Any
 
 
+def table_topic(event_id: int, table_id: int) -> str:
+    """The hub topic every connection of one table listens to (its other laptops)."""
+    return f"table:{event_id}:{table_id}"
+
+
 @dataclass
 class Outcome:
     ack: dict[str, Any] = field(default_factory=dict)

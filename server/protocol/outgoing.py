@@ -217,6 +217,14 @@ class StarPush(Closed):
     star: bool
 
 
+class TableCommentPush(Closed):
+    """To every connection of one table: a comment of the table was stored or its
+    star changed, from whichever of the table's devices (the sender's included)."""
+
+    type: Literal["table_comment"]
+    comment: TableComment
+
+
 class Discarded(Closed):
     id: int
     reason: str
@@ -281,7 +289,7 @@ _SCREEN: list[type[BaseModel]] = [
     PublishedPush,
 ]
 RECEIVES: dict[str, list[type[BaseModel]]] = {
-    "table": [TableHello, *_COMMON],
+    "table": [TableHello, *_COMMON, TableCommentPush],
     "participant": [PhoneHello, *_COMMON],
     "display": [*_SCREEN, *_COMMON],
     "team": [

@@ -57,17 +57,19 @@ async def table_comments(
         .limit(limit)
     )
     rows = (await s.exec(q)).all()
-    return [
-        {
-            "id": c.client_id,
-            "comment_id": c.id,
-            "seq": c.seq,
-            "text": c.text,
-            "question_id": c.question_id,
-            "star": c.star,
-        }
-        for c in reversed(rows)
-    ]
+    return [table_comment_view(c) for c in reversed(rows)]
+
+
+def table_comment_view(c: Comment) -> dict[str, Any]:
+    """A comment as its table's devices keep it (``TableComment`` in the protocol)."""
+    return {
+        "id": c.client_id,
+        "comment_id": c.id,
+        "seq": c.seq,
+        "text": c.text,
+        "question_id": c.question_id,
+        "star": c.star,
+    }
 
 
 async def memberships(s: AsyncSession, theme_ids: list[int]) -> dict[int, list[int]]:

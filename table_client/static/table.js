@@ -192,6 +192,7 @@
   async function handle(msg, sock) {
     if (msg.type === "hello") return onHello(msg, sock);
     if (msg.type === "question") return showQuestion(msg.question);
+    if (msg.type === "table_comment") return adopt([msg.comment], sock);
     const asked = settling !== null && settling.sock === sock && settling.unanswered.delete(msg.id);
     if (asked && msg.type === "error" && msg.code === "conflict") {
       // Its number went to another device: it waits to be renumbered. No resync.
@@ -235,11 +236,16 @@
   // before this browser's storage was cleared) join the list as sent, so the
   // list is the table's and any of them can be starred here; one this device
   // sent whose ack was lost is sent, not doubtful; a star changed elsewhere
-  // shows, unless this device has its own change on the way.
-  async function adopt(list) {
+  // shows, unless this device has its own change on the way. Pushed while
+  // connected (``sock``: another laptop of the table just sent it), a new one
+  // moves this device's numbering past it, so what is typed next is not
+  // refused for a number already taken.
+  async function adopt(list, sock = null) {
     if (!Array.isArray(list) || !list.length) return;
-    const changed = await write(async (_t, store) => {
+    if (sock !== null && sock !== ws) return;
+    const changed = await write(async (tables, store) => {
       const out = [];
+      let top = 0;
       for (const s of list) {
         const row = await req(store.get(s.id));
         const star = Boolean(s.star);
@@ -249,6 +255,7 @@
             star, star_initial: star, star_server: star, star_op: null, star_op_value: null,
             created_at: null, state: "acked", comment_id: s.comment_id ?? null, error: null,
             elsewhere: true };
+          top = Math.max(top, Number(s.seq) || 0);
         } else if (row.tableKey !== tableKey) {
           continue;
         } else if (row.state === "sent") {
@@ -259,9 +266,14 @@
         }
         if (r) { await req(store.put(r)); out.push(r); }
       }
+      if (sock !== null && top) {
+        const t = await tableRow(tables);
+        if (t.nextSeq <= top) { t.nextSeq = top + 1; await req(tables.put(t)); }
+      }
       return out;
     });
     for (const r of changed) { comments.set(r.uuid, r); render(r); }
+    if (sock !== null && changed.length) showStatus();
   }
 
   // Resend the doubtful comments alone, within the window; once each has its

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from table_client.events import Link
+from table_client.events import Hello, Link
 from table_client.outbox import State
 from table_client.sender import Sender
 from tests.support.server import LiveServer, start_server
@@ -126,5 +126,46 @@ async def test_a_second_laptop_holds_the_tables_comments_and_its_stars_reach_the
         ("bus", False, True),
     ]
     assert stored_seqs(server_process.db_url, [c.uuid for c in held]) == [1, 2, 3]
+    first.outbox.close()
+    second.outbox.close()
+
+
+async def test_two_laptops_open_at_once_see_each_others_comments_and_stars_live(
+    server_process: LiveServer, tmp_path: Path, until: Until
+) -> None:
+    """Pushed to the table's other connection as stored: no reconnect is needed to
+    see it, and what the second laptop types next is numbered after it, not
+    refused as a conflict (which would cost a reconnect)."""
+    token = server_process.tokens.tables[6]
+    first = sender_for(server_process, token, tmp_path / "first.sqlite3")
+    second = sender_for(server_process, token, tmp_path / "second.sqlite3")
+    hellos = {first: 0, second: 0}
+    for sender in hellos:
+        sender.subscribe(
+            lambda e, s=sender: hellos.__setitem__(s, hellos[s] + isinstance(e, Hello))
+        )
+    tasks = [asyncio.create_task(s.run()) for s in hellos]
+    try:
+        await until(first, settled(first))
+        await until(second, settled(second))
+        pool = first.submit("pool hours").uuid
+        await until(second, lambda: second.outbox.get(pool) is not None)
+        bus = second.submit("bus shelter").uuid
+        await until(second, settled(second))
+        await until(
+            first, lambda: second.outbox.get(bus) is not None and first.outbox.get(bus) is not None
+        )
+        second.toggle_star(pool)
+        await until(first, lambda: (c := first.outbox.get(pool)) is not None and c.star)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    seen = [[(c.seq, c.text, c.state, c.elsewhere) for c in s.outbox.all()] for s in hellos]
+    assert seen[0] == [(1, "pool hours", State.ACKED, False), (2, "bus shelter", State.ACKED, True)]
+    assert seen[1] == [(1, "pool hours", State.ACKED, True), (2, "bus shelter", State.ACKED, False)]
+    assert hellos == {first: 1, second: 1}, "nobody reconnected"
+    assert stored_seqs(server_process.db_url, [pool, bus]) == [1, 2]
     first.outbox.close()
     second.outbox.close()

@@ -81,7 +81,8 @@ _NEEDS_MORE = set(
     "ability opportunity opportunities freedom way ways allows allow helps help enables "
     "enable forces force causes cause encourages encourage makes make lets let pick picks picked "
     "picking get gets puts put ensures ensure obliged abide incompatible compatible rather "
-    "especially entitled even instead other acting away".split()
+    "especially entitled even instead other acting away just very really simply quite mean "
+    "means meant".split()
 )
 # Words that open a new constituent: a phrase cut short of its clause's end
 # must stop just before one ("Nuclear weapons are dangerous | in the hands of

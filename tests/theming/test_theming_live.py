@@ -7,7 +7,9 @@ import csv
 import random
 import time
 from collections import defaultdict
+from dataclasses import replace
 
+import numpy as np
 import pytest
 from sklearn.metrics import adjusted_mutual_info_score
 
@@ -19,12 +21,14 @@ from theming.engine import ThemeEngine
 from theming.live import LiveClock, LivePolicy
 from theming.model import Comment
 from theming.naming import (
+    LABEL_WEIGHTS,
     MAX_WORDS,
     MIN_WORDS,
     LabelRequest,
     choose_labels,
     label_phrases,
     restates,
+    support,
 )
 from theming.suggest import suggest
 
@@ -266,3 +270,30 @@ def test_no_label_is_the_start_of_another(fake: HashingEmbedder) -> None:
     label = labels["t1"].casefold()
     assert not (taken.casefold().startswith(label + " ") or label.startswith(taken.casefold()))
     assert labels["t1"] != "Downtown businesses owned"
+
+
+def test_among_phrases_rated_alike_the_label_is_in_the_words_most_members_use() -> None:
+    """All candidates embed alike here (one vector), so only the count decides:
+    "outdated" is in three of the four comments, "harm" in one; the question's
+    own words count for nothing."""
+    texts = [
+        "Celibacy causes serious harm to young priests",
+        "Celibacy is outdated",
+        "The rule is outdated in modern times",
+        "Such outdated rules drive good people away",
+    ]
+    one = np.ones(8, dtype=np.float32) / np.sqrt(8)
+
+    def alike(batch: list[str]) -> np.ndarray:
+        return np.tile(one, (len(batch), 1))
+
+    request = [LabelRequest("t1", one, texts)]
+    assert "outdated" in choose_labels(request, alike)["t1"].casefold()
+    unweighted = replace(LABEL_WEIGHTS, support=0.0)  # the first phrase, as ties go
+    assert choose_labels(request, alike, weights=unweighted)["t1"] == (
+        "Celibacy causes serious harm to young priests"
+    )
+    members = [frozenset(t.casefold().split()) for t in texts]
+    assert support("Celibacy is outdated", members, frozenset({"celibacy"})) == 0.75
+    asked = frozenset({"celibacy", "abandoned"})
+    assert support("Celibacy should be abandoned", members, asked) == 0.0

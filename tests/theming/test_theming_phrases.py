@@ -234,3 +234,17 @@ def test_a_clause_opened_by_so_keeps_its_verb() -> None:
     phrases = label_phrases("Build more bike lanes so kids can ride to school safely")
     assert "Build more bike lanes so kids can ride" in phrases
     assert "The park is so beautiful" in label_phrases("The park is so beautiful in the spring")
+
+
+def test_no_cut_after_an_adverb_or_mean_that_needs_what_follows() -> None:
+    """Labels bench (ArgKP comments): "The act of flag burning is just" and
+    "Subsidizing vocational education could mean" were candidates."""
+    burning = label_phrases(
+        "the act of flag burning is just about the most disgusting act a person can take part in."
+    )
+    assert not any(p.endswith(" just") for p in burning), burning
+    subsidy = label_phrases(
+        "subsidizing vocational education could mean that we have a steady supply of people"
+        " into trades."
+    )
+    assert not any(p.endswith(" mean") for p in subsidy), subsidy

@@ -214,12 +214,12 @@ def main() -> None:
         help="the embedding model's arithmetic (TOWNHALL_EMBED_PRECISION; auto: bfloat16 "
         "where the CPU has it; the two give different labels, see docs/benchmarks.md)",
     )
-    for name in ("sibling", "typical", "question", "per_word", "members"):
+    for name in ("sibling", "typical", "question", "per_word", "members", "support"):
         ap.add_argument(f"--{name.replace('_', '-')}", type=float, default=None)
     args = ap.parse_args()
     chosen = {
         k: (int(v) if k == "members" else v)
-        for k in ("sibling", "typical", "question", "per_word", "members")
+        for k in ("sibling", "typical", "question", "per_word", "members", "support")
         if (v := getattr(args, k)) is not None
     }
     weights = replace(LABEL_WEIGHTS, **chosen)

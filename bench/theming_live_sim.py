@@ -11,10 +11,14 @@ re-cluster (``ThemeEngine.retheme``, its real duration charged to the clock).
 Prints mean AMI over the comments sent so far (as ``bench/theming_live.py``
 scores them) at 25 %, 50 %, 100 % of each stream and after it settles,
 beside offline ``themes suggest`` on the same comments, with the issue's
-targets and ratios. Labels are not computed (they do not move
-comments). Much faster than the real-server bench, so candidate policies can
-be compared on the whole train file; confirm the chosen one through the
-server with ``bench/theming_live.py``.
+targets and ratios. ``--labels``: once each question settles, its labels are
+chosen as the server chooses them then (``refresh_labels(settled=True)``) and
+scored as ``bench/theming_labels.py`` does (cosine to the key point of each
+theme's majority gold theme, against its most central comment), over every
+order: the live labels' figure with less noise than one server run. Much
+faster than the real-server bench, so candidate policies can be compared on
+the whole train file; confirm the chosen one through the server with
+``bench/theming_live.py``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -43,6 +49,7 @@ from theming_common import (  # noqa: E402
     score,
 )
 
+from theming.cluster import centroid  # noqa: E402
 from theming.engine import ThemeEngine  # noqa: E402
 from theming.live import LiveClock, LivePolicy  # noqa: E402
 from theming.model import Comment  # noqa: E402
@@ -69,6 +76,7 @@ def stream(
     rng: random.Random,
     as_server: bool = False,
     order_seed: Any = None,
+    labels: list[tuple[float, float]] | None = None,
 ) -> tuple[dict[str, View], Counter[str]]:
     """One question streamed; the team's view (as a suggest-like output) at each
     mark, and counts: re-clusters, themes they retired (each a logged machine
@@ -76,7 +84,9 @@ def stream(
 
     ``as_server``: as ``bench/theming_live.py`` sees it: arrivals exactly
     1/``rate`` apart, a few taken two at a time, and each mark read before its
-    last comment is placed (that bench scores at the comment's ack)."""
+    last comment is placed (that bench scores at the comment's ack).
+    ``labels``: appended (label, central comment) cosines to the key point,
+    per theme of >= 3 comments once settled."""
     order = list(range(len(g.ids)))
     (rng if order_seed is None else random.Random(order_seed)).shuffle(order)
     vectors = embed.encode(g.texts)
@@ -123,7 +133,27 @@ def stream(
         now += TICK
         maybe_recluster()
     views["settled"] = (view(), g.ids)
+    if labels is not None:
+        labels.extend(settled_labels(g, engine, vectors))
     return views, counts
+
+
+def settled_labels(g: Group, engine: ThemeEngine, vectors: Any) -> list[tuple[float, float]]:
+    """(label, most central comment) cosine to the majority gold key point, per
+    theme of >= 3 comments, after the settled relabel the server makes."""
+    engine.refresh_labels(settled=True)
+    row = {cid: k for k, cid in enumerate(g.ids)}
+    out = []
+    for tid, theme in engine.themes.items():
+        members = engine.members(tid)
+        if len(members) < 3:
+            continue
+        majority = Counter(g.gold[row[m]] for m in members).most_common(1)[0][0]
+        m = vectors[[row[c] for c in members]]
+        central = g.texts[row[members[int(np.argmax(m @ centroid(m)))]]]
+        kp, label, comment = engine.embedder.encode([g.gold_labels[majority], theme.label, central])
+        out.append((float(kp @ label), float(kp @ comment)))
+    return out
 
 
 def main() -> None:
@@ -148,6 +178,7 @@ def main() -> None:
         help="arrivals and marks as bench/theming_live.py has them (steady pace, a few\n"
         "arrivals placed in pairs, each mark read before its last comment is placed)",
     )
+    ap.add_argument("--labels", action="store_true", help="score the settled labels too")
     args = ap.parse_args()
     policy = LivePolicy(args.first_at, args.growth, args.interval, args.settle, args.cost_factor)
     groups = load_argkp()
@@ -165,13 +196,16 @@ def main() -> None:
     off = mean_score(offline).ami
     scores: dict[str, list[Score]] = {k: [] for k in ("25%", "50%", "100%", "settled")}
     counts: Counter[str] = Counter()
+    labels: list[tuple[float, float]] | None = [] if args.labels else None
     for seed in range(args.seeds):
         rng = random.Random(seed)
         for gi, g in enumerate(groups):
             # In bench/theming_live.py's event, group gi is question id gi + 1.
             bench = args.bench_order
             seed_of_order = None if bench is None else arrival_seed(bench, gi + 1)
-            views, n = stream(g, embed, policy, args.rate, rng, args.as_server, seed_of_order)
+            views, n = stream(
+                g, embed, policy, args.rate, rng, args.as_server, seed_of_order, labels
+            )
             counts += n
             gold = dict(zip(g.ids, g.gold, strict=True))
             for k in scores:
@@ -188,6 +222,14 @@ def main() -> None:
         if k in targets:
             line += f"  target >= {targets[k]:.3f}: ratio {targets[k] / m.ami:.2f} (<= 1 meets)"
         print(line)
+    if labels:
+        lab, cen = np.array(labels).T
+        diff = lab.mean() - cen.mean()
+        print(
+            f"  labels settled: cosine to key point {lab.mean():.3f}, most central comment "
+            f"{cen.mean():.3f}, difference {diff:+.3f} (target >= +0.03: ratio {diff / 0.03:.2f}); "
+            f"{len(labels)} themes over {args.seeds} orders"
+        )
     runs = len(groups) * args.seeds
     print(
         f"  re-clusters per question: {counts['reclusters'] / runs:.1f}; themes retired per "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import threading
@@ -109,6 +110,21 @@ async def type_comment(page: Page, text: str) -> None:
     # The page empties the box once the comment is saved; typing the next one
     # before that would be emptied with it.
     await expect(box).to_have_value("")
+
+
+@contextlib.asynccontextmanager
+async def second_laptop(browser: Browser, url: str) -> AsyncIterator[tuple[Page, list[str]]]:
+    """The table's link open on another laptop (its own storage), and the page
+    errors it raised; closed on the way out."""
+    other = await browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        laptop = await other.new_page()
+        laptop.set_default_timeout(WAIT * 1000)
+        errors: list[str] = []
+        laptop.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield laptop, errors
+    finally:
+        await other.close()
 
 
 async def test_comment_sent_with_enter_is_marked_sent_after_ack(
@@ -327,12 +343,7 @@ async def test_a_second_laptop_at_the_table_shows_the_tables_comments(
         await type_comment(page, text)
     await expect(page.locator("#comments li .state")).to_have_text(["sent ✓"] * 2)
 
-    other = await browser.new_context(viewport={"width": 1440, "height": 900})
-    try:
-        laptop = await other.new_page()
-        laptop.set_default_timeout(WAIT * 1000)
-        errors: list[str] = []
-        laptop.on("pageerror", lambda exc: errors.append(str(exc)))
+    async with second_laptop(browser, url) as (laptop, errors):
         await laptop.goto(url)
         await expect(laptop.locator("#status")).to_have_text("● connected — all sent")
         await expect(laptop.locator("#comments li .text")).to_have_text(first)
@@ -345,8 +356,6 @@ async def test_a_second_laptop_at_the_table_shows_the_tables_comments(
         await expect(laptop.locator("#comments li .seq")).to_have_text(["1", "2", "3"])
         await expect(laptop.locator("#status")).to_have_text("● connected — all sent")
         assert errors == []
-    finally:
-        await other.close()
 
     rows = db_rows(
         live_server.db_url,
@@ -375,12 +384,7 @@ async def test_two_laptops_open_at_once_see_each_others_comments_live(
     page.on("websocket", lambda ws: sockets.append(ws.url))
     await page.goto(url)
     await expect(page.locator("#status")).to_have_text("● connected — all sent")
-    other = await browser.new_context(viewport={"width": 1440, "height": 900})
-    try:
-        laptop = await other.new_page()
-        laptop.set_default_timeout(WAIT * 1000)
-        errors: list[str] = []
-        laptop.on("pageerror", lambda exc: errors.append(str(exc)))
+    async with second_laptop(browser, url) as (laptop, errors):
         laptop.on("websocket", lambda ws: sockets.append(ws.url))
         await laptop.goto(url)
         await expect(laptop.locator("#status")).to_have_text("● connected — all sent")
@@ -402,8 +406,6 @@ async def test_two_laptops_open_at_once_see_each_others_comments_live(
         await expect(page.get_by_role("button", name="Unstar comment 1")).to_have_text("★")
         await expect(laptop.locator("#status")).to_have_text("● connected — all sent")
         assert errors == []
-    finally:
-        await other.close()
     assert len(sockets) == 2, f"a page reconnected: {sockets}"
     rows = db_rows(
         live_server.db_url,

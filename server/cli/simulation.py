@@ -225,9 +225,10 @@ class Simulation:
 
     async def team(self) -> None:
         """A theme team of two at the workbench: every half minute of the meeting, for
-        each question, fold the two smallest of many themes together, pin a quote on
-        the largest, and publish the themes that hold enough comments (between polls,
-        as publishing brings the themes wall up on the screens)."""
+        each question, fold the smallest of many themes into the one it shares most
+        keywords with, pin a quote on the largest, and publish the themes that hold
+        enough comments (between polls, as publishing brings the themes wall up on
+        the screens)."""
         url = f"{self.ws}/ws/team?token={self.tokens.team}"
         await _staff_session(url, self._curate, self._track_polls)
 
@@ -279,7 +280,13 @@ async def _curate_question(
         return
     themes = sorted(synced["themes"]["themes"], key=lambda t: t["size"])
     if len(themes) > MAX_THEMES:
-        small, into = themes[0], themes[1]
+        # Into the theme about the same thing, as a person reading the list would:
+        # the most keywords in common (the smaller on a tie: the next smallest
+        # when none are shared).
+        small, words = themes[0], set(themes[0].get("keywords") or ())
+        into = max(
+            themes[1:], key=lambda t: (len(words & set(t.get("keywords") or ())), -t["size"])
+        )
         versions = {t["key"]: t["version"] for t in (small, into)}
         merge = {"type": "merge", "question_id": qid, "themes": [small["key"]]}
         await op(merge | {"into": into["key"], "versions": versions})

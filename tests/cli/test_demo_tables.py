@@ -11,7 +11,13 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection, serve
 
-from server.cli.simulation import EVENT_FILE, Simulation, _curate_question, sample_comments
+from server.cli.simulation import (
+    EVENT_FILE,
+    MAX_THEMES,
+    Simulation,
+    _curate_question,
+    sample_comments,
+)
 from server.event.eventfile import load_event_file
 from server.event.loader import IssuedTokens
 
@@ -88,3 +94,29 @@ async def test_the_simulated_team_takes_a_label_the_comments_now_suggest() -> No
     publish = next(m for m in sent if m["type"] == "publish")
     assert publish["themes"] == {"a": 5, "b": 2}  # the versions after the rename
     assert published == {7: {"a", "b"}}
+
+
+async def test_the_simulated_team_merges_a_small_theme_into_the_one_about_the_same_thing() -> None:
+    """Above MAX_THEMES the smallest goes into the theme sharing most keywords
+    with it, not merely the next smallest (the demo glued unrelated themes)."""
+    themes = {
+        k: {"key": k, "size": size, "version": 1, "quotes": [], "label": k, "keywords": words}
+        for k, size, words in [
+            ("bus", 3, ["bus", "routes", "night"]),
+            ("parks", 4, ["parks", "trees"]),
+            ("transit", 40, ["bus", "routes", "fares"]),
+            *[(f"other{i}", 10 + i, [f"w{i}"]) for i in range(MAX_THEMES - 1)],
+        ]
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def op(msg: dict[str, Any]) -> dict[str, Any]:
+        sent.append(msg)
+        if msg["type"] == "merge":
+            for k in msg["themes"]:
+                themes[msg["into"]]["size"] += themes.pop(k)["size"]
+        return {"type": "ack", "themes": {"themes": [dict(t) for t in themes.values()]}}
+
+    await _curate_question(op, 7, {}, pinned=set(), may_publish=False)
+    merges = [(m["themes"], m["into"]) for m in sent if m["type"] == "merge"]
+    assert merges == [(["bus"], "transit")]

@@ -224,11 +224,10 @@ class Simulation:
         self.agenda_done.set()
 
     async def team(self) -> None:
-        """A theme team of two at the workbench: every half minute of the meeting, for
-        each question, fold the smallest of many themes into the one it shares most
-        keywords with, pin a quote on the largest, and publish the themes that hold
-        enough comments (between polls, as publishing brings the themes wall up on
-        the screens)."""
+        """A theme team of two at the workbench: every half minute, for each question,
+        fold the smallest of many themes into the one it shares most keywords with,
+        pin a quote on the largest, and publish the themes that hold enough comments
+        (between polls, as publishing brings the themes wall up on the screens)."""
         url = f"{self.ws}/ws/team?token={self.tokens.team}"
         await _staff_session(url, self._curate, self._track_polls)
 
@@ -275,25 +274,20 @@ async def _curate_question(
     pinned: set[str],
     may_publish: bool,
 ) -> None:
-    synced = await op({"type": "sync", "question_id": qid})
-    if synced["type"] != "ack":
-        return
-    themes = sorted(synced["themes"]["themes"], key=lambda t: t["size"])
+    async def listed() -> list[dict[str, Any]]:  # smallest first; none if refused
+        synced = await op({"type": "sync", "question_id": qid})
+        return sorted(synced.get("themes", {}).get("themes", []), key=lambda t: t["size"])
+
+    themes = await listed()
     if len(themes) > MAX_THEMES:
-        # Into the theme about the same thing, as a person reading the list would:
-        # the most keywords in common (the smaller on a tie: the next smallest
-        # when none are shared).
+        # Into the one sharing most keywords, as a person reading the list would.
         small, words = themes[0], set(themes[0].get("keywords") or ())
-        into = max(
-            themes[1:], key=lambda t: (len(words & set(t.get("keywords") or ())), -t["size"])
-        )
+        shared = [(len(words & set(t.get("keywords") or ())), -t["size"]) for t in themes[1:]]
+        into = themes[1 + shared.index(max(shared))]
         versions = {t["key"]: t["version"] for t in (small, into)}
         merge = {"type": "merge", "question_id": qid, "themes": [small["key"]]}
         await op(merge | {"into": into["key"], "versions": versions})
-        themes = sorted(
-            (await op({"type": "sync", "question_id": qid}))["themes"]["themes"],
-            key=lambda t: t["size"],
-        )
+        themes = await listed()
     if not themes:
         return
     top = themes[-1]
@@ -301,23 +295,22 @@ async def _curate_question(
         pinned.add(top["key"])
         pin = {"type": "pin_quote", "question_id": qid, "theme": top["key"]}
         await op(pin | {"comment": top["quotes"][-1]["id"], "version": top["version"]})
-        themes = (await op({"type": "sync", "question_id": qid}))["themes"]["themes"]
-    # A published theme's label stays until the team changes it; when its comments
-    # now suggest another, the team takes it (the screens would name the theme by
-    # the few comments it started with).
+        themes = await listed()
+    # A published theme's label stays until the team changes it; the team takes one
+    # its comments now suggest (else screens name it by the comments it began with).
     offers = [t for t in themes if t.get("suggested_label")]
     for t in offers:
         rename = {"type": "rename", "question_id": qid, "theme": t["key"]}
         await op(rename | {"label": t["suggested_label"], "version": t["version"]})
     if offers:
-        themes = (await op({"type": "sync", "question_id": qid}))["themes"]["themes"]
+        themes = await listed()
     # A theme grown into a catch-all is offered a split: one per round (each
     # changes the others' offers), while there is room (see MAX_THEMES).
     split = next((t for t in themes if t.get("split_offer")), None)
     if split is not None and len(themes) < MAX_THEMES:
         cut = {"type": "split", "question_id": qid, "theme": split["key"]}
         await op(cut | {"comments": split["split_offer"]["comments"], "version": split["version"]})
-        themes = (await op({"type": "sync", "question_id": qid}))["themes"]["themes"]
+        themes = await listed()
     total = sum(t["size"] for t in themes)
     chosen = {t["key"]: t["version"] for t in themes if t["size"] >= 0.05 * total}
     if may_publish and chosen and set(chosen) != published.get(qid):

@@ -50,9 +50,7 @@ class SnapshotMixin(ThemeState):
         """A split offer as the team sees it: the comments and the most central of them."""
         if not offer:
             return None
-        matrix = np.stack([self._vectors[c] for c in offer])
-        example = offer[int(np.argmax(matrix @ centroid(matrix)))]
-        return {"comments": list(offer), "example": self.comments[example].text}
+        return {"comments": list(offer), "example": self._central_texts(offer)[0]}
 
     def snapshot(self, *, quotes: int = 3, keywords: int = 5) -> dict[str, Any]:
         """Everything about the question's themes as plain data, biggest theme first."""

@@ -258,9 +258,6 @@ class Meeting:
         view = theme_store.comment_view(c, table, site)
         await self.hub.publish(f"comments:{event_id}", {"type": "comment", "comment": view})
         # The table's other laptops (and the sender: its ack may be the one lost).
-        await self.hub.publish(
-            table_topic(event_id, c.table_id),
-            {"type": "table_comment", "comment": theme_store.table_comment_view(c)},
-        )
+        await self.hub.publish(*writes.table_comment_push(c))
         for listener in self.comment_listeners:
             await listener(event_id, comment_id)

@@ -185,12 +185,15 @@ async def star(s: AsyncSession, who: Principal, msg: p.StarMsg) -> Outcome:
     return Outcome(
         events=[
             (f"comments:{who.event_id}", {"type": "star", "comment_id": row.id, "star": row.star}),
-            (
-                table_topic(who.event_id, row.table_id),
-                {"type": "table_comment", "comment": theme_store.table_comment_view(row)},
-            ),
+            table_comment_push(row),
         ]
     )
+
+
+def table_comment_push(c: Comment) -> tuple[str, dict[str, Any]]:
+    """A stored comment (new, or its star changed) for every connection of its table."""
+    view = theme_store.table_comment_view(c)
+    return table_topic(c.event_id, c.table_id), {"type": "table_comment", "comment": view}
 
 
 async def table_allocation(s: AsyncSession, who: Principal, msg: p.TableAllocationMsg) -> Outcome:

@@ -559,7 +559,11 @@
       help.showModal();
     };
     help.addEventListener("close", () => {
-      if (opener && opener.isConnected && opener !== document.body) opener.focus();
+      // The browser has usually put the focus back already, and "close" comes
+      // a task later: a key pressed meanwhile (Escape, then Tab) must keep its move.
+      const now = document.activeElement;
+      const lost = !now || now === document.body || help.contains(now);
+      if (lost && opener && opener.isConnected && opener !== document.body) opener.focus();
       opener = null;
     });
     $("shortcuts-button").addEventListener("click", openHelp);

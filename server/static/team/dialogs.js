@@ -23,7 +23,11 @@ document.querySelectorAll("dialog").forEach(function (dlg) {
   dlg.addEventListener("close", function () {
     const back = openers.get(dlg);
     openers.delete(dlg);
-    if (back && back.isConnected && back !== document.body) back.focus();
+    // The browser has usually put the focus back already, and "close" comes a
+    // task later: a key pressed meanwhile (Escape, then Tab) must keep its move.
+    const now = document.activeElement;
+    const lost = !now || now === document.body || dlg.contains(now);
+    if (lost && back && back.isConnected && back !== document.body) back.focus();
   });
   dlg.querySelectorAll("[data-close]").forEach(function (b) {
     b.addEventListener("click", function () { dlg.close(); });

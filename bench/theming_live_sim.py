@@ -77,6 +77,7 @@ def stream(
     as_server: bool = False,
     order_seed: Any = None,
     labels: list[tuple[float, float]] | None = None,
+    publish_at: float | None = None,
 ) -> tuple[dict[str, View], Counter[str]]:
     """One question streamed; the team's view (as a suggest-like output) at each
     mark, and counts: re-clusters, themes they retired (each a logged machine
@@ -86,7 +87,10 @@ def stream(
     1/``rate`` apart, a few taken two at a time, and each mark read before its
     last comment is placed (that bench scores at the comment's ack).
     ``labels``: appended (label, central comment) cosines to the key point,
-    per theme of >= 3 comments once settled."""
+    per theme of >= 3 comments once settled. ``publish_at``: at that share of
+    the stream every theme is published (locked: no re-cluster reshapes it,
+    as the server treats the themes on the screens); counts ``largest`` adds
+    the settled question's largest theme share, in thousandths."""
     order = list(range(len(g.ids)))
     (rng if order_seed is None else random.Random(order_seed)).shuffle(order)
     vectors = embed.encode(g.texts)
@@ -112,7 +116,11 @@ def stream(
         return {"themes": [{"id": t["id"], "members": t["members"]} for t in snap["themes"]]}
 
     held: list[int] = []
+    publish_n = round(publish_at * len(order)) if publish_at else 0
     for n, i in enumerate(order, start=1):
+        if n == publish_n:
+            for theme in engine.themes.values():
+                theme.locked = True
         now += 1 / rate if as_server else rng.expovariate(rate)
         while next_tick < now:  # the tick between arrivals
             saved, now = now, next_tick
@@ -133,6 +141,8 @@ def stream(
         now += TICK
         maybe_recluster()
     views["settled"] = (view(), g.ids)
+    sizes = [len(engine.members(tid)) for tid in engine.themes]
+    counts["largest"] += round(1000 * max(sizes, default=0) / len(order))
     if labels is not None:
         labels.extend(settled_labels(g, engine, vectors))
     return views, counts
@@ -179,6 +189,12 @@ def main() -> None:
         "arrivals placed in pairs, each mark read before its last comment is placed)",
     )
     ap.add_argument("--labels", action="store_true", help="score the settled labels too")
+    ap.add_argument(
+        "--publish-at",
+        type=float,
+        default=None,
+        help="publish (lock) every theme at this share of each stream, e.g. 0.25",
+    )
     args = ap.parse_args()
     policy = LivePolicy(args.first_at, args.growth, args.interval, args.settle, args.cost_factor)
     groups = load_argkp()
@@ -204,7 +220,15 @@ def main() -> None:
             bench = args.bench_order
             seed_of_order = None if bench is None else arrival_seed(bench, gi + 1)
             views, n = stream(
-                g, embed, policy, args.rate, rng, args.as_server, seed_of_order, labels
+                g,
+                embed,
+                policy,
+                args.rate,
+                rng,
+                args.as_server,
+                seed_of_order,
+                labels,
+                args.publish_at,
             )
             counts += n
             gold = dict(zip(g.ids, g.gold, strict=True))
@@ -234,7 +258,8 @@ def main() -> None:
     print(
         f"  re-clusters per question: {counts['reclusters'] / runs:.1f}; themes retired per "
         f"question {counts['retired'] / runs:.1f} (each a logged step), changed "
-        f"{counts['changed'] / runs:.1f}"
+        f"{counts['changed'] / runs:.1f}; largest theme {counts['largest'] / runs / 10:.1f} % "
+        "of its question once settled"
     )
 
 

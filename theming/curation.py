@@ -46,6 +46,8 @@ class CurationMixin(ThemeState):
         theme = self.themes[theme_id]
         theme.version += 1
         theme.locked = theme.locked or lock
+        # A person acted on it: what the machine added since it was locked is its own now.
+        self._joined.difference_update(self.members(theme_id))
         theme.split_offer = None  # looked at again on the next refresh
         self._split_size.pop(theme_id, None)
 
@@ -145,6 +147,7 @@ class CurationMixin(ThemeState):
         new_theme.locked = True
         for cid in leaving:
             self._where[cid] = new_theme.id
+        self._joined.difference_update(leaving)
         old = self.themes[theme_id]
         new_theme.pinned_quotes = [c for c in old.pinned_quotes if c in leaving]
         old.pinned_quotes = [c for c in old.pinned_quotes if c not in leaving]

@@ -102,6 +102,9 @@ class ThemeEngine(CurationMixin, SnapshotMixin, SplitOfferMixin):
                 if theme_id is not None and similarity >= self.assign_similarity:
                     place = theme_id
             self._where[comment.id] = place
+            if place in self.themes and self.themes[place].locked:
+                if leader is None or leader in self._joined:
+                    self._joined.add(comment.id)
             index.add_to_theme(place, vector)
             placed[comment.id] = place
         return placed
@@ -247,9 +250,14 @@ class ThemeEngine(CurationMixin, SnapshotMixin, SplitOfferMixin):
     def retheme(self) -> dict[str, Any]:
         """Re-cluster everything nobody curated; keep ids of continuing themes.
 
-        Locked themes keep all members and may gain uncurated comments that
-        sit closer to them than to any new cluster. Hand-placed and discarded
-        comments never move.
+        Locked themes keep the members they had when a person last acted on
+        them and may gain uncurated comments that sit closer to them (to those
+        members) than to any new cluster. A comment the machine added to a
+        locked theme since (``_joined``) is placed afresh at each re-cluster:
+        kept as a member for good, it drew the next arrivals after it and a
+        theme published early grew into a catch-all (``--publish-at`` in
+        ``bench/theming_live_sim.py``). Those that leave are listed under
+        ``released``. Hand-placed and discarded comments never move.
         """
         before = {tid: set(self.members(tid)) for tid in self.themes}
         unassigned_before = len(self.unassigned())
@@ -259,10 +267,11 @@ class ThemeEngine(CurationMixin, SnapshotMixin, SplitOfferMixin):
             for cid, place in self._where.items()
             if place != DISCARDED
             and cid not in self._hand_placed
-            and not (place in self.themes and self.themes[place].locked)
+            and (not (place in self.themes and self.themes[place].locked) or cid in self._joined)
         ]
         new_place = self._cluster_free(free, locked)
         self._apply_clusters(new_place, before)
+        self._joined = {cid for cid, target in new_place.items() if isinstance(target, str)}
         self.revision += 1
         after = {tid: set(self.members(tid)) for tid in self.themes}
         return {
@@ -276,6 +285,9 @@ class ThemeEngine(CurationMixin, SnapshotMixin, SplitOfferMixin):
             "new": sorted(t for t in after if t not in before),
             "retired": sorted(t for t in before if t not in after),
             "changed": sorted(t for t in after if t in before and after[t] != before[t]),
+            "released": {
+                tid: sorted(gone) for tid in locked if (gone := before[tid] - after.get(tid, set()))
+            },
             "unassigned_before": unassigned_before,
             "unassigned_after": len(self.unassigned()),
         }
@@ -286,7 +298,13 @@ class ThemeEngine(CurationMixin, SnapshotMixin, SplitOfferMixin):
         return max(set(places), key=lambda t: (places.count(t), t)) if places else None
 
     def _cluster_free(self, free: list[str], locked: list[str]) -> dict[str, int | str]:
-        """Cluster label (int) or locked theme id (str) for each free comment."""
+        """Cluster label (int) or locked theme id (str) for each free comment:
+        it joins the locked theme nearest to it when that theme's centre (of
+        the members a person left there, not those the machine added) is
+        closer than its own cluster's. Clustering the locked themes' members
+        with the free ones instead, or letting whole clusters join a locked
+        theme whose centre is near theirs, kept the catch-alls (measured with
+        ``--publish-at`` in ``bench/theming_live_sim.py``, docs/benchmarks.md)."""
         groups: dict[str, list[str]] = {}
         for cid in free:
             groups.setdefault(self._leader[cid], []).append(cid)
@@ -299,9 +317,9 @@ class ThemeEngine(CurationMixin, SnapshotMixin, SplitOfferMixin):
         labels = cluster(matrix, weights, self.params)
         row_target: list[int | str] = [int(x) for x in labels]
         locked_centroids = [
-            (tid, centroid(np.stack([self._vectors[c] for c in self.members(tid)])))
+            (tid, centroid(np.stack([self._vectors[c] for c in core])))
             for tid in locked
-            if self.members(tid)
+            if (core := [c for c in self.members(tid) if c not in self._joined])
         ]
         if locked_centroids:
             lc = np.stack([c for _, c in locked_centroids])

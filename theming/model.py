@@ -91,7 +91,9 @@ class Theme:
     """A theme's identity and curation marks; its members live in the engine.
 
     ``locked`` is set by any curation touching the theme: a retheme may then
-    only add comments nobody placed, never take members away or rename it.
+    only add comments nobody placed, never rename it or take away a member it
+    had when a person last acted on it (those the machine added since are
+    placed afresh: ``ThemeEngine.retheme``).
     ``version`` grows on every change of membership made by a person or a
     retheme (not by comments merely arriving) and every change of label
     (the machine's relabels too: a team publishes the labels it saw), for optimistic

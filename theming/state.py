@@ -59,6 +59,9 @@ class ThemeState:
         self._where: dict[str, str] = {}
         self._leader: dict[str, str] = {}
         self._hand_placed: set[str] = set()
+        # Comments the machine put in a locked theme after it was locked: the
+        # next re-cluster places them afresh (ThemeEngine.retheme).
+        self._joined: set[str] = set()
         self._discard_reason: dict[str, str] = {}
         self._vectors: dict[str, np.ndarray] = {}
         self._text_leader: dict[str, str] = {}
@@ -169,6 +172,7 @@ class ThemeState:
             ],
             "themes": [t.to_dict() for t in self.themes.values()],
             "hand_placed": sorted(self._hand_placed),
+            "joined": sorted(self._joined),
             "discarded": dict(self._discard_reason),
             # Kept so a restarted server does not choose every label afresh.
             "label_size": {t: n for t, n in self._label_size.items() if t in self.themes},
@@ -206,6 +210,7 @@ class ThemeState:
             if engine._leader[comment.id] == comment.id:
                 engine._text_leader.setdefault(same_text_key(comment.text), comment.id)
         engine._hand_placed = {str(c) for c in data["hand_placed"]}
+        engine._joined = {str(c) for c in data.get("joined", ())}  # absent before 2026-12
         engine._discard_reason = {str(k): str(v) for k, v in data["discarded"].items()}
         engine._label_size = {str(k): int(v) for k, v in data.get("label_size", {}).items()}
         engine.check()

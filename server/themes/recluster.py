@@ -3,19 +3,24 @@
 A re-cluster may retire themes the team has already seen. Each one is logged
 as the machine's own step, filed under the retired theme: where most of its
 comments went ("merged into …") or that they went back to unassigned. Themes
-the team published are held: they may gain comments, never lose them, and
-keep their label.
+the team published are held: they keep their label and every comment they had
+when a person last acted on them, and may gain comments; a comment the machine
+added since is placed afresh by each re-cluster, and a held theme that gives
+some back gets a log row too (``released``: how many, and where most went).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from server.storage.models import CurationLog
 from theming.engine import ThemeEngine
 from theming.live import LiveClock, LivePolicy
+from theming.model import DISCARDED, UNASSIGNED
 
 MACHINE = "townhall (automatic re-cluster)"
 
@@ -52,11 +57,23 @@ def live_step(
             {"theme": tid, "label": before[tid][0], "size": before[tid][1], "into": into}
             for tid, into in result["retired_into"].items()
         ]
+        retired += [
+            {"theme": tid, "label": before[tid][0], "size": before[tid][1], "released": len(gone)}
+            | {"into": _most(engine.where(c) for c in gone)}
+            for tid, gone in result["released"].items()
+        ]
     if relabel:
         relabel_themes(engine, clock, held, settled=clock.quiet(policy, now))
     for row in retired:
         row["into_label"] = engine.themes[row["into"]].label if row["into"] else None
     return retired
+
+
+def _most(places: Iterable[str]) -> str | None:
+    """The theme most of ``places`` name (None: most are in no theme)."""
+    counts = Counter(places)
+    best = max(counts, key=lambda p: (counts[p], p), default=None)
+    return best if best not in (None, UNASSIGNED, DISCARDED) else None
 
 
 def relabel_themes(
@@ -73,7 +90,8 @@ def relabel_themes(
 def machine_rows(
     event_id: int, question_id: int, retired: list[dict[str, Any]]
 ) -> list[CurationLog]:
-    """One curation-log row per retired theme, filed under that theme."""
+    """One curation-log row per retired theme, filed under that theme (and one
+    per held theme that gave back comments the machine had added: ``released``)."""
     return [
         CurationLog(
             event_id=event_id,
@@ -82,7 +100,10 @@ def machine_rows(
             action="recluster",
             theme_key=r["theme"],
             before=json.dumps({"label": r["label"], "size": r["size"]}),
-            after=json.dumps({"into": r["into"], "into_label": r["into_label"]}),
+            after=json.dumps(
+                {"into": r["into"], "into_label": r["into_label"]}
+                | ({"released": r["released"]} if "released" in r else {})
+            ),
         )
         for r in retired
     ]

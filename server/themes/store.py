@@ -65,8 +65,10 @@ class QuestionStore:
                 s.add(row)
             await s.commit()
         message = await self.themes_message(event_id, question_id, snap)
-        if retired:
-            message["retired"] = list(retired)
+        # Themes gone; a held theme that only gave comments back is still listed.
+        gone = [r for r in retired if "released" not in r]
+        if gone:
+            message["retired"] = gone
         await self.hub.publish(f"themes:{event_id}", message)
 
     async def themes_message(

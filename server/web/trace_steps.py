@@ -86,6 +86,13 @@ def sentence(row: CurationLog, key: str) -> str:
         return "made a poll from the published themes"
     if action == "recluster":
         into, into_label = full.get("into"), full.get("into_label")
+        if full.get("released"):
+            gave = _count(full["released"], "comment", "comments")
+            if key != row.theme_key:
+                return f"took {gave} the machine had added to “{before.get('label')}”"
+            where = f"to “{into_label or into}”" if into else "back to those not in a theme yet"
+            since = "the machine had added after the team's last step"
+            return f"gave back {gave} {since}: most went {where}"
         if key != row.theme_key:
             return f"folded “{before.get('label')}” into this theme"
         if into is None:

@@ -198,6 +198,54 @@ def test_published_theme_keeps_its_members_and_label_through_a_recluster(
     assert engine.themes[published].label == label
 
 
+def _published_then_joined(fake: HashingEmbedder) -> tuple[ThemeEngine, LiveClock, str, list[str]]:
+    """Two themes; the team publishes the parking one; then 8 comments on a
+    concern of their own arrive and, nearest to it, join it."""
+    engine = ThemeEngine(fake)
+    texts = [f"parking downtown is too expensive {i}" for i in range(6)]
+    texts += [f"more bike lanes on main street {i}" for i in range(6)]
+    engine.add([Comment(str(i), t) for i, t in enumerate(texts)])
+    clock = LiveClock()
+    live_step(engine, clock, POLICY, set(), arrived=True)
+    published = engine.where("0")
+    live_step(engine, clock, POLICY, {published}, arrived=False, recluster=False)  # held now
+    new = [str(100 + i) for i in range(8)]
+    engine.add(
+        [Comment(c, f"parking downtown for night shift nurses at the hospital {c}") for c in new]
+    )
+    assert {engine.where(c) for c in new} == {published}
+    clock.last_recluster = -1e9
+    return engine, clock, published, new
+
+
+def test_a_held_theme_gives_back_at_the_re_cluster_what_the_machine_added(
+    fake: HashingEmbedder,
+) -> None:
+    engine, clock, published, new = _published_then_joined(fake)
+    core, label = set(engine.members(published)) - set(new), engine.themes[published].label
+    # A restarted worker reads the same state back.
+    engine = ThemeEngine.from_dict(engine.to_dict(), fake)
+    rows = live_step(engine, clock, POLICY, {published}, arrived=True)
+    assert set(engine.members(published)) == core  # what the team published stays
+    assert engine.themes[published].label == label
+    went = {engine.where(c) for c in new}
+    assert len(went) == 1 and published not in went and went <= set(engine.themes)
+    assert rows == [
+        {"theme": published, "label": label, "size": len(core) + len(new), "released": len(new)}
+        | {"into": went.pop(), "into_label": engine.themes[engine.where(new[0])].label}
+    ]
+    assert '"released": 8' in machine_rows(1, 2, rows)[0].after
+
+
+def test_a_person_acting_on_a_held_theme_keeps_what_the_machine_added(
+    fake: HashingEmbedder,
+) -> None:
+    engine, clock, published, new = _published_then_joined(fake)
+    engine.rename(published, "Parking and night shifts")  # the team has looked at it
+    assert live_step(engine, clock, POLICY, {published}, arrived=True) == []
+    assert set(new) <= set(engine.members(published))
+
+
 def test_label_phrases_are_whole_phrases_of_three_to_eight_words() -> None:
     phrases = label_phrases(
         "Cannabis should be legalized because it is not as harmful as alcohol, "

@@ -96,3 +96,15 @@ def test_an_automatic_re_cluster_reads_from_the_retired_theme_and_from_where_it_
     assert sentence(row, "t2") == "folded “Bus shelters” into this theme"
     back = machine_rows(1, 1, [{**retired[0], "into": None, "into_label": None}])[0]
     assert sentence(back, "t7").endswith("went back to those not in a theme yet")
+
+
+def test_a_held_theme_giving_back_what_the_machine_added_reads_from_both_sides() -> None:
+    released = {"theme": "t1", "label": "Parking", "size": 14, "released": 8}
+    row = machine_rows(1, 1, [released | {"into": "t3", "into_label": "Night shifts"}])[0]
+    assert sentence(row, "t1") == (
+        "gave back 8 comments the machine had added after the team's last step: "
+        "most went to “Night shifts”"
+    )
+    assert sentence(row, "t3") == "took 8 comments the machine had added to “Parking”"
+    back = machine_rows(1, 1, [released | {"into": None, "into_label": None}])[0]
+    assert sentence(back, "t1").endswith("most went back to those not in a theme yet")

@@ -384,6 +384,8 @@ class ThemingWorker:
         comments = [c for c in comments if c.id not in engine.comments]
         if not comments:
             return None
+        for tid in held & set(engine.themes):  # published since: held before they join
+            engine.themes[tid].locked = True
         engine.add(comments, self.embedder.encode([c.text for c in comments]))
         # Placed and published first; the re-cluster, if due, follows (_theme_question).
         retired = live_step(

@@ -1,0 +1,82 @@
+"""A published theme through the theming worker and its database: comments the
+machine adds to it after publishing are placed afresh by the next re-cluster,
+and what leaves is logged under the theme, not announced as a retired theme."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlmodel import select
+
+from server.live.hub import MemoryHub
+from server.storage.db import Database
+from server.storage.models import Comment, CurationLog, EventTable, Question, Theme
+from server.themes.recluster import MACHINE
+from server.themes.worker import ThemingWorker
+from tests.support.example import IssuedTokens, new_id
+
+
+async def _add(db: Database, texts: list[str], first_seq: int) -> tuple[int, list[int]]:
+    async with db.writer() as s:
+        table = (await s.exec(select(EventTable))).first()
+        question = (await s.exec(select(Question).order_by(Question.id))).first()
+        assert table is not None and table.id is not None
+        assert question is not None and question.id is not None
+        rows = [
+            Comment(
+                event_id=table.event_id,
+                table_id=table.id,
+                question_id=question.id,
+                client_id=new_id(),
+                seq=first_seq + i,
+                text=text,
+            )
+            for i, text in enumerate(texts)
+        ]
+        s.add_all(rows)
+        await s.commit()
+        return question.id, [r.id for r in rows if r.id is not None]
+
+
+async def test_a_published_theme_gives_back_what_joined_it_and_the_log_says_so(
+    db_url: str, tokens: IssuedTokens
+) -> None:
+    db = Database(db_url)
+    hub = MemoryHub()
+    with ThreadPoolExecutor(1) as pool:
+        worker = ThemingWorker(db, hub, pool, "hashing")
+        try:
+            texts = [f"parking downtown is too expensive {i}" for i in range(6)]
+            texts += [f"more bike lanes on main street {i}" for i in range(6)]
+            question_id, ids = await _add(db, texts, 1)
+            await worker.process(ids)
+            engine = worker.engines[question_id]
+            held = engine.where(str(ids[0]))
+            core = set(engine.members(held))
+            async with db.writer() as s:  # the team publishes it
+                row = (await s.exec(select(Theme).where(Theme.key == held))).one()
+                row.published = True
+                s.add(row)
+                await s.commit()
+            night = [
+                f"parking downtown for night shift nurses at the hospital {i}" for i in range(8)
+            ]
+            async with hub.subscribe(f"themes:{tokens.event_id}") as sub:
+                _, new = await _add(db, night, 100)
+                worker.clocks[question_id].last_recluster = -1e9
+                await worker.process(new)
+                messages = [sub.queue.get_nowait() for _ in range(sub.queue.qsize())]
+            assert set(engine.members(held)) == core
+            went = {engine.where(str(c)) for c in new}
+            assert held not in went and len(went) == 1
+            async with db.session() as s:
+                logs = (await s.exec(select(CurationLog).where(CurationLog.actor == MACHINE))).all()
+            released = [json.loads(r.after) for r in logs if r.theme_key == held]
+            assert released and sum(r["released"] for r in released) == len(new)
+            assert {r["into"] for r in released} == went
+            # The held theme is still there: no screen or laptop is told it retired.
+            retired = [r for m in messages for r in m.get("retired", [])]
+            assert all(r["theme"] != held for r in retired)
+        finally:
+            await db.dispose()

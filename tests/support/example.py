@@ -81,3 +81,34 @@ def _sqlite_file(db_url: str) -> Path | None:
     if not db_url.startswith("sqlite"):
         return None
     return Path(db_url.split(":///", 1)[1])
+
+
+async def stored_comments(
+    db: Database, texts: list[str], first_seq: int = 1
+) -> tuple[int, list[int]]:
+    """``texts`` stored as one table's comments on the example's first question,
+    as the write path leaves them for the theming worker; that question's id and
+    the comments' ids."""
+    from sqlmodel import select
+
+    from server.storage.models import Comment, EventTable, Question
+
+    async with db.writer() as s:
+        table = (await s.exec(select(EventTable))).first()
+        question = (await s.exec(select(Question).order_by(Question.id))).first()
+        assert table is not None and table.id is not None
+        assert question is not None and question.id is not None
+        rows = [
+            Comment(
+                event_id=table.event_id,
+                table_id=table.id,
+                question_id=question.id,
+                client_id=new_id(),
+                seq=first_seq + i,
+                text=text,
+            )
+            for i, text in enumerate(texts)
+        ]
+        s.add_all(rows)
+        await s.commit()
+        return question.id, [r.id for r in rows if r.id is not None]

@@ -12,9 +12,7 @@ from server.themes import batches
 from server.themes.batches import gather, steps
 
 
-async def _feed(
-    queue: asyncio.Queue[int], ids: range, every: float, at_once: int = 1
-) -> None:
+async def _feed(queue: asyncio.Queue[int], ids: range, every: float, at_once: int = 1) -> None:
     for cid in ids:
         queue.put_nowait(cid)
         if (cid + 1) % at_once == 0:

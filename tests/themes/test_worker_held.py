@@ -11,32 +11,10 @@ from sqlmodel import select
 
 from server.live.hub import MemoryHub
 from server.storage.db import Database
-from server.storage.models import Comment, CurationLog, EventTable, Question, Theme
+from server.storage.models import CurationLog, Theme
 from server.themes.recluster import MACHINE
 from server.themes.worker import ThemingWorker
-from tests.support.example import IssuedTokens, new_id
-
-
-async def _add(db: Database, texts: list[str], first_seq: int) -> tuple[int, list[int]]:
-    async with db.writer() as s:
-        table = (await s.exec(select(EventTable))).first()
-        question = (await s.exec(select(Question).order_by(Question.id))).first()
-        assert table is not None and table.id is not None
-        assert question is not None and question.id is not None
-        rows = [
-            Comment(
-                event_id=table.event_id,
-                table_id=table.id,
-                question_id=question.id,
-                client_id=new_id(),
-                seq=first_seq + i,
-                text=text,
-            )
-            for i, text in enumerate(texts)
-        ]
-        s.add_all(rows)
-        await s.commit()
-        return question.id, [r.id for r in rows if r.id is not None]
+from tests.support.example import IssuedTokens, stored_comments
 
 
 async def test_a_published_theme_gives_back_what_joined_it_and_the_log_says_so(
@@ -49,7 +27,7 @@ async def test_a_published_theme_gives_back_what_joined_it_and_the_log_says_so(
         try:
             texts = [f"parking downtown is too expensive {i}" for i in range(6)]
             texts += [f"more bike lanes on main street {i}" for i in range(6)]
-            question_id, ids = await _add(db, texts, 1)
+            question_id, ids = await stored_comments(db, texts, 1)
             await worker.process(ids)
             engine = worker.engines[question_id]
             held = engine.where(str(ids[0]))
@@ -63,7 +41,7 @@ async def test_a_published_theme_gives_back_what_joined_it_and_the_log_says_so(
                 f"parking downtown for night shift nurses at the hospital {i}" for i in range(8)
             ]
             async with hub.subscribe(f"themes:{tokens.event_id}") as sub:
-                _, new = await _add(db, night, 100)
+                _, new = await stored_comments(db, night, 100)
                 worker.clocks[question_id].last_recluster = -1e9
                 await worker.process(new)
                 messages = [sub.queue.get_nowait() for _ in range(sub.queue.qsize())]

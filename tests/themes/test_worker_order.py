@@ -8,36 +8,16 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlmodel import select
-
 from server.live.hub import MemoryHub
 from server.storage.db import Database
-from server.storage.models import Comment, EventTable, Question
 from server.themes.worker import ThemingWorker
-from tests.support.example import IssuedTokens, new_id
+from tests.support.example import IssuedTokens, stored_comments
 
 
 async def _comments(db: Database, n: int) -> tuple[int, list[int]]:
     """``n`` comments on the example's first question; its id and theirs."""
-    async with db.writer() as s:
-        table = (await s.exec(select(EventTable))).first()
-        question = (await s.exec(select(Question).order_by(Question.id))).first()
-        assert table is not None and table.id is not None
-        assert question is not None and question.id is not None
-        rows = [
-            Comment(
-                event_id=table.event_id,
-                table_id=table.id,
-                question_id=question.id,
-                client_id=new_id(),
-                seq=i + 1,
-                text=f"Comment number {i} about the bus routes and the library hours",
-            )
-            for i in range(n)
-        ]
-        s.add_all(rows)
-        await s.commit()
-        return question.id, [r.id for r in rows if r.id is not None]
+    texts = [f"Comment number {i} about the bus routes and the library hours" for i in range(n)]
+    return await stored_comments(db, texts)
 
 
 async def test_comments_queued_out_of_order_are_placed_oldest_first(

@@ -180,24 +180,6 @@ def test_a_retired_theme_is_logged_as_the_machine_step() -> None:
     assert '"into": "t1"' in rows[0].after and '"Parking"' in rows[0].before
 
 
-def test_published_theme_keeps_its_members_and_label_through_a_recluster(
-    fake: HashingEmbedder,
-) -> None:
-    engine = ThemeEngine(fake)
-    texts = [f"parking downtown is too expensive {i}" for i in range(6)]
-    texts += [f"more bike lanes on main street {i}" for i in range(6)]
-    engine.add([Comment(str(i), t) for i, t in enumerate(texts)])
-    clock = LiveClock()
-    live_step(engine, clock, POLICY, set(), arrived=True)
-    published = next(iter(engine.themes))
-    members, label = set(engine.members(published)), engine.themes[published].label
-    engine.add([Comment(str(100 + i), f"bike parking near the library {i}") for i in range(8)])
-    clock.last_recluster = -1e9
-    live_step(engine, clock, POLICY, {published}, arrived=True)
-    assert members <= set(engine.members(published))
-    assert engine.themes[published].label == label
-
-
 def _published_then_joined(fake: HashingEmbedder) -> tuple[ThemeEngine, LiveClock, str, list[str]]:
     """Two themes; the team publishes the parking one; then 8 comments on a
     concern of their own arrive and, nearest to it, join it."""

@@ -46,8 +46,7 @@ def live_step(
     now = time.monotonic()
     if arrived:
         clock.arrived(now)
-    for tid in held & set(engine.themes):
-        engine.themes[tid].locked = True
+    hold(engine, held)
     retired: list[dict[str, Any]] = []
     if recluster and clock.due(policy, len(engine.comments), now):
         before = {tid: (t.label, len(engine.members(tid))) for tid, t in engine.themes.items()}
@@ -67,6 +66,13 @@ def live_step(
     for row in retired:
         row["into_label"] = engine.themes[row["into"]].label if row["into"] else None
     return retired
+
+
+def hold(engine: ThemeEngine, held: set[str]) -> None:
+    """Lock the published themes ``held``: before comments are placed, so those
+    that join one count as the machine's, and before a re-cluster."""
+    for tid in held & set(engine.themes):
+        engine.themes[tid].locked = True
 
 
 def _most(places: Iterable[str]) -> str | None:

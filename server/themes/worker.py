@@ -42,7 +42,7 @@ from server.storage.models import (
 )
 from server.themes.batches import gather, steps
 from server.themes.embeddings import RecordingCache, make_embedder
-from server.themes.recluster import live_step, machine_rows, relabel_themes
+from server.themes.recluster import hold, live_step, machine_rows, relabel_themes
 from server.themes.store import QuestionStore
 from theming.cache import CachedEmbedder
 from theming.embed import Precision
@@ -384,8 +384,7 @@ class ThemingWorker:
         comments = [c for c in comments if c.id not in engine.comments]
         if not comments:
             return None
-        for tid in held & set(engine.themes):  # published since: held before they join
-            engine.themes[tid].locked = True
+        hold(engine, held)  # published since the last step: held before they join
         engine.add(comments, self.embedder.encode([c.text for c in comments]))
         # Placed and published first; the re-cluster, if due, follows (_theme_question).
         retired = live_step(

@@ -13,10 +13,13 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from sqlmodel import select
+
 from server.event.eventfile import load_event_file
 from server.event.loader import IssuedTokens, load_event
 from server.storage.db import Database
 from server.storage.migrate import upgrade
+from server.storage.models import Comment, EventTable, Question
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENT_FILE = ROOT / "server" / "examples" / "riverton-budget.toml"
@@ -89,10 +92,6 @@ async def stored_comments(
     """``texts`` stored as one table's comments on the example's first question,
     as the write path leaves them for the theming worker; that question's id and
     the comments' ids."""
-    from sqlmodel import select
-
-    from server.storage.models import Comment, EventTable, Question
-
     async with db.writer() as s:
         table = (await s.exec(select(EventTable))).first()
         question = (await s.exec(select(Question).order_by(Question.id))).first()

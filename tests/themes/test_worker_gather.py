@@ -2,14 +2,65 @@
 
 A room's burst (500 tables sending at once) must be embedded as one batch once
 it stops, not half of it while the rest still arrives on the core the web
-process acks from; a slow trickle must not wait for more than it has."""
+process acks from; a slow trickle must not wait for more than it has.
+
+The timed cases run on a loop whose clock is virtual: it jumps to the next timer
+instead of sleeping, so a gap of 10 ms is 10 ms however busy the machine is (on
+the wall clock a test process stalled for more than LINGER under a parallel
+suite cut the 500-comment burst at 240)."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import selectors
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from server.themes import batches
 from server.themes.batches import gather, steps
+
+
+class _JumpingSelector(selectors.DefaultSelector):
+    """Never sleeps: with nothing ready, moves the loop's clock to the next timer."""
+
+    def __init__(self, clock: list[float]) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def select(self, timeout: float | None = None) -> list[Any]:
+        ready = super().select(0)
+        if not ready and timeout:
+            self.clock[0] += timeout
+        return ready
+
+
+class _VirtualLoop(asyncio.SelectorEventLoop):
+    def __init__(self) -> None:
+        self._virtual = [0.0]
+        super().__init__(_JumpingSelector(self._virtual))
+
+    def time(self) -> float:
+        return self._virtual[0]
+
+
+def on_virtual_time(test: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
+    """Run the async ``test`` on a ``_VirtualLoop`` (a plain test to pytest)."""
+
+    @functools.wraps(test)
+    def run() -> None:
+        loop = _VirtualLoop()
+        try:
+            loop.run_until_complete(test())
+            left = asyncio.all_tasks(loop)
+            for task in left:
+                task.cancel()
+            if left:
+                loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+        finally:
+            loop.close()
+
+    return run
 
 
 async def _feed(queue: asyncio.Queue[int], ids: range, every: float, at_once: int = 1) -> None:
@@ -19,6 +70,7 @@ async def _feed(queue: asyncio.Queue[int], ids: range, every: float, at_once: in
             await asyncio.sleep(every)
 
 
+@on_virtual_time
 async def test_a_burst_of_500_comments_within_a_second_is_one_batch() -> None:
     queue: asyncio.Queue[int] = asyncio.Queue()
     feeder = asyncio.create_task(_feed(queue, range(500), 0.01, at_once=10))
@@ -28,6 +80,7 @@ async def test_a_burst_of_500_comments_within_a_second_is_one_batch() -> None:
     assert queue.empty()
 
 
+@on_virtual_time
 async def test_a_pause_longer_than_linger_closes_the_batch() -> None:
     queue: asyncio.Queue[int] = asyncio.Queue()
     for cid in range(3):
@@ -38,6 +91,7 @@ async def test_a_pause_longer_than_linger_closes_the_batch() -> None:
     assert batch == [0, 1, 2]
 
 
+@on_virtual_time
 async def test_a_batch_stops_growing_after_gather_seconds() -> None:
     queue: asyncio.Queue[int] = asyncio.Queue()
     steady = asyncio.create_task(_feed(queue, range(10_000), batches.LINGER / 4))

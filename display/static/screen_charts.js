@@ -136,8 +136,11 @@ window.townhallCharts = (function () {
   // Shrinks a box's text until it fits its box (long labels, two languages), down to
   // `least` of its styled size; never below that, so it stays readable.
   function fit(node, least) {
-    const key = node.textContent + "|" + innerWidth + "x" + innerHeight;
-    if (node.dataset.fitted === key) return; // same text, same window: already fitted
+    // The box as well as the window: an option's label moves from a poll of four
+    // rows to one of twelve with the same text and must shrink again.
+    const key = node.textContent + "|" + innerWidth + "x" + innerHeight + "|" + node.clientWidth +
+      "x" + getComputedStyle(node).maxHeight;
+    if (node.dataset.fitted === key) return; // same text, same box: already fitted
     node.dataset.fitted = key;
     node.style.fontSize = "";
     const base = parseFloat(getComputedStyle(node).fontSize);

@@ -9,11 +9,12 @@ window.townhallViews = (function () {
   const $ = function (id) { return document.getElementById(id); };
 
   function kindHelp(p) {
-    if (p.kind === "single") return tr("Pick one.");
-    if (p.kind === "multi") return tr("Pick up to {n}.", { n: p.max_choices });
-    if (p.kind === "ranking") return tr("Ranked: the higher people put an option, the more points it gets.");
-    if (p.kind === "scale") return tr("From 1 (strongly disagree) to 5 (strongly agree).");
-    return "";
+    let hint = "";
+    if (p.kind === "single") hint = tr("Pick one.");
+    else if (p.kind === "multi") hint = tr("Pick up to {n}.", { n: p.max_choices });
+    else if (p.kind === "ranking") hint = tr("Ranked: the higher people put an option, the more points it gets.");
+    else if (p.kind === "scale") hint = tr("From 1 (strongly disagree) to 5 (strongly agree).");
+    return t.says(t.text(p.prompt), hint) ? "" : hint;
   }
 
   function phaseWords(p) {

@@ -25,6 +25,14 @@ window.townhall = (function () {
     if (has(texts, s)) return texts[s];
     return has(catalogue, s) ? catalogue[s] : s;
   }
+  // Whether a poll's prompt already says what an interface hint says ("… Pick up to
+  // three." beside "Pick up to 3."): the hint's words before its first figure, found
+  // in the prompt as shown. A page says it once.
+  function says(prompt, hint) {
+    const words = String(hint).split(/[0-9]/)[0].replace(/[\s.:]+$/, "").toLowerCase();
+    // Two words at least: "From 1 (…) to 5" leaves "from", which any prompt may use.
+    return /\S\s+\S/.test(words) && String(prompt || "").toLowerCase().indexOf(words) >= 0;
+  }
   // Numbers in the page's language (1,200,000 or 1.200.000); one formatter per
   // language (toLocaleString builds one per call: slow on pages full of counts).
   let locale = root.lang === "en" ? "en-GB" : (root.lang || "en-GB");
@@ -170,6 +178,6 @@ window.townhall = (function () {
     while (node.firstChild) node.removeChild(node.firstChild);
   }
 
-  return { el: el, uuid: uuid, connect: connect, clear: clear, tr: tr, text: text, number: number,
+  return { el: el, uuid: uuid, connect: connect, clear: clear, tr: tr, text: text, says: says, number: number,
     money: money, setLanguage: setLanguage, alternate: alternate };
 })();

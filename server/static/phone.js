@@ -159,8 +159,9 @@
   function renderChoices(p, ballot, prefill) {
     const chosen = prefill ? prefill.choice : [];
     const multi = p.kind === "multi";
-    help.textContent = multi ? tr("Pick up to {n}.", { n: p.max_choices }) :
+    const hint = multi ? tr("Pick up to {n}.", { n: p.max_choices }) :
       p.kind === "ranking" ? tr("Tap options in order of preference.") : tr("Pick one.");
+    help.textContent = t.says(t.text(p.prompt), hint) ? "" : hint;
     p.options.forEach(function (o) {
       const id = "o-" + o.key;
       const input = t.el("input");

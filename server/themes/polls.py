@@ -41,7 +41,7 @@ async def poll_from_themes(db: Database, who: Principal, msg: p.PollFromThemesMs
             key=key,
             round_id=q.round_id,
             kind=msg.kind,
-            prompt=msg.prompt or _prompt(msg, len(themes)),
+            prompt=msg.prompt or _prompt(msg),
             max_choices=_max_choices(msg, len(themes)),
             position=int(
                 (
@@ -85,7 +85,8 @@ def _max_choices(msg: p.PollFromThemesMsg, options: int) -> int | None:
     return chosen
 
 
-def _prompt(msg: p.PollFromThemesMsg, options: int) -> str:
+def _prompt(msg: p.PollFromThemesMsg) -> str:
     if msg.kind == "ranking":
         return "Rank these themes from the tables, most important first."
-    return f"Which of these themes matter most to you? Pick up to {_max_choices(msg, options)}."
+    # How many to pick is said beside the prompt, in each phone's language.
+    return "Which of these themes matter most to you?"

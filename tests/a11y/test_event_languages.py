@@ -145,8 +145,8 @@ def page_texts(page: str) -> dict[str, str]:
 
 def test_the_phone_page_carries_the_event_texts_of_its_language(live_server: LiveServer) -> None:
     spanish, _ = get(f"{live_server.base}/phone", **{"Accept-Language": "es-MX,es;q=0.9"})
-    assert page_texts(spanish)["Which areas should get more money next year? Pick up to 3."] == (
-        "¿Qué áreas deberían recibir más dinero el próximo año? Elija hasta 3."
+    assert page_texts(spanish)["Which areas should get more money next year?"] == (
+        "¿Qué áreas deberían recibir más dinero el próximo año?"
     )
     english, _ = get(f"{live_server.base}/phone", **{"Accept-Language": "en"})
     assert page_texts(english) == {}

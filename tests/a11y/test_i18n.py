@@ -115,7 +115,7 @@ async def test_spanish_phone_joins_votes_and_reads_every_step_in_spanish(
     poll = await open_poll(s, "top-priorities")
     await expect(page.locator("#poll-help")).to_have_text(f"Elija hasta {poll['max_choices']}.")
     await expect(page.locator("#poll-prompt")).to_have_text(
-        "¿Qué áreas deberían recibir más dinero el próximo año? Elija hasta 3."
+        "¿Qué áreas deberían recibir más dinero el próximo año?"
     )
     assert poll["options"][0]["label"] == "Affordable housing"  # stored in English
     await page.get_by_label("Vivienda asequible").check()
@@ -144,6 +144,12 @@ async def test_big_screen_in_spanish(live_server: LiveServer, browser: Any) -> N
     await expect(page.locator("#poll-prompt")).to_have_text("¿Cómo ha venido hoy?", timeout=10_000)
     await expect(page.locator("#turnout-words")).to_contain_text("han votado, de")
     await expect(page.locator("html")).to_have_attribute("lang", "es")
+    # A prompt that does not say how many to pick: the hint beside it does.
+    await open_poll(s, "top-priorities")
+    await expect(page.locator("#poll-prompt")).to_have_text(
+        "¿Qué áreas deberían recibir más dinero el próximo año?", timeout=10_000
+    )
+    await expect(page.locator("#poll-help")).to_have_text("Elija hasta 3.")
     await ctx.close()
 
 

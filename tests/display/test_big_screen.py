@@ -89,7 +89,19 @@ async def test_every_poll_fits_the_screen_and_its_bars_match_its_figures(
             where = f"{key} @ {name}"
             found += await check(where, page)
             found += [f"{where}: {b}" for b in await bars_out_of_proportion(page)]
+            if room.poll(key)["kind"] == "multi":
+                found += await says_once(where, page)
     assert not found, "\n".join(found)
+
+
+async def says_once(where: str, page: Page) -> list[str]:
+    """How many to pick is said once: by the hint beside the prompt, or by the
+    prompt itself when the producer wrote it there ("… Pick up to three.")."""
+    shown = " ".join(
+        [await page.locator(f"#poll-{part}").inner_text() for part in ("prompt", "help")]
+    ).lower()
+    said = shown.count("pick up to") + shown.count("elija hasta")
+    return [] if said == 1 else [f"{where}: says how many to pick {said} times: {shown!r}"]
 
 
 async def test_results_by_group_fit_and_their_bars_match_their_figures(

@@ -104,6 +104,12 @@ async def test_staff_pages_have_no_serious_axe_violations(
         found += await axe_violations(trace, f"trace for the {state} link")
         await trace.locator("#trace-filter").fill("bus")
         found += await axe_violations(trace, f"trace for the {state} link, searched")
+        # Anyone with the screen's link may open it on a phone: nothing off its side.
+        await trace.set_viewport_size({"width": 390, "height": 844})
+        await trace.locator("#trace-filter").fill("")
+        wide = await trace.evaluate("document.documentElement.scrollWidth")
+        if wide > 390:
+            found.append(f"trace for the {state} link is {wide} px wide on a 390 px phone")
 
     producer = await staff_page(
         browser, f"{s.base}/producer?token={s.tokens.producer}", errors, axe=True

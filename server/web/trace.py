@@ -31,7 +31,7 @@ from server.storage.models import (
 )
 from server.themes.conflicts import mentions
 from server.web.pages import render
-from server.web.trace_steps import step_view
+from server.web.trace_steps import fold_runs, step_view
 
 ROLES = ("display", "team", "producer")
 
@@ -82,14 +82,18 @@ async def trace_data(s: AsyncSession, event_id: int, everything: bool) -> list[d
                 "comments": comments,
                 "tables": len({c["table"] for c in comments}),
                 "sites": len({c["site"] for c in comments}),
-                "steps": [
-                    step_view(r, t.key, iso(r.at))
-                    for r in logs
-                    if r.question_id == t.question_id and mentions(r, t.key)
-                ],
+                "steps": fold_runs(
+                    [
+                        step_view(r, t.key, iso(r.at))
+                        for r in logs
+                        if r.question_id == t.question_id and mentions(r, t.key)
+                    ]
+                ),
             }
         )
     for block in out.values():
+        for th in block["themes"]:
+            th["step_count"] = sum(len(st.get("steps") or [st]) for st in th["steps"])
         block["themes"].sort(key=lambda th: (not th["published"], -len(th["comments"])))
     return [block for block in out.values() if block["themes"]]
 

@@ -8,12 +8,14 @@ theme" — and keeps the record itself one click away.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from server.storage.models import CurationLog
 from server.themes.conflicts import member
 
 NOT_IN_A_THEME = ("_unassigned", "unassigned")
+FOLD_AT = 3  # re-clusters in a row that gave back comments, told as one step
 
 
 def _label(views: Any, key: str) -> str | None:
@@ -87,12 +89,7 @@ def sentence(row: CurationLog, key: str) -> str:
     if action == "recluster":
         into, into_label = full.get("into"), full.get("into_label")
         if full.get("released"):
-            gave = _count(full["released"], "comment", "comments")
-            if key != row.theme_key:
-                return f"took {gave} the machine had added to “{before.get('label')}”"
-            where = f"to “{into_label or into}”" if into else "back to those not in a theme yet"
-            since = "the machine had added after the team's last step"
-            return f"gave back {gave} {since}: most went {where}"
+            return _released(full["released"], before.get("label"), into_label or into, key, row)
         if key != row.theme_key:
             return f"folded “{before.get('label')}” into this theme"
         if into is None:
@@ -101,12 +98,31 @@ def sentence(row: CurationLog, key: str) -> str:
     return action.replace("_", " ")
 
 
+def _released(n: int, label: Any, into: Any, key: str, row: CurationLog) -> str:
+    """A held theme giving back what the machine had added to it, from either side."""
+    if key != row.theme_key:
+        some = "a comment" if n == 1 else f"most of {n} comments"
+        return f"took {some} the machine had added to “{label}”"
+    where = f"to “{into}”" if into else "back to those not in a theme yet"
+    since = "the machine had added after the team's last step"
+    gave = _count(n, "comment", "comments")
+    return f"gave back {gave} {since}: {'it' if n == 1 else 'most'} went {where}"
+
+
 def step_view(row: CurationLog, key: str, at: str | None) -> dict[str, Any]:
     """One step as the trace page shows it: when, who, what, and the record itself."""
     after = json.loads(row.after)
     after.pop("op_id", None)
     after.pop("ack", None)
+    released = after.get("released") if row.action == "recluster" else None
     return {
+        "released": released
+        and {
+            "side": "gave" if key == row.theme_key else "took",
+            "n": int(released),
+            "into": after.get("into_label") or after.get("into"),
+            "from": (json.loads(row.before) or {}).get("label"),
+        },
         "id": row.id,
         "at": at,
         "who": member(row.actor),
@@ -117,3 +133,54 @@ def step_view(row: CurationLog, key: str, at: str | None) -> dict[str, Any]:
             {"before": json.loads(row.before), "after": after}, ensure_ascii=False, indent=1
         )[:4000],
     }
+
+
+def fold_runs(steps: list[dict[str, Any]], least: int = FOLD_AT) -> list[dict[str, Any]]:
+    """``steps`` (``step_view``s, in order) with each run of ``least`` or more
+    machine re-clusters in a row that gave back (or took) comments a held theme
+    had been given, told as one step; the run's own steps are kept inside it
+    (``steps``), each with its record. A long question re-clusters every few
+    seconds: without this a held theme's story is a page of "gave back 1 comment"."""
+    out: list[dict[str, Any]] = []
+    run: list[dict[str, Any]] = []
+
+    def close() -> None:
+        if len(run) >= least:
+            out.append(_folded(run))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for step in steps:
+        side = step["released"] and step["released"]["side"]
+        if run and side != run[0]["released"]["side"]:
+            close()
+        if side:
+            run.append(step)
+        else:
+            out.append(step)
+    close()
+    return out
+
+
+def _folded(run: list[dict[str, Any]]) -> dict[str, Any]:
+    total = sum(s["released"]["n"] for s in run)
+    times = f"{len(run)} re-clusters"
+    if run[0]["at"] and run[-1]["at"]:
+        first, last = run[0]["at"][11:16], run[-1]["at"][11:16]
+        times += f", {first}" if first == last else f", {first}–{last}"
+    if run[0]["released"]["side"] == "took":
+        sources = list(dict.fromkeys(str(s["released"]["from"]) for s in run))
+        named = ", ".join(f"“{x}”" for x in sources[:3])
+        if len(sources) > 3:
+            named += f" and {len(sources) - 3} more"
+        text = f"took most of {total} comments the machine had added to {named} ({times})"
+    else:
+        went: Counter[str | None] = Counter()
+        for s in run:
+            went[s["released"]["into"]] += s["released"]["n"]
+        into = went.most_common(1)[0][0]
+        where = f"to “{into}”" if into else "back to those not in a theme yet"
+        since = "the machine had added after the team's last step"
+        text = f"gave back {total} comments {since} ({times}): most went {where}"
+    return {**run[0], "text": text, "record": None, "steps": list(run)}

@@ -6,12 +6,17 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import re
 import urllib.error
 import urllib.request
 
 import pytest
+from sqlmodel import select
 from websockets.asyncio.client import connect
 
+from server.storage.db import Database
+from server.storage.models import Question
+from server.themes.recluster import machine_rows
 from tests.support.example import new_id
 from tests.support.live import join, recv_until
 from tests.support.server import LiveServer
@@ -103,6 +108,54 @@ async def test_trace_page_shows_a_published_theme_with_its_comments_and_steps(
     with pytest.raises(urllib.error.HTTPError) as refused:
         await asyncio.to_thread(fetch, f"{s.base}/trace?token=nope")
     assert refused.value.code == 403
+
+
+async def test_trace_page_tells_a_run_of_give_backs_as_one_step_with_each_inside(
+    themed_server: Themed,
+) -> None:
+    s, q = themed_server.server, themed_server.question_id
+    async with connect(s.ws_url("team", s.tokens.team)) as team:
+        await recv_until(team, "hello")
+        th, other = biggest(await sync(team, q), 2)
+        await op(team, "publish", q, themes={th["key"]: th["version"]}, name="Pia")
+    # Four re-clusters in a row each gave back what the machine had added to it.
+    rows = [
+        {"theme": th["key"], "label": th["label"], "size": 9, "released": n}
+        | {"into": into, "into_label": into and other["label"]}
+        for n, into in ((1, other["key"]), (3, None), (2, other["key"]), (2, other["key"]))
+    ]
+    db = Database(s.db_url)
+    try:
+        async with db.writer() as w:
+            event_id = (await w.exec(select(Question).where(Question.id == q))).one().event_id
+            for row in machine_rows(event_id, q, rows):
+                w.add(row)
+            await w.commit()
+    finally:
+        await db.dispose()
+    page = await asyncio.to_thread(fetch, f"{s.base}/trace?token={s.tokens.team}")
+    theme = page[page.index(f'data-key="{th["key"]}"') :]
+    theme = theme[: theme.index("</article>")]
+    # Counted one by one: every listed step but the run's own line (the fixture's
+    # re-themes, the publish, the four).
+    listed = theme.count('class="trace-step"') - 1
+    assert listed >= 5 and f"How the theme team shaped it ({listed} steps)" in theme
+    label = html.escape(other["label"], quote=False)
+    assert re.search(
+        r"gave back 8 comments the machine had added after the team&#39;s last step "
+        rf"\(4 re-clusters, [0-9:]+(–[0-9:]+)?\): most went to “{re.escape(label)}”",
+        theme,
+    ), theme
+    assert "<summary>4 steps</summary>" in theme
+    assert theme.count("gave back") == 5  # the run's own four are inside it
+    assert (
+        "gave back 1 comment the machine had added after the team&#39;s last step: it went" in theme
+    )
+    # Seen from the theme that took them, as one step too.
+    took = page[page.index(f'data-key="{other["key"]}"') :]
+    took = took[: took.index("</article>")]
+    mine = html.escape(th["label"], quote=False)
+    assert f"took most of 5 comments the machine had added to “{mine}”" in took
 
 
 def fetch(url: str) -> str:

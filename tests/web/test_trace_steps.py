@@ -11,7 +11,7 @@ from server.storage.models import CurationLog
 from server.themes.embeddings import make_embedder
 from server.themes.recluster import machine_rows
 from server.themes.workbench import as_one_step
-from server.web.trace_steps import sentence, step_view
+from server.web.trace_steps import fold_runs, sentence, step_view
 from tests.support.theming import synthetic_comments
 from theming.engine import ThemeEngine
 
@@ -105,6 +105,49 @@ def test_a_held_theme_giving_back_what_the_machine_added_reads_from_both_sides()
         "gave back 8 comments the machine had added after the team's last step: "
         "most went to “Night shifts”"
     )
-    assert sentence(row, "t3") == "took 8 comments the machine had added to “Parking”"
+    # Only most of them went there: the other side says so.
+    assert sentence(row, "t3") == "took most of 8 comments the machine had added to “Parking”"
     back = machine_rows(1, 1, [released | {"into": None, "into_label": None}])[0]
     assert sentence(back, "t1").endswith("most went back to those not in a theme yet")
+
+
+def test_one_comment_given_back_reads_as_one_from_both_sides() -> None:
+    one = {"theme": "t1", "label": "Parking", "size": 14, "released": 1}
+    row = machine_rows(1, 1, [one | {"into": "t3", "into_label": "Night shifts"}])[0]
+    assert sentence(row, "t1").endswith("last step: it went to “Night shifts”")
+    assert sentence(row, "t3") == "took a comment the machine had added to “Parking”"
+
+
+def released_steps(key: str, runs: list[tuple[int, str | None]]) -> list[dict[str, Any]]:
+    rows = machine_rows(
+        1,
+        1,
+        [
+            {"theme": "t1", "label": "Parking", "size": 9, "released": n}
+            | {"into": into, "into_label": into and f"label of {into}"}
+            for n, into in runs
+        ],
+    )
+    return [step_view(r, key, f"2026-12-01T04:{10 + k:02d}:00") for k, r in enumerate(rows)]
+
+
+def test_a_run_of_give_backs_is_told_once_with_each_step_kept_inside() -> None:
+    team = step_view(logged({"before": {"label": "Parking"}}, "publish", "t1"), "t1", None)
+    run = released_steps("t1", [(1, "t3"), (3, None), (2, "t4"), (2, "t4")])
+    folded = fold_runs([team, *run, team])
+    assert [s["action"] for s in folded] == ["publish", "recluster", "publish"]
+    one = folded[1]
+    assert one["text"] == (
+        "gave back 8 comments the machine had added after the team's last step "
+        "(4 re-clusters, 04:10–04:13): most went to “label of t4”"
+    )
+    assert one["steps"] == run and one["record"] is None
+    assert all(s["record"] for s in one["steps"])
+    # Two in a row stay two; a team step between breaks a run.
+    assert fold_runs(run[:2]) == run[:2]
+    assert fold_runs([run[0], run[1], team, run[2], run[3]])[2] == team
+    # From the side that took them.
+    took = fold_runs(released_steps("t4", [(2, "t4")] * 3))
+    assert len(took) == 1 and took[0]["text"] == (
+        "took most of 6 comments the machine had added to “Parking” (3 re-clusters, 04:10–04:12)"
+    )

@@ -93,6 +93,7 @@ class Hellos:
             "table": {"id": table.id, "name": table.name, "site": site.name if site else ""},
             "event": {"title": ev["title"]},
             "question": ev["current_question"],
+            "questions": [q for r in ev["rounds"] for q in r["questions"]],
             "last_seq": table.last_seq,
             # What the table has said, whichever device typed it (its latest, oldest first).
             "comments": await theme_store.table_comments(s, table.id),

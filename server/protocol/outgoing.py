@@ -63,6 +63,10 @@ class TableHello(Closed):
     table: TableInfo
     event: EventTitle
     question: Question | None
+    questions: list[Question] = Field(
+        description="the agenda's questions, so the table can name the question each of "
+        "its earlier comments answered"
+    )
     last_seq: int = Field(description="the highest seq the server has committed for this table")
     poll: Poll | None = Field(description="the open allocation poll, or null")
     comments: list[TableComment] = Field(

@@ -39,6 +39,8 @@
   const inFlight = new Set();
   const starsSent = new Set();
   const comments = new Map(); // uuid -> record (a cache of the IndexedDB rows)
+  const questionTexts = new Map(); // question id -> text (the agenda, from the hello)
+  let grouping = 0; // a regroup of the list by question waits for the next frame
   const rows = new Map(); // uuid -> <li>
 
   function defaultWsUrl() {
@@ -461,12 +463,47 @@
     // round is the round's title ("What we value about Riverton"), not a number.
     if (question) text = question.round ? `${question.round} — ${question.text}` : question.text;
     $("question").textContent = text;
+    if (question) questionTexts.set(question.id, question.text);
+    groupByQuestion();
+  }
+
+  // The list holds every question's comments, oldest first: once it holds more than
+  // one question's, each run of a question opens with its text, and the earlier
+  // questions' comments are muted, so the facilitator reads this question's at a glance.
+  function groupByQuestion() {
+    if (!grouping) grouping = requestAnimationFrame(regroup);
+  }
+  function regroup() {
+    grouping = 0;
+    const rowsInOrder = [...$("comments").children];
+    const asked = (li) => comments.get(li.dataset.uuid)?.question_id ?? null;
+    const several = new Set(rowsInOrder.map(asked)).size > 1;
+    let previous;
+    for (const li of rowsInOrder) {
+      const qid = asked(li);
+      const now = question !== null && qid === question.id;
+      li.classList.toggle("earlier", several && !now);
+      let head = li.querySelector(".qhead");
+      if (!several || qid === previous) {
+        if (head) head.remove();
+      } else {
+        if (!head) {
+          head = document.createElement("p");
+          head.className = "qhead";
+          li.prepend(head);
+        }
+        const text = qid === null ? "Sent while no question was open" : questionTexts.get(qid) || "An earlier question";
+        head.textContent = `${now ? "This question" : "Earlier question"}: ${text}`;
+      }
+      previous = qid;
+    }
   }
 
   function showHello(hello) {
     const table = hello.table || {};
     $("event-title").textContent = (hello.event && hello.event.title) || "townhall";
     $("table-name").textContent = table.site ? `${table.name} (${table.site})` : table.name || "";
+    for (const q of hello.questions || []) questionTexts.set(q.id, q.text);
     showQuestion(hello.question);
   }
 
@@ -506,6 +543,7 @@
     star.setAttribute("aria-pressed", String(c.star));
     star.setAttribute("aria-label", `${c.star ? "Unstar" : "Star"} comment ${c.seq}`);
     if (scroll) li.scrollIntoView({ block: "nearest" });
+    groupByQuestion();
   }
 
   // Rows in seq order: comments from the server arrive after this device's own.

@@ -23,6 +23,7 @@ from playwright.async_api import (
 )
 
 import table_client
+from tests.support.a11y import producer_send
 from tests.support.database import db_rows
 from tests.support.server import LiveServer
 from tests.support.table import TOKEN, WAIT, FakeServer, Stored, stored_seqs
@@ -371,6 +372,48 @@ async def test_a_second_laptop_at_the_table_shows_the_tables_comments(
         ["sent ✓", "sent ✓", "sent ✓ (other device)"]
     )
     await expect(page.get_by_role("button", name="Unstar comment 1")).to_have_text("★")
+
+
+async def test_once_the_question_moves_on_each_question_heads_its_comments(
+    live_server: LiveServer, page: Page, browser: Browser
+) -> None:
+    """The producer moves to the next question: the table's list keeps what it said
+    to the last one, under that question's text and muted, and heads the new
+    question's comments with its own; another laptop sees the same from its hello."""
+    event = await producer_send(live_server, {})
+    first_q, second_q = [q for r in event["rounds"] for q in r["questions"]][:2]
+    await producer_send(live_server, {"type": "set_question", "question_id": first_q["id"]})
+    url = f"{live_server.base}/t/{live_server.tokens.tables[5]}"
+    await page.goto(url)
+    await expect(page.locator("#status")).to_have_text("● connected — all sent")
+    for text in ("The library's evening hours", "Trees along Front Street"):
+        await type_comment(page, text)
+    # One question so far: no heads, nothing muted.
+    await expect(page.locator("#comments li .state")).to_have_text(["sent ✓"] * 2)
+    await expect(page.locator("#comments .qhead")).to_have_count(0)
+    await producer_send(live_server, {"type": "set_question", "question_id": second_q["id"]})
+    await expect(page.locator("#question")).to_contain_text(second_q["text"])
+    await type_comment(page, "Fix the potholes on Mill Road")
+    heads = [f"Earlier question: {first_q['text']}", f"This question: {second_q['text']}"]
+    await expect(page.locator("#comments .qhead")).to_have_text(heads)
+    assert await muted(page) == [True, True, False]
+    # Which rows the heads open: the first of each question's run.
+    assert await page.locator("#comments > li").evaluate_all(
+        "(rows) => rows.map((li) => li.querySelector('.qhead') !== null)"
+    ) == [True, False, True]
+    async with second_laptop(browser, url) as (laptop, errors):
+        await laptop.goto(url)
+        await expect(laptop.locator("#status")).to_have_text("● connected — all sent")
+        await expect(laptop.locator("#comments .qhead")).to_have_text(heads)
+        assert await muted(laptop) == [True, True, False] and errors == []
+
+
+async def muted(page: Page) -> list[bool]:
+    return list(
+        await page.locator("#comments > li").evaluate_all(
+            "(rows) => rows.map((li) => li.classList.contains('earlier'))"
+        )
+    )
 
 
 async def test_two_laptops_open_at_once_see_each_others_comments_live(

@@ -7,7 +7,7 @@ import json
 
 from sqlmodel import col, func, select
 
-from server.core.errors import InvalidMessage, NotFound
+from server.core.errors import N_, InvalidMessage, NotFound
 from server.protocol import messages as p
 from server.protocol.outcome import Outcome
 from server.storage.db import Database
@@ -86,7 +86,8 @@ def _max_choices(msg: p.PollFromThemesMsg, options: int) -> int | None:
 
 
 def _prompt(msg: p.PollFromThemesMsg) -> str:
+    """The default prompt, stored in the first language; pages show it in theirs
+    (a msgid of server/translations). How many to pick is said beside it."""
     if msg.kind == "ranking":
-        return "Rank these themes from the tables, most important first."
-    # How many to pick is said beside the prompt, in each phone's language.
-    return "Which of these themes matter most to you?"
+        return N_("Rank these themes from the tables, most important first.")
+    return N_("Which of these themes matter most to you?")

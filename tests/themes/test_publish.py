@@ -18,7 +18,7 @@ from server.storage.db import Database
 from server.storage.models import Question
 from server.themes.recluster import machine_rows
 from tests.support.example import new_id
-from tests.support.live import join, recv_until
+from tests.support.live import get, join, recv_until
 from tests.support.server import LiveServer
 from tests.support.workbench import Themed, biggest, op, published_theme_with_an_offer, sync
 
@@ -67,6 +67,15 @@ async def test_publish_reaches_the_display_and_becomes_a_poll_a_phone_votes_in(
     ]
     assert opened["poll"]["status"] == "open"
     assert voted["type"] == "ack" and voted["applied"] is True, voted
+    # The default prompt is stored in the first language; a Spanish phone's page
+    # carries its translation (phone.js shows a prompt through that catalogue).
+    spanish, _ = await asyncio.to_thread(
+        get, f"{s.base}/phone", **{"Accept-Language": "es-ES,es;q=0.9"}
+    )
+    found = re.search(r'data-i18n="([^"]*)"', spanish)
+    assert found is not None
+    catalogue = json.loads(html.unescape(found.group(1)))
+    assert catalogue[poll["prompt"]] == "¿Cuáles de estos temas le importan más?"
 
 
 async def test_publishing_a_theme_changed_since_it_was_seen_is_refused(

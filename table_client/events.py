@@ -60,16 +60,21 @@ class Hello:
     site: str
     event_title: str
     question: Question | None
+    questions: tuple[Question, ...] = ()  # the agenda, in order
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> Hello:
         table = raw.get("table") or {}
         event = raw.get("event") or {}
+        agenda = raw.get("questions")
         return cls(
             table_name=str(table.get("name", "")),
             site=str(table.get("site", "")),
             event_title=str(event.get("title", "")),
             question=Question.parse(raw.get("question")),
+            questions=tuple(
+                q for q in map(Question.parse, agenda if isinstance(agenda, list) else []) if q
+            ),
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -42,11 +43,15 @@ def star_label(c: Comment) -> str:
     return "★" if c.star_synced or c.state is not State.ACKED else "★…"
 
 
-def question_label(q: Question | None) -> str:
+def question_label(q: Question | None, agenda: dict[int, int] | None = None) -> str:
+    """The open question; "Q2 · …" when its number on the ``agenda`` is known (the
+    comments' "Q" column)."""
     if q is None:
         return "No question is open right now — comments are still saved."
     # q.round is the round's title ("Budget priorities for next year"), not a number.
-    return f"{q.round} — {q.text}" if q.round else q.text
+    text = f"{q.round} — {q.text}" if q.round else q.text
+    number = (agenda or {}).get(q.id)
+    return f"Q{number} · {text}" if number else text
 
 
 class SenderEvent(Message):
@@ -102,6 +107,7 @@ class TableApp(App[int]):
         super().__init__()
         self.sender = sender
         self.comments: dict[str, Comment] = {}
+        self.agenda: dict[int, int] = {}  # question id -> its number on the agenda
         self.amount_keys: dict[str, str] = {}  # input id -> option key
 
     def compose(self) -> ComposeResult:
@@ -116,6 +122,7 @@ class TableApp(App[int]):
             yield Static("", id="alloc-result")
         table: DataTable[str] = DataTable(id="comments", cursor_type="row", zebra_stripes=True)
         table.add_column("#", key="seq")
+        table.add_column("Q", key="question")
         table.add_column("state", key="state")
         table.add_column("★", key="star")
         table.add_column("comment", key="text")
@@ -265,7 +272,8 @@ class TableApp(App[int]):
         if isinstance(event, CommentChanged):
             self._show(event.comment)
         elif isinstance(event, QuestionChanged):
-            self.query_one("#question", Static).update(question_label(event.question))
+            self.query_one("#question", Static).update(question_label(event.question, self.agenda))
+            self._restyle()
         elif isinstance(event, Hello):
             self._show_hello(event)
         self._show_status()
@@ -281,7 +289,14 @@ class TableApp(App[int]):
         where = f" ({hello.site})" if hello.site else ""
         title = f"{hello.event_title} — {hello.table_name}{where}"
         self.query_one("#title", Static).update(title)
-        self.query_one("#question", Static).update(question_label(hello.question))
+        self.agenda = {q.id: n for n, q in enumerate(hello.questions, start=1)}
+        self.query_one("#question", Static).update(question_label(hello.question, self.agenda))
+        self._restyle()
+
+    def _restyle(self) -> None:
+        """Every row again: which question it answered, the earlier ones dimmed."""
+        for comment in list(self.comments.values()):
+            self._show(comment)
 
     def _show_status(self) -> None:
         status = self.sender.status
@@ -292,9 +307,16 @@ class TableApp(App[int]):
 
     def _show(self, c: Comment) -> None:
         table = self.query_one(DataTable)
-        cells = (str(c.seq), state_label(c), star_label(c), c.text)
+        # Once the producer moved on, the last question's comments are dimmed and
+        # each row says which agenda question it answered ("Q" column).
+        current = self.sender.question
+        earlier = current is not None and c.question_id != current.id
+        number = self.agenda.get(c.question_id) if c.question_id is not None else None
+        text = Text(c.text, style="dim" if earlier else "")
+        cells = (str(c.seq), str(number or "–"), state_label(c), star_label(c), text)
         if c.uuid in self.comments and c.uuid in table.rows:
-            for column, value in zip(("seq", "state", "star", "text"), cells, strict=True):
+            columns = ("seq", "question", "state", "star", "text")
+            for column, value in zip(columns, cells, strict=True):
                 table.update_cell(c.uuid, column, value)
         else:
             table.add_row(*cells, key=c.uuid)

@@ -60,6 +60,7 @@ class FakeServer:
     # here, so the clients' resend-and-ask path (a server holding more than the
     # hello carries) stays tested.
     hello_comments: bool = False
+    agenda: list[dict[str, Any]] = field(default_factory=list)  # the hello's "questions"
     commit_order: list[str] = field(default_factory=list)
     received: list[dict[str, Any]] = field(default_factory=list)
     out_of_order: list[int] = field(default_factory=list)
@@ -150,6 +151,7 @@ class FakeServer:
             "table": {"id": 7, "name": "Table 7", "site": "Main hall"},
             "event": {"title": "Rehearsal"},
             "question": self.question,
+            "questions": self.agenda,
             "last_seq": self.last_seq,
         } | (
             {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from rich.text import Text
 from textual.widgets import DataTable
 
 from table_client.endpoint import table_ws_base
@@ -46,6 +47,34 @@ async def test_question_updates_when_producer_moves_agenda(
         await server.push_question({"id": 2, "text": "Which trade-offs?", "round": "Priorities"})
         await until_ui(pilot, lambda: "Which trade-offs?" in text_of(app, "#question"))
         assert text_of(app, "#question") == "Priorities — Which trade-offs?"
+
+
+async def test_once_the_agenda_moves_on_rows_say_their_question_and_earlier_ones_dim(
+    server: FakeServer, start_sender: Start
+) -> None:
+    server.agenda = [
+        {"id": 1, "text": "What matters most?", "round": "1"},
+        {"id": 2, "text": "Which trade-offs?", "round": "Priorities"},
+    ]
+    app = TableApp(start_sender(run=False))
+    async with app.run_test() as pilot:
+        await until_ui(pilot, lambda: "connected" in text_of(app, "#status"))
+        await pilot.press(*"Night buses", "enter")
+        await until_ui(pilot, lambda: cell(app, 0, "state") == "sent ✓")
+        assert cell(app, 0, "question") == "1" and not dimmed(app, 0)
+        await server.push_question(server.agenda[1])
+        await until_ui(pilot, lambda: dimmed(app, 0))
+        assert text_of(app, "#question") == "Q2 · Priorities — Which trade-offs?"
+        await pilot.press(*"Fewer car parks", "enter")
+        await until_ui(pilot, lambda: cell(app, 1, "state") == "sent ✓")
+        assert [cell(app, i, "question") for i in range(2)] == ["1", "2"]
+        assert not dimmed(app, 1)
+
+
+def dimmed(app: TableApp, row: int) -> bool:
+    table = app.query_one(DataTable)
+    text = table.get_cell(table.coordinate_to_cell_key((row, 0)).row_key, "text")
+    return isinstance(text, Text) and "dim" in str(text.style)
 
 
 async def test_previous_comments_show_on_start_and_offline_shows_waiting(

@@ -9,6 +9,7 @@ import json
 import re
 import urllib.error
 import urllib.request
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -97,11 +98,7 @@ async def test_trace_page_shows_a_published_theme_with_its_comments_and_steps(
     themed_server: Themed,
 ) -> None:
     s, q = themed_server.server, themed_server.question_id
-    async with connect(s.ws_url("team", s.tokens.team)) as team:
-        await recv_until(team, "hello")
-        th, other = biggest(await sync(team, q), 2)
-        done = await op(team, "publish", q, themes={th["key"]: th["version"]}, name="Pia")
-    assert done["type"] == "ack", done
+    th, other = await publish_the_biggest(themed_server)
     page = await asyncio.to_thread(fetch, f"{s.base}/trace?token={s.tokens.display}")
     assert f'data-key="{th["key"]}"' in page and html.escape(th["label"]) in page
     for cid in th["members"]:
@@ -123,10 +120,7 @@ async def test_trace_page_tells_a_run_of_give_backs_as_one_step_with_each_inside
     themed_server: Themed,
 ) -> None:
     s, q = themed_server.server, themed_server.question_id
-    async with connect(s.ws_url("team", s.tokens.team)) as team:
-        await recv_until(team, "hello")
-        th, other = biggest(await sync(team, q), 2)
-        await op(team, "publish", q, themes={th["key"]: th["version"]}, name="Pia")
+    th, other = await publish_the_biggest(themed_server)
     # Four re-clusters in a row each gave back what the machine had added to it.
     rows = [
         {"theme": th["key"], "label": th["label"], "size": 9, "released": n}
@@ -165,6 +159,17 @@ async def test_trace_page_tells_a_run_of_give_backs_as_one_step_with_each_inside
     took = took[: took.index("</article>")]
     mine = html.escape(th["label"], quote=False)
     assert f"took most of 5 comments the machine had added to “{mine}”" in took
+
+
+async def publish_the_biggest(themed: Themed) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Pia publishes the question's biggest theme; it and the next biggest."""
+    s, q = themed.server, themed.question_id
+    async with connect(s.ws_url("team", s.tokens.team)) as team:
+        await recv_until(team, "hello")
+        th, other = biggest(await sync(team, q), 2)
+        done = await op(team, "publish", q, themes={th["key"]: th["version"]}, name="Pia")
+    assert done["type"] == "ack", done
+    return th, other
 
 
 def fetch(url: str) -> str:

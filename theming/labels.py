@@ -83,7 +83,13 @@ def keywords_per_theme(
     corpus = [*classes, " ".join(background)] if background else classes
     if not any(doc.strip() for doc in corpus):
         return [[] for _ in classes]
-    vectorizer = CountVectorizer(stop_words="english", ngram_range=(1, 2), min_df=1)
+    vectorizer = CountVectorizer(
+        stop_words="english",
+        ngram_range=(1, 2),
+        min_df=1,
+        preprocessor=_plain_words,
+        token_pattern=_KEYWORD_TOKEN,
+    )
     try:
         counts = vectorizer.fit_transform(corpus).toarray().astype(float)
     except ValueError:  # only stop words in the whole question
@@ -99,6 +105,18 @@ def keywords_per_theme(
         words = [str(terms[i]) for i in order[: top * 3] if scores[row, i] > 0]
         result.append(_drop_overlapping(words)[:top])
     return result
+
+
+# A keyword has a letter in it: "10" alone says nothing beside a theme's name.
+_KEYWORD_TOKEN = r"(?u)\b\w*[^\W\d_]\w*\b"
+_NOT = re.compile(r"(?:\b(?:ca|wo|sha)(?=n['’]t\b))?n['’]t\b")
+_CONTRACTION = re.compile(r"['’](?:s|re|ll|ve|d|m)\b")
+
+
+def _plain_words(text: str) -> str:
+    """Lower case, contractions undone ("don't sell" gave the keyword "don"; "can't",
+    "won't" gave "ca", "wo"): what is left of them is stop words."""
+    return _CONTRACTION.sub("", _NOT.sub(" not", text.lower()))
 
 
 def _drop_overlapping(terms: list[str]) -> list[str]:

@@ -47,6 +47,16 @@ def test_keywords_favour_words_specific_to_a_theme() -> None:
     assert "buses" in words[1]
 
 
+def test_keywords_are_words_not_bits_of_contractions_or_bare_numbers() -> None:
+    themes = [
+        ["Don't sell the park, it's ours", "don't cut the park's trees", "10 more trees"],
+        ["buses can't run at 10", "we'd like buses that won't stop at 9"],
+    ]
+    words = [w for theme in keywords_per_theme(themes, top=8) for k in theme for w in k.split()]
+    assert "park" in words and "buses" in words
+    assert not {"don", "t", "s", "won", "ca", "10", "9"} & set(words), words
+
+
 def test_keywords_of_stop_words_only_are_empty() -> None:
     assert keywords_per_theme([["the and of"], ["it is"]]) == [[], []]
 

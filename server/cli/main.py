@@ -280,8 +280,10 @@ def loadtest(
         str | None, typer.Option(help="Poll key to open (default: first single).")
     ] = None,
 ) -> None:
-    """Rehearse the voting load: join phones, open a poll, vote, and report ack and
-    display latencies with sent/acked/duplicate/lost counts. Use on a rehearsal event."""
+    """Rehearse the voting load on a rehearsal event: phones join, vote, and report.
+
+    Joins the phones, opens a poll, sends the votes, and reports ack and display
+    latencies with sent/acked/duplicate/lost counts."""
     # Deferred: start-up time (see the module docstring).
     from server.cli.loadtest import join_many, run_load
 

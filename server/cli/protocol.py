@@ -21,8 +21,10 @@ def protocol(
         Path | None, typer.Option("--markdown", help="Write it as Markdown tables here.")
     ] = None,
 ) -> None:
-    """The websocket protocol as an AsyncAPI 3 document (also served at
-    /protocol/asyncapi.json); printed when no file is given."""
+    """The websocket protocol as an AsyncAPI 3 document.
+
+    Printed when no file is given; the server also serves it at
+    /protocol/asyncapi.json."""
     # Deferred: start-up time (the message models and the whole web layer).
     from server.web.asyncapi import document, markdown
 

@@ -186,7 +186,9 @@ class RedisHub(MemoryHub):
             pubsub = None
             try:
                 pubsub = self._redis.pubsub()
-                await asyncio.wait_for(pubsub.subscribe(self.channel), 5)
+                # asyncio.timeout, not wait_for: see server/live/results.py.
+                async with asyncio.timeout(5):
+                    await pubsub.subscribe(self.channel)
                 if not self.healthy:
                     self._set_healthy(True)
                 while True:
@@ -194,7 +196,8 @@ class RedisHub(MemoryHub):
                     if msg is None:
                         # A silent network can look like an idle channel: a ping
                         # within 5 s tells them apart.
-                        await asyncio.wait_for(self._redis.ping(), 5)
+                        async with asyncio.timeout(5):
+                            await self._redis.ping()
                     if not self.healthy:  # a publish failed; Redis answers again
                         self._set_healthy(True)
                     if msg is None:

@@ -68,9 +68,13 @@ class ResultPush:
         breakdown_at: dict[tuple[int, int], float] = {}
         spent = 0.0
         while True:
-            # Wake on votes, or after a while to send breakdowns still owed.
+            # Wake on votes, or after a while to send breakdowns still owed. Not
+            # asyncio.wait_for: on Python 3.11 it returns when a vote's wake-up and
+            # stop()'s cancellation arrive together, the cancellation lost, and
+            # stop() then waits for ever (tests/live/test_stopping.py).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.breakdown_interval)
+                async with asyncio.timeout(self.settings.breakdown_interval):
+                    await self._wake.wait()
             self._wake.clear()
             # Results are recomputed from the database; with thousands of ballots
             # that costs real time on the event loop, so the pause grows with it

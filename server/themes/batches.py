@@ -41,7 +41,10 @@ async def gather(queue: asyncio.Queue[int]) -> list[int]:
         if wait <= 0:
             break
         try:
-            batch.append(await asyncio.wait_for(queue.get(), wait))
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a
+            # cancellation that arrives with the item (server/live/results.py).
+            async with asyncio.timeout(wait):
+                batch.append(await queue.get())
         except TimeoutError:
             break
     return batch

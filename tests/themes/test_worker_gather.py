@@ -117,3 +117,18 @@ def test_a_batch_is_placed_oldest_first_in_steps() -> None:
         0,
     ]
     assert list(steps([7])) == [([7], 0)]
+
+
+async def test_a_worker_told_to_stop_as_a_comment_arrives_stops() -> None:
+    """The worker's stop cancels its gather; on Python 3.11 asyncio.wait_for lost
+    that cancellation when a comment came in the same instant, and the worker went
+    on to place the batch instead of stopping."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    task = asyncio.create_task(gather(queue))
+    queue.put_nowait(1)
+    await asyncio.sleep(0)  # it has the first and waits for the next
+    await asyncio.sleep(0)
+    queue.put_nowait(2)
+    task.cancel()
+    await asyncio.wait([task], timeout=5)
+    assert task.cancelled(), task

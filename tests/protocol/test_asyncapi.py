@@ -72,6 +72,14 @@ def test_committed_copy_in_docs_is_current() -> None:
     )
 
 
+def test_committed_markdown_reference_is_current() -> None:
+    committed = (ROOT / "docs" / "protocol-reference.md").read_text(encoding="utf-8")
+    assert committed == asyncapi.markdown(_document()) + "\n", (
+        "docs/protocol-reference.md is stale: run "
+        "`townhall protocol --markdown docs/protocol-reference.md`"
+    )
+
+
 class Contract:
     """Validates a received message against what the spec says that role receives."""
 

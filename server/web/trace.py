@@ -9,6 +9,7 @@ escaped by Jinja.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import col, select
@@ -73,6 +74,7 @@ async def trace_data(s: AsyncSession, event_id: int, everything: bool) -> list[d
     }
     for t in themes:
         comments = by_theme.get(t.id or 0, [])
+        steps = _steps(logs, t)
         out[t.question_id]["themes"].append(
             {
                 "key": t.key,
@@ -82,20 +84,25 @@ async def trace_data(s: AsyncSession, event_id: int, everything: bool) -> list[d
                 "comments": comments,
                 "tables": len({c["table"] for c in comments}),
                 "sites": len({c["site"] for c in comments}),
-                "steps": fold_runs(
-                    [
-                        step_view(r, t.key, iso(r.at))
-                        for r in logs
-                        if r.question_id == t.question_id and mentions(r, t.key)
-                    ]
-                ),
+                "steps": steps,
+                # Each step of a folded run counts (fold_runs keeps them inside it).
+                "step_count": sum(len(st.get("steps") or [st]) for st in steps),
             }
         )
     for block in out.values():
-        for th in block["themes"]:
-            th["step_count"] = sum(len(st.get("steps") or [st]) for st in th["steps"])
         block["themes"].sort(key=lambda th: (not th["published"], -len(th["comments"])))
     return [block for block in out.values() if block["themes"]]
+
+
+def _steps(logs: Sequence[CurationLog], theme: Theme) -> list[dict[str, Any]]:
+    """The logged steps that mention ``theme``, as the page tells them."""
+    return fold_runs(
+        [
+            step_view(r, theme.key, iso(r.at))
+            for r in logs
+            if r.question_id == theme.question_id and mentions(r, theme.key)
+        ]
+    )
 
 
 async def trace_page(request: Request) -> Response:

@@ -101,16 +101,28 @@ def sentence(row: CurationLog, key: str) -> str:
 def _released(n: int, label: Any, into: Any, key: str, row: CurationLog) -> str:
     """A held theme giving back what the machine had added to it, from either side."""
     if key != row.theme_key:
-        some = "a comment" if n == 1 else f"most of {n} comments"
-        return f"took {some} the machine had added to “{label}”"
+        return _took(n, f"“{label}”")
+    return _gave_back(n, into)
+
+
+def _gave_back(n: int, into: Any, span: str = "") -> str:
+    """``n`` comments given back by a held theme (over ``span``), most ``into``."""
     where = f"to “{into}”" if into else "back to those not in a theme yet"
-    since = "the machine had added after the team's last step"
     gave = _count(n, "comment", "comments")
-    return f"gave back {gave} {since}: {'it' if n == 1 else 'most'} went {where}"
+    most = "it" if n == 1 else "most"
+    since = "the machine had added after the team's last step"
+    return f"gave back {gave} {since}{span}: {most} went {where}"
+
+
+def _took(n: int, named: str, span: str = "") -> str:
+    """Most of ``n`` comments the held themes ``named`` gave back (over ``span``)."""
+    some = "a comment" if n == 1 else f"most of {n} comments"
+    return f"took {some} the machine had added to {named}{span}"
 
 
 def step_view(row: CurationLog, key: str, at: str | None) -> dict[str, Any]:
     """One step as the trace page shows it: when, who, what, and the record itself."""
+    before = json.loads(row.before)
     after = json.loads(row.after)
     after.pop("op_id", None)
     after.pop("ack", None)
@@ -121,7 +133,7 @@ def step_view(row: CurationLog, key: str, at: str | None) -> dict[str, Any]:
             "side": "gave" if key == row.theme_key else "took",
             "n": int(released),
             "into": after.get("into_label") or after.get("into"),
-            "from": (json.loads(row.before) or {}).get("label"),
+            "from": (before or {}).get("label"),
         },
         "id": row.id,
         "at": at,
@@ -129,9 +141,9 @@ def step_view(row: CurationLog, key: str, at: str | None) -> dict[str, Any]:
         "actor": row.actor,
         "action": row.action,
         "text": sentence(row, key),
-        "record": json.dumps(
-            {"before": json.loads(row.before), "after": after}, ensure_ascii=False, indent=1
-        )[:4000],
+        "record": json.dumps({"before": before, "after": after}, ensure_ascii=False, indent=1)[
+            :4000
+        ],
     }
 
 
@@ -174,13 +186,10 @@ def _folded(run: list[dict[str, Any]]) -> dict[str, Any]:
         named = ", ".join(f"“{x}”" for x in sources[:3])
         if len(sources) > 3:
             named += f" and {len(sources) - 3} more"
-        text = f"took most of {total} comments the machine had added to {named} ({times})"
+        text = _took(total, named, f" ({times})")
     else:
         went: Counter[str | None] = Counter()
         for s in run:
             went[s["released"]["into"]] += s["released"]["n"]
-        into = went.most_common(1)[0][0]
-        where = f"to “{into}”" if into else "back to those not in a theme yet"
-        since = "the machine had added after the team's last step"
-        text = f"gave back {total} comments {since} ({times}): most went {where}"
+        text = _gave_back(total, went.most_common(1)[0][0], f" ({times})")
     return {**run[0], "text": text, "record": None, "steps": list(run)}
